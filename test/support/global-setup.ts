@@ -1,0 +1,2 @@
+// Placeholder: replaced by the database global setup (embedded PostgreSQL).
+export default async function setup(): Promise<void> {}
