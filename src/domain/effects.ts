@@ -1,0 +1,22 @@
+import type { JobKind } from './model.js';
+
+/**
+ * Side effects a decision asks for. The engine writes them to the outbox in the
+ * decision's transaction; the outbox worker delivers them after commit.
+ * Chat effects carry finished sentences; the Slack adapter may render richer views.
+ */
+export type Effect =
+  | { kind: 'chat.announce'; train: number | null; text: string }
+  | { kind: 'chat.dm'; to: string; train: number | null; text: string; askVerify: boolean }
+  | { kind: 'chat.card'; train: number }
+  | { kind: 'job.start'; train: number; jobKind: JobKind; attempt: number }
+  | { kind: 'job.stop'; train: number; jobKind: JobKind; attempt: number }
+  | { kind: 'git.revert'; sha: string; requestedBy: string }
+  | { kind: 'git.reset'; targetSha: string; backupRef: string; removedShas: string[] }
+  | { kind: 'tickets.open'; train: number };
+
+export interface AuditEvent {
+  action: string;
+  train: number | null;
+  details: Record<string, unknown>;
+}

@@ -1,0 +1,120 @@
+import type { AutoTimeWindow } from './time.js';
+
+/**
+ * The domain's picture of one line: what the engine loads under the line lock,
+ * hands to a rule, and saves back (by difference) in the same transaction.
+ * Only live trains (and the few others an input names) are loaded, so the cost
+ * of a decision does not grow with the line's history.
+ */
+export type LineMode = 'schedule' | 'manual';
+export type TrainStatus = 'delivering' | 'verifying' | 'deploying' | 'deployed' | 'derailed';
+export type TicketStatus = 'pending' | 'verified';
+export type JobKind = 'build' | 'deploy' | 'rollback';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface CommitRef {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  message: string;
+  /** Verification travels with the commit, so it survives derail and extend. */
+  verifiedBy: string | null;
+  verifiedAt: Date | null;
+}
+
+export interface Ticket {
+  authorEmail: string;
+  authorName: string;
+  state: TicketStatus;
+  /** The author's commits on the train that need verification. */
+  commitShas: string[];
+  verifiedBy: string | null;
+  verifiedAt: Date | null;
+  /** When the author was asked to verify (delivery succeeded); reminders count from here. */
+  requestedAt: Date | null;
+  remindedAt: Date | null;
+  externalKey: string | null;
+  externalUrl: string | null;
+  createdAt: Date;
+}
+
+export interface Job {
+  kind: JobKind;
+  state: JobStatus;
+  attempt: number;
+  sha: string;
+  requestedBy: string;
+  externalId: string | null;
+  url: string | null;
+  output: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  timeoutAt: Date | null;
+}
+
+export interface Train {
+  number: number;
+  state: TrainStatus;
+  headSha: string;
+  baseSha: string;
+  engineer: string | null;
+  blocked: string | null;
+  derailReason: string | null;
+  /** Number of the train this one replaced (extend). */
+  replaces: number | null;
+  createdBy: string;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  verifiedAt: Date | null;
+  deployStartedAt: Date | null;
+  deployedAt: Date | null;
+  derailedAt: Date | null;
+  commits: CommitRef[];
+  tickets: Ticket[];
+  jobs: Job[];
+}
+
+export interface LineSettings {
+  name: string;
+  branch: string;
+  mode: LineMode;
+  manualReason: string | null;
+  autoTime: AutoTimeWindow[];
+  freezes: string[];
+  timezone: string;
+  maxCommits: number | null;
+  reminderMinutes: number;
+  timeouts: Record<JobKind, number>;
+}
+
+export interface LineState {
+  settings: LineSettings;
+  /** Last commit in production (or the head when the line was added, or a reset target). */
+  deployedSha: string;
+  /** Newest branch commit recorded; the next fetch reads from here. */
+  knownHeadSha: string;
+  nextTrainNumber: number;
+  /** Commits on no train yet, oldest first. */
+  platform: CommitRef[];
+  /** Live trains (delivering, verifying, deploying) oldest first, plus any other train an input loaded. */
+  trains: Train[];
+  lastDeployed: { number: number; headSha: string } | null;
+}
+
+/** Who may do what (SPEC §3): configured per deployment. */
+export interface Policy {
+  admins: string[];
+  robots: string[];
+}
+
+/** Everything a rule may know besides the state: injected so rules stay pure and tests deterministic. */
+export interface Context {
+  now: Date;
+  actor: string;
+  policy: Policy;
+  /** Uniform in [0, 1): the engineer draw. */
+  random: () => number;
+}
+
+export const SYSTEM_ACTOR = 'conductor';

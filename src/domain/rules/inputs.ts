@@ -1,0 +1,156 @@
+import { Draft, refuse, type Decision } from '../draft.js';
+import type { CommitRef, Context, JobKind, LineState, Train } from '../model.js';
+import { findTrain, isLive, latestJob } from '../deployability.js';
+import { short, stopJobs } from '../lifecycle.js';
+import { isRobot, norm } from '../policy.js';
+import { ticketsFor } from '../tickets.js';
+
+/**
+ * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
+ * platform. `commits` holds only commits Conductor has never recorded.
+ */
+export function commitsArrived(s: LineState, ctx: Context, commits: CommitRef[], headSha: string, rewritten: boolean): Decision {
+  const d = new Draft(s, ctx);
+  d.state.knownHeadSha = headSha;
+  d.state.platform.push(...commits);
+  if (rewritten)
+    d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);
+  if (commits.length > 0) {
+    const manual = s.settings.mode === 'manual'
+      ? ` :warning: The line is in manual mode${s.settings.manualReason ? ` (${s.settings.manualReason})` : ''}: trains start only by hand.`
+      : '';
+    d.announce(`${commits.length} new commit${commits.length === 1 ? '' : 's'} on the platform (${d.state.platform.length} waiting).${manual}`);
+    d.record('commits.arrived', null, { count: commits.length, headSha, rewritten });
+  } else if (rewritten) {
+    d.record('branch.rewritten', null, { headSha });
+  }
+  return d.finish(`Recorded ${commits.length} new commit${commits.length === 1 ? '' : 's'}.`);
+}
+
+export interface JobRef {
+  train: number;
+  kind: JobKind;
+  attempt: number;
+}
+
+function liveJob(s: LineState, ref: JobRef) {
+  const t = findTrain(s, ref.train);
+  const j = t?.jobs.find((x) => x.kind === ref.kind && x.attempt === ref.attempt);
+  return t && j ? { t, j } : undefined;
+}
+
+export function jobStarted(s: LineState, ctx: Context, ref: JobRef, externalId: string, url: string | null): Decision {
+  const found = liveJob(s, ref);
+  if (!found || found.j.state !== 'queued') return refuse('That job is not waiting to start.');
+  const d = new Draft(s, ctx);
+  const { t, j } = liveJob(d.state, ref)!;
+  j.state = 'running';
+  j.externalId = externalId;
+  j.url = url;
+  j.startedAt = ctx.now;
+  j.timeoutAt = new Date(ctx.now.getTime() + s.settings.timeouts[j.kind] * 60_000);
+  d.record('job.started', t.number, { kind: j.kind, attempt: j.attempt, externalId, url });
+  return d.finish(`The ${j.kind} of train #${t.number} is running.`);
+}
+
+/** Rule 12 and the end of delivery, deploy and rollback jobs. */
+export function jobFinished(s: LineState, ctx: Context, ref: JobRef, succeeded: boolean, output: string, timedOut = false): Decision {
+  const found = liveJob(s, ref);
+  if (!found || (found.j.state !== 'queued' && found.j.state !== 'running')) return refuse('That job has already finished.');
+  if (latestJob(found.t, ref.kind) !== found.j) return refuse('A newer attempt of that job exists.');
+  const d = new Draft(s, ctx);
+  const { t, j } = liveJob(d.state, ref)!;
+  j.state = succeeded ? 'succeeded' : 'failed';
+  j.finishedAt = ctx.now;
+  j.output = output;
+  d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut });
+  if (!succeeded) {
+    failed(d, t, j.kind, timedOut, j.url);
+    return d.finish(`The ${j.kind} of train #${t.number} failed.`);
+  }
+  if (j.kind === 'build' && t.state === 'delivering') delivered(d, t);
+  else if (j.kind === 'deploy' && t.state === 'deploying') deployed(d, t);
+  else if (j.kind === 'rollback') d.announce(`Production was rolled back to train #${t.number} (${short(t.headSha)}).`);
+  return d.finish(`The ${j.kind} of train #${t.number} succeeded.`);
+}
+
+function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null): void {
+  const what = timedOut ? `timed out after ${d.state.settings.timeouts[kind]} minutes` : 'failed';
+  const link = url ? ` (${url})` : '';
+  const next = kind === 'build'
+    ? 'Retry it, or revert the bad commit and extend, or derail.'
+    : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
+  const who = t.engineer ? `${t.engineer}: ` : '';
+  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
+  if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
+}
+
+/** Delivery succeeded: the train is on staging; authors are asked to verify (rule 9). */
+function delivered(d: Draft, t: Train): void {
+  const { now, policy } = d.ctx;
+  t.state = 'verifying';
+  t.deliveredAt = now;
+  t.tickets = ticketsFor(t, policy, now, t.tickets);
+  for (const k of t.tickets) {
+    // Every pending ticket is asked for on this train, including one carried
+    // from an extended train (its old request and reminder were for that train).
+    if (k.state === 'pending') {
+      k.requestedAt = now;
+      k.remindedAt = null;
+      if (!isRobot(policy, k.authorEmail))
+        d.dm(k.authorEmail, `Train #${t.number} is on staging. Please verify your changes (${k.commitShas.map(short).join(', ')}), then press Verify or run \`/conductor verify\`.`, t.number, true);
+    }
+  }
+  if (t.tickets.every((k) => k.state === 'verified')) t.verifiedAt = now;
+  const pending = t.tickets.filter((k) => k.state === 'pending').length;
+  d.announce(`Train #${t.number} is on staging. ${pending ? `Waiting for ${pending} verification${pending === 1 ? '' : 's'}.` : 'Nothing to verify.'}`, t.number);
+  if (t.tickets.length) d.emit({ kind: 'tickets.open', train: t.number });
+}
+
+/** Rule 10: the deploy job succeeded. */
+function deployed(d: Draft, t: Train): void {
+  t.state = 'deployed';
+  t.deployedAt = d.ctx.now;
+  d.state.deployedSha = t.headSha;
+  d.state.lastDeployed = { number: t.number, headSha: t.headSha };
+  d.announce(`Train #${t.number} is deployed to production (${short(t.headSha)}).`, t.number);
+  const authors = new Set(t.commits.map((c) => norm(c.authorEmail)));
+  for (const a of authors) if (!isRobot(d.ctx.policy, a)) d.dm(a, `Your changes on train #${t.number} are in production.`, t.number);
+  d.record('train.deployed', t.number, { headSha: t.headSha });
+}
+
+/**
+ * The scheduler's heartbeat: job timeouts, verification reminders, and rule 3
+ * (start a train whenever possible: also catches up after downtime).
+ */
+export function tick(s: LineState, ctx: Context): Decision {
+  const d = new Draft(s, ctx);
+  const now = ctx.now.getTime();
+  for (const t of d.state.trains) {
+    for (const j of t.jobs) {
+      if (j.state === 'running' && j.timeoutAt && j.timeoutAt.getTime() <= now) {
+        j.state = 'failed';
+        j.finishedAt = ctx.now;
+        j.output = (j.output ?? '') + '\n[timed out]';
+        d.emit({ kind: 'job.stop', train: t.number, jobKind: j.kind, attempt: j.attempt });
+        d.record('job.timed-out', t.number, { kind: j.kind, attempt: j.attempt });
+        failed(d, t, j.kind, true, j.url);
+      }
+    }
+    if (t.state !== 'verifying') continue;
+    const after = s.settings.reminderMinutes * 60_000;
+    for (const k of t.tickets) {
+      if (k.state !== 'pending' || !k.requestedAt || k.remindedAt) continue;
+      if (now - k.requestedAt.getTime() < after) continue;
+      if (isRobot(ctx.policy, k.authorEmail)) continue;
+      k.remindedAt = ctx.now;
+      d.dm(k.authorEmail, `Reminder: train #${t.number} is waiting for you to verify your changes (${k.commitShas.map(short).join(', ')}).`, t.number, true);
+      d.record('ticket.reminded', t.number, { author: k.authorEmail });
+    }
+  }
+  return d.finish('tick');
+}
+
+/** Trains that keep the line's state live (for loading). */
+export const liveTrains = (s: LineState): Train[] => s.trains.filter(isLive);
+export { stopJobs };

@@ -1,0 +1,43 @@
+import { Draft, refuse, type Decision } from '../draft.js';
+import type { Context, LineMode, LineState } from '../model.js';
+import type { AutoTimeWindow } from '../time.js';
+import { isAdmin, refusals } from '../policy.js';
+import { describeWindows } from '../schedule.js';
+
+/** Rule 14: mode, auto-time and freezes; admins only, all audited. */
+export function setMode(s: LineState, ctx: Context, mode: LineMode): Decision {
+  if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('change the mode', ctx.policy));
+  if (s.settings.mode === mode && !s.settings.manualReason) return refuse(`The line is already in ${mode} mode.`);
+  const d = new Draft(s, ctx);
+  const from = d.state.settings.mode;
+  d.state.settings.mode = mode;
+  d.state.settings.manualReason = null;
+  d.announce(`${ctx.actor} switched the line to ${mode} mode${mode === 'manual' ? ': trains start only by hand' : ': trains start by themselves inside auto-time'}.`);
+  d.record('line.mode', null, { from, to: mode });
+  return d.finish(`The line is now in ${mode} mode.`);
+}
+
+export function setAutoTime(s: LineState, ctx: Context, windows: AutoTimeWindow[], timezone?: string): Decision {
+  if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('change auto-time', ctx.policy));
+  const d = new Draft(s, ctx);
+  const before = describeWindows(s.settings.autoTime, s.settings.timezone);
+  d.state.settings.autoTime = windows;
+  if (timezone) d.state.settings.timezone = timezone;
+  const after = describeWindows(windows, d.state.settings.timezone);
+  d.announce(`${ctx.actor} changed auto-time to ${after}.`);
+  d.record('line.autotime', null, { before, after, windows, timezone: d.state.settings.timezone });
+  return d.finish(`Auto-time is now ${after}.`);
+}
+
+export function changeFreeze(s: LineState, ctx: Context, action: 'add' | 'remove', date: string): Decision {
+  if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('change freeze dates', ctx.policy));
+  const has = s.settings.freezes.includes(date);
+  if (action === 'add' && has) return refuse(`${date} is already a freeze date.`);
+  if (action === 'remove' && !has) return refuse(`${date} is not a freeze date.`);
+  const d = new Draft(s, ctx);
+  const freezes = action === 'add' ? [...s.settings.freezes, date].sort() : s.settings.freezes.filter((f) => f !== date);
+  d.state.settings.freezes = freezes;
+  d.announce(`${ctx.actor} ${action === 'add' ? 'added' : 'removed'} freeze date ${date}.`);
+  d.record(`line.freeze-${action}`, null, { date });
+  return d.finish(`Freeze dates: ${freezes.length ? freezes.join(', ') : 'none'}.`);
+}

@@ -1,0 +1,210 @@
+import { Draft, refuse, type Decision } from '../draft.js';
+import type { CommitRef, Context, LineState, Train } from '../model.js';
+import { findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
+import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
+import { canDrive, isAdmin, norm, refusals } from '../policy.js';
+
+/** The train commands act on: the going train, else the newest live one. */
+export function currentTrain(s: LineState): Train | undefined {
+  return goingTrain(s) ?? [...s.trains].filter((t) => t.state === 'deploying').sort((a, b) => b.number - a.number)[0];
+}
+
+/** Rule 4: a person starts a train by hand (admins; manual mode, or schedule mode outside auto-time). */
+export function start(s: LineState, ctx: Context, sha?: string): Decision {
+  if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('start a train by hand', ctx.policy));
+  const going = goingTrain(s);
+  if (going) return refuse(`Train #${going.number} is still going: derail it or wait until it deploys.`);
+  if (s.platform.length === 0) return refuse('The platform is empty: there is nothing to put on a train.');
+  if (s.settings.mode === 'schedule' && inAutoTime(s, ctx.now))
+    return refuse('The line is inside auto-time: trains start by themselves there. Use `start` in manual mode or outside auto-time.');
+  let take: CommitRef[];
+  if (sha) {
+    const matches = s.platform.filter((c) => c.sha.startsWith(sha.toLowerCase()));
+    if (matches.length === 0) return refuse(`Commit ${sha} is not on the platform. See \`/conductor queue\`.`);
+    if (matches.length > 1) return refuse(`${sha} matches ${matches.length} commits on the platform: give more characters.`);
+    const idx = s.platform.indexOf(matches[0]!);
+    take = s.platform.slice(0, idx + 1);
+  } else {
+    take = s.settings.maxCommits ? s.platform.slice(0, s.settings.maxCommits) : s.platform.slice();
+  }
+  const d = new Draft(s, ctx);
+  const train = createTrain(d, take, { createdBy: ctx.actor });
+  const left = d.state.platform.length;
+  return d.finish(`Train #${train.number} started with ${take.length} commit${take.length === 1 ? '' : 's'}${left ? `; ${left} stay on the platform` : ''}.`);
+}
+
+/** Rule 7: derail the going train; its commits go back to the front of the platform. */
+export function derail(s: LineState, ctx: Context, reason?: string): Decision {
+  const going = goingTrain(s);
+  if (!going) return refuse('No train is going: there is nothing to derail.');
+  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('derail the train', going));
+  const d = new Draft(s, ctx);
+  const train = findTrain(d.state, going.number)!;
+  const why = reason?.trim() || 'no reason given';
+  derailTrain(d, train, why, true);
+  d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. Its ${train.commits.length} commits are back on the platform.`, train.number);
+  d.record('train.derailed', train.number, { reason: why });
+  return d.finish(`Train #${train.number} derailed.`);
+}
+
+/** Rule 6: replace the going train by one made of its commits plus the whole platform. */
+export function extend(s: LineState, ctx: Context): Decision {
+  const going = goingTrain(s);
+  if (!going) return refuse('No train is going: there is nothing to extend.');
+  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going));
+  if (s.platform.length === 0)
+    return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
+  const d = new Draft(s, ctx);
+  const old = findTrain(d.state, going.number)!;
+  const platform = d.state.platform;
+  derailTrain(d, old, `extended into train #${d.state.nextTrainNumber}`, false);
+  const next = createTrain(d, [...old.commits, ...platform], { createdBy: ctx.actor, replaces: old });
+  d.announce(`Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`, old.number);
+  return d.finish(`Train #${old.number} extended into train #${next.number} (${next.commits.length} commits).`);
+}
+
+/** Rule 8: emergency reset. Manual mode, derail, force the branch back to before the train. */
+export function emergency(s: LineState, ctx: Context, backupRef: string, reason?: string): Decision {
+  if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('run an emergency reset', ctx.policy));
+  const d = new Draft(s, ctx);
+  const why = reason?.trim() || 'emergency reset';
+  const going = goingTrain(d.state);
+  const target = going ? going.baseSha : platformBase(d.state);
+  const removed: CommitRef[] = [...(going?.commits ?? []), ...d.state.platform];
+  if (going) {
+    derailTrain(d, going, `emergency reset: ${why}`, false);
+  }
+  d.state.platform = [];
+  d.state.settings.mode = 'manual';
+  d.state.settings.manualReason = `emergency reset by ${ctx.actor}: ${why}`;
+  d.state.knownHeadSha = target;
+  d.emit({ kind: 'git.reset', targetSha: target, backupRef, removedShas: removed.map((c) => c.sha) });
+  const list = removed.slice(0, 20).map((c) => `${short(c.sha)} ${c.authorEmail}: ${firstLine(c.message)}`);
+  if (removed.length > 20) list.push(`… and ${removed.length - 20} more (see the backup ref)`);
+  d.announce(
+    [
+      `:rotating_light: Emergency reset by ${ctx.actor}: ${why}.`,
+      going ? `Train #${going.number} was derailed.` : 'No train was going.',
+      `The branch is being reset to ${short(target)}; the old head is kept at ${backupRef}.`,
+      removed.length ? `Removed ${removed.length} commit${removed.length === 1 ? '' : 's'}:\n${list.join('\n')}` : 'No commits were removed.',
+      'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',
+    ].join('\n'),
+    going?.number ?? null,
+  );
+  const byAuthor = new Map<string, CommitRef[]>();
+  for (const c of removed) byAuthor.set(norm(c.authorEmail), [...(byAuthor.get(norm(c.authorEmail)) ?? []), c]);
+  for (const [author, commits] of byAuthor) {
+    d.dm(author, `An emergency reset removed your commit${commits.length === 1 ? '' : 's'} from ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. They are kept at ${backupRef}; push them again when the line is healthy.`);
+  }
+  d.record('line.emergency', going?.number ?? null, { reason: why, targetSha: target, backupRef, removed: removed.map((c) => c.sha) });
+  return d.finish(`Emergency reset: branch going back to ${short(target)}; ${removed.length} commit${removed.length === 1 ? '' : 's'} removed; manual mode.`);
+}
+
+export function block(s: LineState, ctx: Context, reason: string): Decision {
+  const going = goingTrain(s);
+  if (!going) return refuse('No train is going: there is nothing to block.');
+  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('block the train', going));
+  // An empty reason would leave a train that looks blocked but deploys (`blocked` is falsy).
+  if (!reason.trim()) return refuse('A block needs a reason: `/conductor block <reason>`.');
+  const d = new Draft(s, ctx);
+  const t = findTrain(d.state, going.number)!;
+  t.blocked = reason.trim();
+  d.announce(`Train #${t.number} was blocked by ${ctx.actor}: ${t.blocked}.`, t.number);
+  d.record('train.blocked', t.number, { reason: t.blocked });
+  return d.finish(`Train #${t.number} blocked: ${t.blocked}.`);
+}
+
+export function unblock(s: LineState, ctx: Context): Decision {
+  const going = goingTrain(s);
+  if (!going) return refuse('No train is going: there is nothing to unblock.');
+  if (!going.blocked) return refuse(`Train #${going.number} is not blocked.`);
+  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going));
+  const d = new Draft(s, ctx);
+  const t = findTrain(d.state, going.number)!;
+  const was = t.blocked;
+  t.blocked = null;
+  d.announce(`Train #${t.number} was unblocked by ${ctx.actor}.`, t.number);
+  d.record('train.unblocked', t.number, { was });
+  return d.finish(`Train #${t.number} unblocked.`);
+}
+
+/** Rule 10: the engineer (or an admin) starts the production deploy of a deployable train. */
+export function deploy(s: LineState, ctx: Context): Decision {
+  const t = goingTrain(s);
+  if (!t) {
+    const deploying = currentTrain(s);
+    if (deploying) return refuse(`Train #${deploying.number} is already deploying.`);
+    return refuse('No train is going: there is nothing to deploy.');
+  }
+  if (!canDrive(ctx.policy, t, ctx.actor)) return refuse(refusals.engineerOrAdmin('deploy', t));
+  const why = notDeployableReason(s, t);
+  if (why) return refuse(`Train #${t.number} cannot deploy yet. ${why}`);
+  const d = new Draft(s, ctx);
+  const train = findTrain(d.state, t.number)!;
+  train.state = 'deploying';
+  train.deployStartedAt = ctx.now;
+  addJob(d, train, 'deploy', train.headSha);
+  d.announce(`Train #${train.number} is deploying to production (started by ${ctx.actor}).`, train.number);
+  d.record('train.deploy-started', train.number, { headSha: train.headSha });
+  return d.finish(`Deploy of train #${train.number} started.`);
+}
+
+/** Rule 12: retry the failed build (going train) or the failed deploy (deploying train). */
+export function retry(s: LineState, ctx: Context): Decision {
+  const candidates = [goingTrain(s), ...s.trains.filter((t) => t.state === 'deploying')].filter((t): t is Train => !!t);
+  for (const t of candidates) {
+    const kind = t.state === 'deploying' ? 'deploy' : 'build';
+    const job = latestJob(t, kind);
+    if (!job || job.state !== 'failed') continue;
+    if (!canDrive(ctx.policy, t, ctx.actor)) return refuse(refusals.engineerOrAdmin(`retry the ${kind}`, t));
+    const d = new Draft(s, ctx);
+    const train = findTrain(d.state, t.number)!;
+    addJob(d, train, kind, train.headSha);
+    d.announce(`${ctx.actor} retried the ${kind} of train #${train.number} (attempt ${job.attempt + 1}).`, train.number);
+    d.record('job.retried', train.number, { kind, attempt: job.attempt + 1 });
+    return d.finish(`Retrying the ${kind} of train #${train.number}.`);
+  }
+  return refuse('There is no failed job to retry.');
+}
+
+/** Rule 13: redeploy an earlier train's head and block the going train. */
+export function rollback(s: LineState, ctx: Context, targetNumber: number): Decision {
+  const target = findTrain(s, targetNumber);
+  const current = currentTrain(s);
+  if (!canDrive(ctx.policy, current, ctx.actor)) return refuse(refusals.engineerOrAdmin('roll back', current));
+  if (!target || target.state !== 'deployed') return refuse(`Train #${targetNumber} was never deployed: only a deployed train can be rolled back to.`);
+  if (s.lastDeployed && s.lastDeployed.number === targetNumber)
+    return refuse(`Train #${targetNumber} is what production runs now: roll back to an earlier train.`);
+  const running = latestJob(target, 'rollback');
+  if (running && (running.state === 'queued' || running.state === 'running'))
+    return refuse(`A rollback to train #${targetNumber} is already running.`);
+  const d = new Draft(s, ctx);
+  const t = findTrain(d.state, targetNumber)!;
+  addJob(d, t, 'rollback', t.headSha);
+  const going = goingTrain(d.state);
+  if (going) going.blocked = 'rollback';
+  d.announce(
+    `${ctx.actor} is rolling production back to train #${targetNumber} (${short(t.headSha)}).` +
+      (going ? ` Train #${going.number} is blocked ("rollback").` : '') +
+      ' Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.',
+    going?.number ?? null,
+  );
+  d.record('line.rollback', targetNumber, { headSha: t.headSha, blocked: going?.number ?? null });
+  return d.finish(`Rolling back to train #${targetNumber}.`);
+}
+
+/** Rule 5: push a revert commit (the code host does it; the revert lands on the platform). */
+export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha: string): Decision {
+  if (!target) return refuse(`Commit ${sha} is not a commit Conductor knows on ${s.settings.branch}.`);
+  const own = norm(target.authorEmail) === norm(ctx.actor);
+  if (!own && !isAdmin(ctx.policy, ctx.actor))
+    return refuse(`${short(target.sha)} is ${target.authorEmail}'s commit: you may revert your own commits; only admins may revert someone else's. Admins: ${ctx.policy.admins.join(', ') || 'none configured'}.`);
+  const d = new Draft(s, ctx);
+  d.emit({ kind: 'git.revert', sha: target.sha, requestedBy: ctx.actor });
+  d.announce(`${ctx.actor} is reverting ${short(target.sha)} (${firstLine(target.message)}). The revert will land on the platform; then extend the train.`);
+  d.record('commit.revert-requested', null, { sha: target.sha });
+  return d.finish(`Reverting ${short(target.sha)}; the revert commit will appear on the platform shortly.`);
+}
+
+export const firstLine = (msg: string): string => (msg.split('\n')[0] ?? '').slice(0, 100);
+export { summariseNames };

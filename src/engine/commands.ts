@@ -1,0 +1,164 @@
+import * as domain from '../domain/index.js';
+import { isAdmin, norm, refusals, type CommitRef } from '../domain/index.js';
+import { describeAutoTime, describeWindows } from '../domain/schedule.js';
+import { parseCommand } from '../commands/parse.js';
+import { usageFor, usageText } from '../commands/usage.js';
+import type { Command } from '../commands/command.js';
+import type { Engine, Reply } from './engine.js';
+import { queueText, statusText, trainText } from './views.js';
+
+export interface CommandRequest {
+  /** The person, by email (Slack users are mapped to their email first). */
+  user: string;
+  /** Line named by the caller (API field, or the channel's only line); `--line` in the text wins. */
+  line?: string;
+  text: string;
+  /** Idempotency key of the request (Slack retry, button action); a replay changes nothing. */
+  inputKey?: string;
+}
+
+/**
+ * The one code path behind `/conductor …` in Slack and `POST /api/command`:
+ * parse, pick the line, then read or run the use case.
+ */
+export async function executeCommand(engine: Engine, req: CommandRequest): Promise<Reply> {
+  const parsed = parseCommand(req.text);
+  if (!parsed.ok) return { ok: false, text: parsed.error };
+  const { command } = parsed;
+  if (command.name === 'help') return { ok: true, text: command.topic ? usageFor(command.topic) : usageText() };
+  const line = resolveLine(engine, parsed.line ?? req.line);
+  if (!line.ok) return line;
+  const actor = norm(req.user);
+  return dispatch(engine, line.name, actor, command, req.inputKey);
+}
+
+function resolveLine(engine: Engine, wanted?: string): { ok: true; name: string } | { ok: false; text: string } {
+  const names = [...engine.lines.keys()];
+  if (wanted) {
+    if (engine.lines.has(wanted)) return { ok: true, name: wanted };
+    return { ok: false, text: `Unknown line \`${wanted}\`. Lines: ${names.join(', ')}.` };
+  }
+  if (names.length === 1) return { ok: true, name: names[0]! };
+  return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };
+}
+
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string): Promise<Reply> {
+  const now = () => engine.deps.clock();
+  const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, extraTrains });
+
+  switch (c.name) {
+    case 'help':
+      return { ok: true, text: usageText() };
+    case 'status': {
+      const { state } = await engine.read(line);
+      return { ok: true, text: statusText(state, now()) };
+    }
+    case 'queue': {
+      const { state } = await engine.read(line);
+      return { ok: true, text: queueText(state) };
+    }
+    case 'train': {
+      const { state } = await engine.read(line, { extraTrains: [c.number] });
+      const t = state.trains.find((x) => x.number === c.number);
+      return t ? { ok: true, text: trainText(state, t) } : { ok: false, text: `There is no train #${c.number} on ${line}.` };
+    }
+    case 'history':
+      return { ok: true, text: await historyText(engine, line, c.limit) };
+    case 'autotime': {
+      if (c.action === 'show') {
+        const { state } = await engine.read(line);
+        const s = state.settings;
+        return { ok: true, text: `Auto-time: ${describeWindows(s.autoTime, s.timezone)}. Now ${describeAutoTime(now(), s.autoTime, s.freezes, s.timezone)}. Freeze dates: ${s.freezes.join(', ') || 'none'}. Mode: ${s.mode}.` };
+      }
+      const windows = c.action === 'set' ? c.windows : [];
+      const tz = c.action === 'set' ? c.timezone : undefined;
+      return run((s, ctx) => domain.setAutoTime(s, ctx, windows, tz));
+    }
+    case 'freeze': {
+      if (c.action === 'list') {
+        const { state } = await engine.read(line);
+        return { ok: true, text: `Freeze dates: ${state.settings.freezes.join(', ') || 'none'}.` };
+      }
+      const { action, date } = c;
+      return run((s, ctx) => domain.changeFreeze(s, ctx, action, date));
+    }
+    case 'start':
+      return run((s, ctx) => domain.start(s, ctx, c.sha));
+    case 'derail':
+      return run((s, ctx) => domain.derail(s, ctx, c.reason));
+    case 'extend':
+      return run((s, ctx) => domain.extend(s, ctx));
+    case 'emergency': {
+      const ref = backupRef(line, now());
+      return run((s, ctx) => domain.emergency(s, ctx, ref, c.reason));
+    }
+    case 'block':
+      return run((s, ctx) => domain.block(s, ctx, c.reason));
+    case 'unblock':
+      return run((s, ctx) => domain.unblock(s, ctx));
+    case 'deploy':
+      return run((s, ctx) => domain.deploy(s, ctx));
+    case 'retry':
+      return run((s, ctx) => domain.retry(s, ctx));
+    case 'verify':
+      return run((s, ctx) => domain.verify(s, ctx, c.train), c.train ? [c.train] : undefined);
+    case 'reopen':
+      return run((s, ctx) => domain.reopen(s, ctx, c.train, c.reason), c.train ? [c.train] : undefined);
+    case 'mode':
+      return run((s, ctx) => domain.setMode(s, ctx, c.mode));
+    case 'rollback':
+      return run((s, ctx) => domain.rollback(s, ctx, c.train), [c.train]);
+    case 'engineer': {
+      if (c.target.kind === 'slack')
+        return { ok: false, text: 'Name the person by email here (Slack mentions work in Slack).' };
+      const who = c.target.kind === 'me' ? 'me' : c.target.email;
+      return run((s, ctx) => domain.engineer(s, ctx, who));
+    }
+    case 'revert':
+      return engine.run(
+        line,
+        actor,
+        async ({ tx, loaded, state, ctx }) => {
+          const matches = await tx.commit.findMany({
+            where: { lineId: loaded.ids.lineId, sha: { startsWith: c.sha } },
+            take: 2,
+          });
+          if (matches.length > 1) return { decision: domain.refuse(`${c.sha} matches several commits: give more characters.`) };
+          const m = matches[0];
+          if (m && m.state === 'removed') return { decision: domain.refuse(`${c.sha} was removed from the branch by an emergency reset; there is nothing to revert.`) };
+          const target: CommitRef | null = m
+            ? { sha: m.sha, authorName: m.authorName, authorEmail: m.authorEmail, message: m.message, verifiedBy: m.verifiedBy, verifiedAt: m.verifiedAt }
+            : null;
+          return { decision: domain.revert(state, ctx, target, c.sha) };
+        },
+        { inputKey },
+      );
+  }
+}
+
+/** `refs/conductor/backup/<line>/<timestamp>`, the timestamp in UTC like 20261124T101500Z. */
+export function backupRef(line: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return `refs/conductor/backup/${line}/${stamp}`;
+}
+
+async function historyText(engine: Engine, line: string, limit: number): Promise<string> {
+  const rows = await engine.deps.db.auditEntry.findMany({
+    where: { line: { name: line } },
+    orderBy: { id: 'desc' },
+    take: limit,
+    include: { train: { select: { number: true } } },
+  });
+  if (rows.length === 0) return 'No history yet.';
+  return rows
+    .map((r) => {
+      const d = r.details as Record<string, unknown>;
+      const why = typeof d.reason === 'string' ? ` — ${d.reason}` : '';
+      const train = r.train ? ` train #${r.train.number}` : '';
+      return `${r.createdAt.toISOString().replace('T', ' ').slice(0, 19)} ${r.actor} ${r.action}${train}${why}`;
+    })
+    .join('\n');
+}
+
+export { isAdmin, refusals };

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import type { Effect } from '../domain/index.js';
+import type { BuildRunner } from './ports/build-runner.js';
+import type { Chat } from './ports/chat.js';
+import type { CodeHost } from './ports/code-host.js';
+import type { TicketDesk } from './ports/ticket-desk.js';
+import type { Engine } from './engine.js';
+import { jobStarted } from './inputs.js';
+import { PermanentEffectError, type OutboxItem } from './outbox.js';
+
+/** The integrations of one line. */
+export interface LinePorts {
+  codeHost: CodeHost;
+  runner: BuildRunner;
+  tickets: TicketDesk;
+}
+
+export interface DeliveryDeps {
+  engine: Engine;
+  chat: Chat;
+  ports: (line: string) => LinePorts;
+  /** Look for new commits now (after Conductor itself pushed a revert or a reset). */
+  fetchNow: (line: string) => Promise<void>;
+  publicUrl: string;
+  log: Logger;
+}
+
+type Payload = Effect & { line: string; jobId?: number };
+
+/** Turns one outbox item into calls on the line's integrations. */
+export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Promise<void> {
+  const { engine, chat } = deps;
+  return async (item) => {
+    const p = item.payload as Payload;
+    if (!p.line || !engine.lines.has(p.line)) throw new PermanentEffectError(`unknown line in outbox item ${item.id}`);
+    const key = item.idempotencyKey;
+    switch (p.kind) {
+      case 'chat.announce':
+        return chat.announce({ line: p.line, train: p.train, text: p.text, key });
+      case 'chat.dm':
+        return chat.dm({ line: p.line, to: p.to, train: p.train, text: p.text, askVerify: p.askVerify, key });
+      case 'chat.card': {
+        const { state } = await engine.read(p.line, { extraTrains: [p.train] });
+        const train = state.trains.find((t) => t.number === p.train);
+        if (!train) throw new PermanentEffectError(`train #${p.train} not found`);
+        return chat.card({ line: p.line, state, train, key });
+      }
+      case 'job.start':
+        return startJob(deps, p, key);
+      case 'job.stop':
+        if (p.jobId) await deps.ports(p.line).runner.stop(p.jobId);
+        return;
+      case 'git.revert': {
+        const result = await deps.ports(p.line).codeHost.revert(p.sha, {
+          idempotencyKey: key,
+          requestedBy: { name: p.requestedBy, email: p.requestedBy },
+        });
+        if (!result.ok) {
+          await chat.announce({ line: p.line, train: null, text: `Could not revert ${p.sha.slice(0, 8)} (${result.reason}): ${result.message}. Nothing was pushed.`, key: `${key}:failed` });
+          return;
+        }
+        await deps.fetchNow(p.line);
+        return;
+      }
+      case 'git.reset':
+        await deps.ports(p.line).codeHost.resetBranch(p.targetSha, p.backupRef);
+        await deps.fetchNow(p.line);
+        return;
+      case 'tickets.open': {
+        const { state } = await engine.read(p.line, { extraTrains: [p.train] });
+        const train = state.trains.find((t) => t.number === p.train);
+        if (!train) return;
+        const opened = await deps.ports(p.line).tickets.open({ line: p.line, train, key });
+        for (const o of opened) {
+          await engine.deps.db.ticket.updateMany({
+            where: { train: { number: p.train, line: { name: p.line } }, authorEmail: o.authorEmail },
+            data: { externalKey: o.externalKey, externalUrl: o.externalUrl },
+          });
+        }
+        return;
+      }
+      default:
+        throw new PermanentEffectError(`unknown effect kind ${(p as { kind: string }).kind}`);
+    }
+  };
+}
+
+async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, key: string): Promise<void> {
+  if (!p.jobId) throw new PermanentEffectError('job.start without a job id');
+  const job = await deps.engine.deps.db.job.findUnique({ where: { id: p.jobId }, include: { train: true } });
+  // Stopped (derail) or already started by an earlier delivery: nothing to do.
+  if (!job || job.state !== 'queued') return;
+  const cfg = deps.engine.lineConfig(p.line);
+  const runner = deps.ports(p.line).runner;
+  const handle = await runner.start({
+    jobId: job.id,
+    kind: job.kind,
+    line: p.line,
+    train: job.train.number,
+    sha: job.sha,
+    branch: cfg.branch,
+    engineer: job.train.engineerEmail,
+    conductorUrl: deps.publicUrl,
+    timeoutMinutes: cfg.timeouts[job.kind],
+    idempotencyKey: key,
+  });
+  const recorded = await jobStarted(deps.engine, job.id, handle.externalId, handle.url);
+  // The train was derailed while the job was starting: stop what we just started.
+  if (!recorded.ok) {
+    deps.log.info({ line: p.line, jobId: job.id }, 'job no longer wanted after start; stopping it');
+    await runner.stop(job.id);
+  }
+}

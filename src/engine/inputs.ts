@@ -1,0 +1,123 @@
+import * as domain from '../domain/index.js';
+import { SYSTEM_ACTOR, type AutoTimeWindow, type CommitRef, type JobKind } from '../domain/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { NewCommits } from './ports/code-host.js';
+import type { JobResult } from './ports/build-runner.js';
+import type { Db } from './db.js';
+import type { Engine, Reply } from './engine.js';
+
+/**
+ * Rule 1: new commits seen on the branch. Commits already recorded are
+ * dropped under the lock, so a webhook and a fetch racing each other record a
+ * commit once. `sinceSha` is where the fetch read from: the known head moves
+ * only when nobody moved it meanwhile.
+ */
+export async function recordCommits(
+  engine: Engine,
+  lineName: string,
+  sinceSha: string,
+  found: NewCommits,
+  opts: { inputKey?: string; actor?: string } = {},
+): Promise<Reply> {
+  return engine.run(
+    lineName,
+    opts.actor ?? SYSTEM_ACTOR,
+    async ({ tx, loaded, state, ctx }) => {
+      const shas = found.commits.map((c) => c.sha);
+      const known = shas.length
+        ? new Set((await tx.commit.findMany({ where: { lineId: loaded.ids.lineId, sha: { in: shas } }, select: { sha: true } })).map((r) => r.sha))
+        : new Set<string>();
+      const seen = new Set<string>();
+      const fresh: CommitRef[] = [];
+      for (const c of found.commits) {
+        if (known.has(c.sha) || seen.has(c.sha)) continue;
+        seen.add(c.sha);
+        fresh.push({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
+      }
+      const moveHead = state.knownHeadSha === sinceSha && state.knownHeadSha !== found.headSha;
+      if (fresh.length === 0 && !moveHead) return { decision: domain.refuse('No new commits.') };
+      const head = moveHead ? found.headSha : state.knownHeadSha;
+      const decision = domain.commitsArrived(state, ctx, fresh, head, found.rewritten && moveHead);
+      return { decision, newCommits: fresh };
+    },
+    { inputKey: opts.inputKey },
+  );
+}
+
+/** Finds which line and train a job belongs to. */
+async function jobRef(db: Db, jobId: number) {
+  const job = await db.job.findUnique({ where: { id: jobId }, include: { train: { include: { line: true } } } });
+  if (!job) return null;
+  return { line: job.train.line.name, ref: { train: job.train.number, kind: job.kind as JobKind, attempt: job.attempt } };
+}
+
+export async function jobStarted(engine: Engine, jobId: number, externalId: string, url: string | null): Promise<Reply> {
+  const found = await jobRef(engine.deps.db, jobId);
+  if (!found) return { ok: false, text: `unknown job ${jobId}` };
+  return engine.run(found.line, SYSTEM_ACTOR, ({ state, ctx }) => ({
+    decision: domain.jobStarted(state, ctx, found.ref, externalId, url),
+  }));
+}
+
+export async function jobFinished(engine: Engine, result: JobResult): Promise<Reply> {
+  const found = await jobRef(engine.deps.db, result.jobId);
+  if (!found) return { ok: false, text: `unknown job ${result.jobId}` };
+  return engine.run(
+    found.line,
+    SYSTEM_ACTOR,
+    ({ state, ctx }) => ({
+      decision: domain.jobFinished(state, ctx, found.ref, result.succeeded, result.output, result.timedOut),
+    }),
+    { inputKey: `job:${result.jobId}:result`, extraTrains: [found.ref.train] },
+  );
+}
+
+/** The scheduler's heartbeat for one line: timeouts, reminders, rule 3 (also catches up after downtime). */
+export async function tick(engine: Engine, lineName: string): Promise<Reply> {
+  return engine.run(lineName, SYSTEM_ACTOR, ({ state, ctx }) => {
+    const decision = domain.tick(state, ctx);
+    // Nothing to do is the usual case: don't write an empty transaction.
+    if (decision.ok && decision.effects.length === 0 && decision.audit.length === 0) return { decision: domain.refuse('idle') };
+    return { decision };
+  });
+}
+
+export interface LineSeed {
+  name: string;
+  repo: string;
+  branch: string;
+  mode: 'schedule' | 'manual';
+  autoTime: AutoTimeWindow[];
+  freezes: string[];
+  timezone: string;
+}
+
+/**
+ * Rule 1: when a line is first added, the branch head counts as deployed.
+ * Mode, auto-time and freezes come from the file only then: afterwards the
+ * database (changed from Slack or the API) wins. Repo and branch follow the file.
+ */
+export async function ensureLine(db: Db, seed: LineSeed, head: () => Promise<string>): Promise<{ created: boolean }> {
+  const existing = await db.line.findUnique({ where: { name: seed.name } });
+  if (existing) {
+    if (existing.repo !== seed.repo || existing.branch !== seed.branch)
+      await db.line.update({ where: { id: existing.id }, data: { repo: seed.repo, branch: seed.branch } });
+    return { created: false };
+  }
+  const sha = await head();
+  const created = await db.line.createMany({
+    data: [{
+      name: seed.name,
+      repo: seed.repo,
+      branch: seed.branch,
+      mode: seed.mode,
+      autoTime: seed.autoTime as unknown as Prisma.InputJsonValue,
+      freezes: seed.freezes,
+      timezone: seed.timezone,
+      deployedSha: sha,
+      knownHeadSha: sha,
+    }],
+    skipDuplicates: true, // another process may add it at the same moment
+  });
+  return { created: created.count === 1 };
+}

@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import type { Db } from './db.js';
+import type { Clock } from './engine.js';
+
+export interface OutboxItem {
+  id: bigint;
+  kind: string;
+  payload: Record<string, unknown>;
+  idempotencyKey: string;
+  attempts: number;
+}
+
+/** Thrown by a handler that knows when to try again (Slack 429 Retry-After). */
+export class RetryLaterError extends Error {
+  constructor(message: string, readonly afterMs: number) {
+    super(message);
+  }
+}
+
+/** Thrown by a handler when retrying can never help (malformed item): the item is closed with the error. */
+export class PermanentEffectError extends Error {}
+
+export interface OutboxOptions {
+  db: Db;
+  handle: (item: OutboxItem) => Promise<void>;
+  log: Logger;
+  clock: Clock;
+  /** How long a claimed item stays invisible to other workers; a crashed worker's items come back after it. */
+  leaseMs?: number;
+  batchSize?: number;
+  pollMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Delivers outbox rows after their transaction committed. Items are claimed
+ * with FOR UPDATE SKIP LOCKED and a lease, so several processes share the work
+ * and a killed process loses nothing: its leased items are delivered again
+ * (with the same idempotency key) once the lease runs out.
+ */
+export class OutboxWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
+  private stopped = true;
+  private idle: Promise<void> = Promise.resolve();
+  private readonly leaseMs: number;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.batchSize = opts.batchSize ?? 20;
+    this.pollMs = opts.pollMs ?? 1_000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.idle;
+  }
+
+  /** Something was written: deliver now rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), ms);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    let release!: () => void;
+    this.idle = new Promise((r) => (release = r));
+    try {
+      let n: number;
+      do {
+        this.again = false;
+        n = await this.drainOnce();
+      } while (!this.stopped && (n > 0 || this.again));
+    } catch (err) {
+      this.opts.log.error({ err }, 'outbox loop failed');
+    } finally {
+      this.running = false;
+      release();
+      this.schedule(this.pollMs);
+    }
+  }
+
+  /** Claims one batch and delivers it; returns how many items were claimed. */
+  async drainOnce(): Promise<number> {
+    const now = this.opts.clock();
+    const leaseUntil = new Date(now.getTime() + this.leaseMs);
+    const items = await this.opts.db.$queryRaw<
+      { id: bigint; kind: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }[]
+    >`
+      UPDATE outbox_item SET lease_until = ${leaseUntil}, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM outbox_item
+        WHERE done_at IS NULL AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})
+        ORDER BY id LIMIT ${this.batchSize}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, kind, payload, idempotency_key, attempts`;
+    items.sort((a, b) => (a.id < b.id ? -1 : 1));
+    // Items of one batch are delivered in order: a card is posted before it is updated.
+    for (const row of items) {
+      const item: OutboxItem = { id: row.id, kind: row.kind, payload: row.payload, idempotencyKey: row.idempotency_key, attempts: row.attempts };
+      await this.deliver(item);
+    }
+    return items.length;
+  }
+
+  private async deliver(item: OutboxItem): Promise<void> {
+    const log = this.opts.log.child({ outbox: item.id.toString(), kind: item.kind, line: item.payload.line });
+    try {
+      await this.opts.handle(item);
+      await this.opts.db.outboxItem.update({ where: { id: item.id }, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: null } });
+      log.debug('effect delivered');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentEffectError) {
+        log.error({ err }, 'effect cannot be delivered; giving up');
+        await this.opts.db.outboxItem.update({ where: { id: item.id }, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: `gave up: ${message}` } });
+        return;
+      }
+      const delay = err instanceof RetryLaterError ? err.afterMs : this.backoff(item.attempts);
+      log.warn({ err: message, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
+      await this.opts.db.outboxItem.update({
+        where: { id: item.id },
+        data: { lastError: message.slice(0, 2000), leaseUntil: null, nextAttemptAt: new Date(this.opts.clock().getTime() + delay) },
+      });
+    }
+  }
+
+  /** Exponential backoff with jitter: 1 s, 2 s, 4 s … capped. */
+  private backoff(attempts: number): number {
+    const base = Math.min(this.maxBackoffMs, 1000 * 2 ** Math.max(0, attempts - 1));
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  /** For the status page: effects waiting and the oldest error. */
+  async pending(): Promise<{ count: number; oldestError: string | null }> {
+    const count = await this.opts.db.outboxItem.count({ where: { doneAt: null } });
+    const failing = await this.opts.db.outboxItem.findFirst({ where: { doneAt: null, lastError: { not: null } }, orderBy: { id: 'asc' } });
+    return { count, oldestError: failing?.lastError ?? null };
+  }
+}

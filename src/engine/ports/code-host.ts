@@ -1,0 +1,59 @@
+/**
+ * The engine's view of the line's git remote. Implementations: a local one over
+ * simple-git (`src/integrations/git/local-code-host.ts`) that works with any git
+ * remote, including a local bare repository; a GitHub one adds webhooks and
+ * statuses on top of the same git operations.
+ */
+
+export interface CommitInfo {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  /** The full message (subject and body), without the trailing newline. */
+  message: string;
+}
+
+export interface NewCommits {
+  headSha: string;
+  /** Oldest first. */
+  commits: CommitInfo[];
+  /** `sinceSha` is not an ancestor of head (force push, reset). */
+  rewritten: boolean;
+}
+
+export type RevertResult =
+  | { ok: true; revertSha: string; alreadyDone: boolean }
+  | { ok: false; reason: 'conflict' | 'unknown-commit' | 'merge-commit'; message: string };
+
+export interface CodeHost {
+  /**
+   * Fetch the remote; commits after `sinceSha` up to the branch head, oldest
+   * first: every commit reachable from head and not from sinceSha, in
+   * topological oldest-first order. When sinceSha is not an ancestor of head,
+   * `rewritten` is true and the commits are those after the merge-base. The cost
+   * does not grow with the length of history, only with the number of new
+   * commits.
+   */
+  newCommits(sinceSha: string): Promise<NewCommits>;
+  /** Current branch head on the remote (after a fetch). */
+  head(): Promise<string>;
+  /**
+   * Make a revert commit of `sha` on top of the branch head and push it.
+   * Idempotent by key: the commit message carries a trailer
+   * `Conductor-Revert-Key: <key>`; if a commit with that trailer is already on
+   * the branch (newest ~500 commits), it is returned with alreadyDone true. A
+   * conflict pushes nothing. A push rejected because the branch moved is retried
+   * after a fetch (a few times).
+   */
+  revert(
+    sha: string,
+    opts: { idempotencyKey: string; requestedBy: { name: string; email: string } },
+  ): Promise<RevertResult>;
+  /**
+   * Emergency reset: push the current remote head to `backupRef` (e.g.
+   * `refs/conductor/backup/web/20261124T101500Z`) FIRST, then force-push the
+   * branch to `targetSha`. Idempotent: if the branch is already at targetSha and
+   * backupRef exists, nothing is done. Returns the old head.
+   */
+  resetBranch(targetSha: string, backupRef: string): Promise<{ oldHeadSha: string }>;
+}

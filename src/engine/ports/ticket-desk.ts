@@ -1,0 +1,12 @@
+import type { Ticket, Train } from '../../domain/index.js';
+
+/**
+ * Where verification tickets live. The built-in desk keeps them in Conductor's
+ * database (nothing to do outside); the Jira desk mirrors them as issues.
+ */
+export interface TicketDesk {
+  /** Make sure every ticket of the train exists outside; returns external keys/URLs to store. */
+  open(msg: { line: string; train: Train; key: string }): Promise<{ authorEmail: string; externalKey: string; externalUrl: string | null }[]>;
+}
+
+export type { Ticket };

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, CommitRef, Effect, Job, LineState, Ticket, Train } from '../domain/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Tx } from './db.js';
+import { jobKey, ticketKey, type Loaded } from './load.js';
+
+type CommitLocation = { state: 'platform' | 'train' | 'deployed'; train: number | null };
+
+/** Where each commit is: on the platform, or held by a (non-derailed) train. Absent means removed. */
+function locations(s: LineState): Map<string, CommitLocation> {
+  const map = new Map<string, CommitLocation>();
+  for (const c of s.platform) map.set(c.sha, { state: 'platform', train: null });
+  for (const t of s.trains) {
+    if (t.state === 'derailed') continue;
+    const state = t.state === 'deployed' ? 'deployed' : 'train';
+    for (const c of t.commits) map.set(c.sha, { state, train: t.number });
+  }
+  return map;
+}
+
+function allCommits(s: LineState): Map<string, CommitRef> {
+  const map = new Map<string, CommitRef>();
+  for (const c of s.platform) map.set(c.sha, c);
+  for (const t of s.trains) for (const c of t.commits) map.set(c.sha, c);
+  return map;
+}
+
+/**
+ * Writes the difference between the loaded state and the decided one, the
+ * audit entries and the outbox rows, all in the caller's transaction.
+ * `newCommits` are commits first seen by this input, in branch order.
+ */
+export async function saveDecision(
+  tx: Tx,
+  loaded: Loaded,
+  after: LineState,
+  audit: AuditEvent[],
+  effects: Effect[],
+  meta: { actor: string; now: Date; newCommits?: CommitRef[] },
+): Promise<void> {
+  const { ids, state: before } = loaded;
+  const lineId = ids.lineId;
+
+  // 1. Commits seen for the first time, in branch order.
+  const fresh = meta.newCommits ?? [];
+  let seq = ids.commitSeq;
+  if (fresh.length > 0) {
+    await tx.commit.createMany({
+      data: fresh.map((c) => ({
+        lineId,
+        sha: c.sha,
+        position: ++seq,
+        authorName: c.authorName,
+        authorEmail: c.authorEmail,
+        message: c.message,
+        firstSeenAt: meta.now,
+      })),
+    });
+    const rows = await tx.commit.findMany({ where: { lineId, sha: { in: fresh.map((c) => c.sha) } }, select: { id: true, sha: true } });
+    for (const r of rows) ids.commits.set(r.sha, r.id);
+  }
+
+  // 2. The line's own row.
+  const a = after.settings;
+  const b = before.settings;
+  if (
+    fresh.length > 0 ||
+    a.mode !== b.mode ||
+    a.manualReason !== b.manualReason ||
+    a.timezone !== b.timezone ||
+    JSON.stringify(a.autoTime) !== JSON.stringify(b.autoTime) ||
+    JSON.stringify(a.freezes) !== JSON.stringify(b.freezes) ||
+    after.deployedSha !== before.deployedSha ||
+    after.knownHeadSha !== before.knownHeadSha ||
+    after.nextTrainNumber !== before.nextTrainNumber
+  ) {
+    await tx.line.update({
+      where: { id: lineId },
+      data: {
+        mode: a.mode,
+        manualReason: a.manualReason,
+        timezone: a.timezone,
+        autoTime: a.autoTime as unknown as Prisma.InputJsonValue,
+        freezes: a.freezes,
+        deployedSha: after.deployedSha,
+        knownHeadSha: after.knownHeadSha,
+        nextTrainNumber: after.nextTrainNumber,
+        commitSeq: seq,
+      },
+    });
+  }
+
+  // 3. Trains: create new ones, update changed ones.
+  for (const t of after.trains) {
+    const old = before.trains.find((o) => o.number === t.number);
+    if (!old) {
+      const created = await tx.train.create({
+        data: {
+          lineId,
+          number: t.number,
+          state: t.state,
+          headSha: t.headSha,
+          baseSha: t.baseSha,
+          engineerEmail: t.engineer,
+          blockedReason: t.blocked,
+          derailReason: t.derailReason,
+          replacesTrainId: t.replaces === null ? null : (ids.trains.get(t.replaces) ?? null),
+          createdBy: t.createdBy,
+          ...times(t),
+        },
+      });
+      ids.trains.set(t.number, created.id);
+      await tx.trainCommit.createMany({
+        data: t.commits.map((c) => ({ trainId: created.id, commitId: commitId(ids.commits, c.sha) })),
+      });
+    } else if (trainChanged(old, t)) {
+      await tx.train.update({
+        where: { id: trainId(ids.trains, t.number) },
+        data: {
+          state: t.state,
+          engineerEmail: t.engineer,
+          blockedReason: t.blocked,
+          derailReason: t.derailReason,
+          ...times(t),
+        },
+      });
+    }
+  }
+
+  // 4. Where each commit now is, grouped so a 5,000-commit train is a handful of statements.
+  const was = locations(before);
+  const now = locations(after);
+  const groups = new Map<string, number[]>();
+  const freshShas = new Set(fresh.map((c) => c.sha));
+  const consider = new Set([...was.keys(), ...now.keys()]);
+  for (const sha of consider) {
+    const from = was.get(sha);
+    const to = now.get(sha);
+    if (!freshShas.has(sha) && from && to && from.state === to.state && from.train === to.train) continue;
+    if (freshShas.has(sha) && to?.state === 'platform') continue; // inserted as platform already
+    const key = to ? `${to.state}:${to.train ?? ''}` : 'removed:';
+    const list = groups.get(key) ?? [];
+    list.push(commitId(ids.commits, sha));
+    groups.set(key, list);
+  }
+  for (const [key, commitIds] of groups) {
+    const [state, train] = key.split(':') as ['platform' | 'train' | 'deployed' | 'removed', string];
+    await tx.commit.updateMany({
+      where: { id: { in: commitIds } },
+      data: {
+        state,
+        trainId: train ? trainId(ids.trains, Number(train)) : null,
+        removedAt: state === 'removed' ? meta.now : null,
+      },
+    });
+  }
+
+  // 5. Verification marks on commits (they travel with the commit).
+  const oldCommits = allCommits(before);
+  const marks = new Map<string, number[]>();
+  for (const [sha, c] of allCommits(after)) {
+    const o = oldCommits.get(sha);
+    const prevBy = o?.verifiedBy ?? null;
+    const prevAt = o?.verifiedAt?.getTime() ?? null;
+    if (prevBy === c.verifiedBy && prevAt === (c.verifiedAt?.getTime() ?? null)) continue;
+    const key = JSON.stringify([c.verifiedBy, c.verifiedAt?.toISOString() ?? null]);
+    marks.set(key, [...(marks.get(key) ?? []), commitId(ids.commits, sha)]);
+  }
+  for (const [key, commitIds] of marks) {
+    const [by, at] = JSON.parse(key) as [string | null, string | null];
+    await tx.commit.updateMany({ where: { id: { in: commitIds } }, data: { verifiedBy: by, verifiedAt: at ? new Date(at) : null } });
+  }
+
+  // 6. Tickets and jobs.
+  for (const t of after.trains) {
+    const old = before.trains.find((o) => o.number === t.number);
+    const tid = trainId(ids.trains, t.number);
+    for (const k of t.tickets) {
+      const prev = old?.tickets.find((o) => o.authorEmail === k.authorEmail);
+      if (prev && JSON.stringify(prev) === JSON.stringify(k)) continue;
+      const data = ticketData(k);
+      const existing = ids.tickets.get(ticketKey(t.number, k.authorEmail));
+      if (existing) await tx.ticket.update({ where: { id: existing }, data });
+      else {
+        const row = await tx.ticket.create({ data: { ...data, lineId, trainId: tid, authorEmail: k.authorEmail } });
+        ids.tickets.set(ticketKey(t.number, k.authorEmail), row.id);
+      }
+    }
+    for (const j of t.jobs) {
+      const prev = old?.jobs.find((o) => o.kind === j.kind && o.attempt === j.attempt);
+      if (prev && JSON.stringify(prev) === JSON.stringify(j)) continue;
+      const existing = ids.jobs.get(jobKey(t.number, j.kind, j.attempt));
+      if (existing) await tx.job.update({ where: { id: existing }, data: jobData(j) });
+      else {
+        const row = await tx.job.create({ data: { ...jobData(j), trainId: tid, kind: j.kind, attempt: j.attempt } });
+        ids.jobs.set(jobKey(t.number, j.kind, j.attempt), row.id);
+      }
+    }
+  }
+
+  // 7. Audit entries and outbox rows, in the same transaction as the change.
+  if (audit.length > 0) {
+    await tx.auditEntry.createMany({
+      data: audit.map((e) => ({
+        lineId,
+        trainId: e.train === null ? null : (ids.trains.get(e.train) ?? null),
+        actor: meta.actor,
+        action: e.action,
+        details: e.details as Prisma.InputJsonValue,
+        createdAt: meta.now,
+      })),
+    });
+  }
+  if (effects.length > 0) {
+    await tx.outboxItem.createMany({
+      data: effects.map((e) => ({
+        lineId,
+        kind: e.kind,
+        payload: { ...e, line: after.settings.name, ...jobRef(ids, e) } as Prisma.InputJsonValue,
+        idempotencyKey: `${after.settings.name}:${e.kind}:${randomUUID()}`,
+        nextAttemptAt: meta.now,
+      })),
+    });
+  }
+}
+
+function jobRef(ids: Loaded['ids'], e: Effect): { jobId?: number } {
+  if (e.kind !== 'job.start' && e.kind !== 'job.stop') return {};
+  return { jobId: ids.jobs.get(jobKey(e.train, e.jobKind, e.attempt)) };
+}
+
+function commitId(map: Map<string, number>, sha: string): number {
+  const id = map.get(sha);
+  if (id === undefined) throw new Error(`commit ${sha} has no database id`);
+  return id;
+}
+
+function trainId(map: Map<number, number>, n: number): number {
+  const id = map.get(n);
+  if (id === undefined) throw new Error(`train #${n} has no database id`);
+  return id;
+}
+
+function times(t: Train) {
+  return {
+    createdAt: t.createdAt,
+    deliveredAt: t.deliveredAt,
+    verifiedAt: t.verifiedAt,
+    deployStartedAt: t.deployStartedAt,
+    deployedAt: t.deployedAt,
+    derailedAt: t.derailedAt,
+  };
+}
+
+function trainChanged(a: Train, b: Train): boolean {
+  return (
+    a.state !== b.state ||
+    a.engineer !== b.engineer ||
+    a.blocked !== b.blocked ||
+    a.derailReason !== b.derailReason ||
+    JSON.stringify(times(a)) !== JSON.stringify(times(b))
+  );
+}
+
+function ticketData(k: Ticket) {
+  return {
+    authorName: k.authorName,
+    state: k.state,
+    commitShas: k.commitShas,
+    verifiedBy: k.verifiedBy,
+    verifiedAt: k.verifiedAt,
+    requestedAt: k.requestedAt,
+    remindedAt: k.remindedAt,
+    externalKey: k.externalKey,
+    externalUrl: k.externalUrl,
+    createdAt: k.createdAt,
+  };
+}
+
+function jobData(j: Job) {
+  return {
+    state: j.state,
+    sha: j.sha,
+    requestedBy: j.requestedBy,
+    externalId: j.externalId,
+    url: j.url,
+    output: j.output,
+    createdAt: j.createdAt,
+    startedAt: j.startedAt,
+    finishedAt: j.finishedAt,
+    timeoutAt: j.timeoutAt,
+  };
+}

@@ -1,0 +1,121 @@
+import type { LineState, Train } from '../domain/index.js';
+import { goingTrain, inAutoTime, notDeployableReason, short } from '../domain/index.js';
+import { describeAutoTime, describeWindows } from '../domain/schedule.js';
+
+/** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
+export interface TrainJson {
+  number: number;
+  state: Train['state'];
+  headSha: string;
+  baseSha: string;
+  engineer: string | null;
+  blocked: string | null;
+  deployable: boolean;
+  notDeployableReason: string | null;
+  derailReason: string | null;
+  commits: { sha: string; authorEmail: string }[];
+  tickets: { authorEmail: string; state: 'pending' | 'verified' }[];
+  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed'; url: string | null; attempt: number; rollback: boolean }[];
+  createdAt: string;
+  deployedAt: string | null;
+}
+
+export interface LineStatusJson {
+  line: string;
+  mode: 'schedule' | 'manual';
+  inAutoTime: boolean;
+  platform: { sha: string; authorEmail: string; message: string }[];
+  train: TrainJson | null;
+  lastDeployed: { number: number; headSha: string } | null;
+  manualReason: string | null;
+  whyIdle: string | null;
+}
+
+export function trainJson(s: LineState, t: Train): TrainJson {
+  const reason = notDeployableReason(s, t);
+  return {
+    number: t.number,
+    state: t.state,
+    headSha: t.headSha,
+    baseSha: t.baseSha,
+    engineer: t.engineer,
+    blocked: t.blocked,
+    deployable: reason === null,
+    notDeployableReason: reason,
+    derailReason: t.derailReason,
+    commits: t.commits.map((c) => ({ sha: c.sha, authorEmail: c.authorEmail })),
+    tickets: t.tickets.map((k) => ({ authorEmail: k.authorEmail, state: k.state })),
+    // A rollback runs the deploy job for an earlier head: it is a deploy.
+    jobs: t.jobs.map((j) => ({ kind: j.kind === 'build' ? 'build' : 'deploy', state: j.state, url: j.url, attempt: j.attempt, rollback: j.kind === 'rollback' })),
+    createdAt: t.createdAt.toISOString(),
+    deployedAt: t.deployedAt?.toISOString() ?? null,
+  };
+}
+
+/** `train` is the newest train of the line (the loader adds it to `trains`). */
+export function lineStatusJson(s: LineState, now: Date): LineStatusJson {
+  const newest = [...s.trains].sort((a, b) => b.number - a.number)[0];
+  return {
+    line: s.settings.name,
+    mode: s.settings.mode,
+    inAutoTime: inAutoTime(s, now),
+    platform: s.platform.map((c) => ({ sha: c.sha, authorEmail: c.authorEmail, message: c.message })),
+    train: newest ? trainJson(s, newest) : null,
+    lastDeployed: s.lastDeployed,
+    manualReason: s.settings.manualReason,
+    whyIdle: whyIdle(s, now),
+  };
+}
+
+/** "Why is nothing moving?": null when a train is going and moving along. */
+export function whyIdle(s: LineState, now: Date): string | null {
+  const going = goingTrain(s);
+  if (going) return null;
+  const { mode, manualReason, autoTime, freezes, timezone } = s.settings;
+  if (s.platform.length === 0) return 'Nothing is waiting on the platform.';
+  if (mode === 'manual')
+    return `The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only when an admin runs \`/conductor start\`.`;
+  return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} wait. An admin may start a train by hand with \`/conductor start\`.`;
+}
+
+const capital = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
+const firstLine = (m: string): string => (m.split('\n')[0] ?? '').slice(0, 80);
+
+export function statusText(s: LineState, now: Date): string {
+  const lines: string[] = [];
+  const { settings } = s;
+  lines.push(`*${settings.name}* (${settings.branch}): ${settings.mode} mode${settings.manualReason ? ` :warning: ${settings.manualReason}` : ''}; auto-time ${describeWindows(settings.autoTime, settings.timezone)}.`);
+  const live = s.trains.filter((t) => t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying');
+  for (const t of live) lines.push(trainSummary(s, t));
+  if (live.length === 0) lines.push('No train is running.');
+  lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} waiting`}.`);
+  const why = whyIdle(s, now);
+  if (why) lines.push(why);
+  lines.push(s.lastDeployed ? `Last deployed: train #${s.lastDeployed.number} (${short(s.lastDeployed.headSha)}).` : `Last deployed: ${short(s.deployedSha)} (before Conductor).`);
+  return lines.join('\n');
+}
+
+export function trainSummary(s: LineState, t: Train): string {
+  const reason = notDeployableReason(s, t);
+  const tickets = t.tickets.length ? `; verified ${t.tickets.filter((k) => k.state === 'verified').length}/${t.tickets.length}` : '';
+  const status = t.state === 'verifying' || t.state === 'delivering' ? (reason ? ` ${reason}` : ' Ready to deploy.') : '';
+  return `Train #${t.number}: ${t.state}, ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked}` : ''}${tickets}.${status}`;
+}
+
+export function trainText(s: LineState, t: Train, maxCommits = 30): string {
+  const lines = [trainSummary(s, t)];
+  if (t.derailReason) lines.push(`Derailed: ${t.derailReason}.`);
+  for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state}${j.url ? ` ${j.url}` : ''}`);
+  for (const k of t.tickets) lines.push(`• ${k.authorEmail}: ${k.state}`);
+  for (const c of t.commits.slice(0, maxCommits)) lines.push(`  ${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
+  if (t.commits.length > maxCommits) lines.push(`  … and ${t.commits.length - maxCommits} more commits (GET /api/lines/${s.settings.name}/trains/${t.number} lists them all).`);
+  return lines.join('\n');
+}
+
+export function queueText(s: LineState, max = 30): string {
+  if (s.platform.length === 0) return 'The platform is empty.';
+  const lines = [`${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} on the platform, oldest first:`];
+  for (const c of s.platform.slice(0, max)) lines.push(`${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
+  if (s.platform.length > max) lines.push(`… and ${s.platform.length - max} more.`);
+  return lines.join('\n');
+}

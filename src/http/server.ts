@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { Engine } from '../engine/engine.js';
+import { UnknownLineError } from '../engine/engine.js';
+import { executeCommand } from '../engine/commands.js';
+import { lineStatusJson, trainJson } from '../engine/views.js';
+import { checkDatabase } from '../store/database.js';
+import { migrationStatus } from '../store/migrate.js';
+import { Metrics } from './metrics.js';
+import { HttpError, Router, readBody, sendJson, type RouteContext } from './router.js';
+
+export interface HttpOptions {
+  engine: Engine;
+  pool: pg.Pool;
+  log: Logger;
+  /** CONDUCTOR_API_TOKEN: when unset, the API answers the loopback interface only. */
+  apiToken?: string;
+  /** Extra routes (Slack, webhooks) registered by the composition root. */
+  extend?: (router: Router) => void;
+}
+
+const MAX_TEXT = 4000;
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]!.trim());
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** SPEC §5: bearer token when configured, else loopback only. Throws 401/403. */
+function authorise(req: IncomingMessage, apiToken: string | undefined): void {
+  if (apiToken) {
+    if (!tokenMatches(req.headers.authorization, apiToken)) throw new HttpError(401, 'missing or wrong bearer token');
+  } else if (!isLoopback(req.socket.remoteAddress)) {
+    throw new HttpError(403, 'CONDUCTOR_API_TOKEN is not set: the API answers the loopback interface only');
+  }
+}
+
+export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metrics } {
+  const { engine } = opts;
+  const router = new Router();
+  const metrics = new Metrics();
+
+  router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true }));
+
+  router.add('GET', '/readyz', async ({ res }) => {
+    const db = await checkDatabase(opts.pool);
+    if (!db.ok) return sendJson(res, 503, { ok: false, database: db.error });
+    const client = await opts.pool.connect();
+    try {
+      const m = await migrationStatus({ client });
+      sendJson(res, m.ok ? 200 : 503, { ok: m.ok, database: 'ok', migrations: m });
+    } finally {
+      client.release();
+    }
+  });
+
+  router.add('GET', '/metrics', async ({ res }) => {
+    const body = await metrics.render(engine.deps.db);
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(body);
+  });
+
+  router.add('POST', '/api/command', async ({ req, res, log }) => {
+    authorise(req, opts.apiToken);
+    const body = parseCommandBody(await readBody(req, 64 * 1024));
+    const reply = await executeCommand(engine, body);
+    log.info({ user: body.user, line: body.line, command: body.text.split(/\s+/)[0], ok: reply.ok }, 'command');
+    sendJson(res, 200, reply);
+  });
+
+  router.add('GET', '/api/lines/:line/status', async ({ req, res, params }) => {
+    authorise(req, opts.apiToken);
+    const line = knownLine(engine, params.line!);
+    const { state } = await engine.read(line, { newestTrain: true });
+    sendJson(res, 200, lineStatusJson(state, engine.deps.clock()));
+  });
+
+  router.add('GET', '/api/lines/:line/trains/:number', async ({ req, res, params }) => {
+    authorise(req, opts.apiToken);
+    const line = knownLine(engine, params.line!);
+    const n = Number(params.number);
+    if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647) throw new HttpError(404, `no train ${params.number} on ${line}`);
+    const { state } = await engine.read(line, { extraTrains: [n] });
+    const t = state.trains.find((x) => x.number === n);
+    if (!t) throw new HttpError(404, `no train #${n} on ${line}`);
+    sendJson(res, 200, trainJson(state, t));
+  });
+
+  opts.extend?.(router);
+  return { router, metrics };
+}
+
+function knownLine(engine: Engine, name: string): string {
+  if (!engine.lines.has(name)) throw new HttpError(404, `unknown line ${name}`);
+  return name;
+}
+
+/** Validates `{"user", "line"?, "text"}`; anything else is a 400 that says what is wrong. */
+export function parseCommandBody(raw: Buffer): { user: string; line?: string; text: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (typeof b.user !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(b.user.trim())) throw new HttpError(400, '"user" must be the email of the person acting');
+  if (typeof b.text !== 'string') throw new HttpError(400, '"text" must be a string: the same text as after /conductor');
+  if (b.text.length > MAX_TEXT) throw new HttpError(400, `"text" is longer than ${MAX_TEXT} characters`);
+  if (b.line !== undefined && b.line !== null && typeof b.line !== 'string') throw new HttpError(400, '"line" must be a string when given');
+  return { user: b.user.trim(), text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
+}
+
+export function startHttpServer(opts: HttpOptions & { port: number; host?: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const { router, metrics } = buildRouter(opts);
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const log = opts.log.child({ requestId });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const found = router.match(req.method ?? 'GET', url.pathname);
+    let routeName = 'unmatched';
+    res.on('finish', () => metrics.observe(routeName, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
+    if (!found) return sendJson(res, 404, { ok: false, error: `no route ${req.method} ${url.pathname}` });
+    if ('allowed' in found) {
+      res.setHeader('allow', found.allowed.join(', '));
+      return sendJson(res, 405, { ok: false, error: `use ${found.allowed.join(' or ')}` });
+    }
+    routeName = found.route.name;
+    const ctx: RouteContext = { req, res, params: found.params, log };
+    Promise.resolve()
+      .then(() => found.route.handler(ctx))
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) {
+          log.warn({ status: err.status, route: routeName, reason: err.message }, 'request refused');
+          if (!res.headersSent) sendJson(res, err.status, { ok: false, error: err.message });
+          return;
+        }
+        if (err instanceof UnknownLineError) {
+          if (!res.headersSent) sendJson(res, 404, { ok: false, error: err.message });
+          return;
+        }
+        log.error({ err, route: routeName }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error; see the log' });
+        else res.end();
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      resolve({
+        server,
+        port,
+        close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+      });
+    });
+  });
+}

@@ -1,0 +1,126 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { GitError, GitPluginError, simpleGit, type SimpleGit } from 'simple-git';
+
+/**
+ * Shared plumbing for our simple-git use: one factory that makes every non-zero
+ * exit an error carrying its exit code (simple-git on its own resolves a failed
+ * command that printed nothing on stderr, e.g. `merge-base --is-ancestor`), a
+ * child environment that never prompts, and a tiny promise mutex.
+ */
+
+/**
+ * A git command exited with a non-zero status. It extends simple-git's
+ * `GitError` because simple-git replaces any other error class by a `GitError`.
+ */
+export class GitExitError extends GitError {
+  constructor(
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly stdout: string,
+  ) {
+    super(undefined, (stderr || stdout).trim() || `git exited with status ${exitCode}`);
+    this.name = 'GitExitError';
+  }
+}
+
+/** Ambient variables git may need that simple-git would otherwise strip. */
+const PASSED_THROUGH = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
+/** Non-`GIT_` names simple-git refuses in an explicit environment. */
+const GUARDED = new Set(['editor', 'pager', 'visual', 'prefix', 'ssh_askpass']);
+
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    const k = key.toLowerCase();
+    if ((k.startsWith('git') && !PASSED_THROUGH.includes(key)) || GUARDED.has(k)) continue;
+    env[key] = value;
+  }
+  // Never wait for a password on a terminal: fail instead.
+  env.GIT_TERMINAL_PROMPT = '0';
+  return env;
+}
+
+export interface GitOptions {
+  /** Kill a git process that shows no output for this long (default 10 min). */
+  blockTimeoutMs?: number;
+}
+
+export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
+  const git = simpleGit({
+    baseDir,
+    maxConcurrentProcesses: 4,
+    timeout: { block: opts.blockTimeoutMs ?? 10 * 60_000 },
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...PASSED_THROUGH],
+    errors(error, result) {
+      if (error instanceof GitPluginError) return error; // timeout, abort, unsafe
+      if (result.exitCode) {
+        return new GitExitError(
+          result.exitCode,
+          Buffer.concat(result.stdErr).toString('utf8'),
+          Buffer.concat(result.stdOut).toString('utf8'),
+        );
+      }
+      return error;
+    },
+  });
+  git.env(childEnv());
+  return git;
+}
+
+/** Runs `fn` and maps a given non-zero exit code to `onCode`, rethrowing anything else. */
+export async function exitCodeAs<T>(fn: () => Promise<T>, code: number, onCode: T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof GitExitError && err.exitCode === code) return onCode;
+    throw err;
+  }
+}
+
+/** True when a push failed because the remote ref moved (non-fast-forward, stale lease). */
+export function isRejectedPush(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return /\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\].*(cannot lock ref|failed to update ref)/i.test(
+    err.message,
+  );
+}
+
+/** Full or abbreviated hexadecimal object name; anything else is never passed to git. */
+export function isHexSha(value: string): boolean {
+  return /^[0-9a-f]{4,64}$/i.test(value);
+}
+
+/** A promise mutex: `run` calls execute one at a time, in call order. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => fn());
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `.git/index.lock` left behind by a git process that was killed (older than `maxAgeMs`). */
+export async function removeStaleIndexLock(gitDir: string, maxAgeMs = 120_000): Promise<boolean> {
+  const lock = path.join(gitDir, 'index.lock');
+  try {
+    const st = await fs.stat(lock);
+    if (Date.now() - st.mtimeMs < maxAgeMs) return false;
+    await fs.rm(lock, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}

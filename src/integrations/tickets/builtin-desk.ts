@@ -1,0 +1,10 @@
+import type { TicketDesk } from '../../engine/ports/ticket-desk.js';
+
+/** Built-in tickets live in Conductor's own database: there is nothing to open elsewhere. */
+export function createBuiltinDesk(): TicketDesk {
+  return {
+    async open() {
+      return [];
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine.js';
+import type { CodeHost } from '../engine/ports/code-host.js';
+import { recordCommits, tick } from '../engine/inputs.js';
+import type { Leader } from './leader.js';
+
+export interface ScheduledLine {
+  name: string;
+  pollSeconds: number;
+  codeHost: CodeHost;
+}
+
+export interface SchedulerOptions {
+  engine: Engine;
+  leader: Leader;
+  lines: ScheduledLine[];
+  log: Logger;
+  /** node-cron expression of the tick; default every 15 seconds. */
+  tickCron?: string;
+}
+
+/**
+ * The heartbeat: ticks every line (job timeouts, reminders, rule 3) and
+ * fetches each line's remote every `pollSeconds`. Runs on every process but
+ * acts only while holding the leader lock. node-cron never replays missed
+ * runs, so each tick catches up from the database, and one runs at start-up.
+ */
+export class Scheduler {
+  private task: ScheduledTask | null = null;
+  private pollers: NodeJS.Timeout[] = [];
+  private fetching = new Map<string, Promise<void>>();
+  private ticking = false;
+  private stopped = false;
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.tickAll();
+    this.task = cron.schedule(this.opts.tickCron ?? '*/15 * * * * *', () => void this.tickAll(), { noOverlap: true });
+    for (const line of this.opts.lines) {
+      const timer = setInterval(() => void this.pollIfLeader(line.name), line.pollSeconds * 1000);
+      this.pollers.push(timer);
+      void this.pollIfLeader(line.name);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.task?.stop();
+    this.task = null;
+    for (const t of this.pollers) clearInterval(t);
+    this.pollers = [];
+    await Promise.allSettled([...this.fetching.values()]);
+  }
+
+  async tickAll(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      if (!(await this.opts.leader.tryAcquire())) return;
+      for (const line of this.opts.lines) {
+        try {
+          const r = await tick(this.opts.engine, line.name);
+          if (r.ok) this.opts.log.debug({ line: line.name }, 'tick applied changes');
+        } catch (err) {
+          this.opts.log.error({ err, line: line.name }, 'tick failed');
+        }
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async pollIfLeader(line: string): Promise<void> {
+    if (this.stopped || !(await this.opts.leader.tryAcquire())) return;
+    await this.fetchNow(line);
+  }
+
+  /** Fetch one line's remote and record new commits; concurrent calls for a line share one fetch. */
+  fetchNow(line: string): Promise<void> {
+    const running = this.fetching.get(line);
+    if (running) return running.then(() => this.fetchNow(line));
+    const p = this.fetchLine(line).finally(() => this.fetching.delete(line));
+    this.fetching.set(line, p);
+    return p;
+  }
+
+  private async fetchLine(name: string): Promise<void> {
+    const line = this.opts.lines.find((l) => l.name === name);
+    if (!line) return;
+    const log = this.opts.log.child({ line: name });
+    try {
+      const row = await this.opts.engine.deps.db.line.findUnique({ where: { name }, select: { knownHeadSha: true } });
+      if (!row) return;
+      const found = await line.codeHost.newCommits(row.knownHeadSha);
+      if (found.headSha === row.knownHeadSha && found.commits.length === 0) return;
+      const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found);
+      log.info({ commits: found.commits.length, head: found.headSha, recorded: r.text }, 'fetched new commits');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'fetch failed; will retry at the next poll');
+    }
+  }
+}
