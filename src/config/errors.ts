@@ -63,6 +63,9 @@ function distance(a: string, b: string): number {
 /** The closest known name, when it is close enough to be a likely typo. */
 export function closest(word: string, known: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
+  // `timeout` → `timeoutMinutes`, `poll` → `pollSeconds`: a known key that starts with what was written.
+  const prefixed = lower.length >= 4 ? known.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  if (prefixed.length === 1) return prefixed[0];
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {

@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 
 /** `prisma/migrations` of this package (the same from `src/store` and from the build's `dist/store`). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 /** The advisory lock key `prisma migrate` takes, so our runner and Prisma's exclude each other. */
 export const MIGRATION_LOCK_KEY = 72707369;

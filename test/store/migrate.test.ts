@@ -64,7 +64,7 @@ describe('migrate', () => {
   });
 
   it('finds the package migrations directory', async () => {
-    expect(MIGRATIONS_DIR).toBe(path.resolve('prisma/migrations') + path.sep);
+    expect(MIGRATIONS_DIR).toBe(path.resolve('prisma/migrations'));
     expect(names.length).toBeGreaterThan(0);
     expect(names[0]).toBe('20261124201027_init');
   });

@@ -256,6 +256,10 @@ export class Sim {
   failBuild(n = this.goingOrFail.number): Decision {
     return ok(this.finishJob(n, 'build', false));
   }
+  /** The rollback job run on deployed train `n` succeeds. */
+  succeedJob(n: number, kind: JobKind = 'rollback'): Decision {
+    return ok(this.finishJob(n, kind, true));
+  }
   succeedDeploy(n: number): Decision {
     return ok(this.finishJob(n, 'deploy', true));
   }

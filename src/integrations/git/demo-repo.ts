@@ -54,20 +54,19 @@ export async function ensureDemoRepository(bareDir: string, log: Logger): Promis
   const seed = await fs.mkdtemp(path.join(os.tmpdir(), 'conductor-demo-seed-'));
   try {
     await fs.mkdir(tmpBare);
-    await createGit(tmpBare).raw(['init', '--quiet', '--bare', `--initial-branch=${DEMO_BRANCH}`]);
+    await createGit(tmpBare).raw(['init', '--bare', `--initial-branch=${DEMO_BRANCH}`]);
     const git = createGit(seed);
-    await git.raw(['init', '--quiet', `--initial-branch=${DEMO_BRANCH}`]);
+    await git.raw(['init', `--initial-branch=${DEMO_BRANCH}`]);
     for (const step of HISTORY) {
       const author = AUTHORS[step.author];
       for (const [file, content] of Object.entries(step.files)) {
         await fs.writeFile(path.join(seed, file), content, { mode: file.endsWith('.sh') ? 0o755 : 0o644 });
       }
-      await git.raw(['config', 'user.name', author.name]);
-      await git.raw(['config', 'user.email', author.email]);
-      await git.raw(['add', '--', ...Object.keys(step.files)]);
-      await git.raw(['commit', '--quiet', '--no-verify', '-m', step.message]);
+      // Commands that print: simple-git pauses 50 ms after a silent one.
+      await git.raw(['add', '--verbose', '--', ...Object.keys(step.files)]);
+      await git.raw(['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, 'commit', '--no-verify', '-m', step.message]);
     }
-    await git.raw(['push', '--quiet', tmpBare, `HEAD:refs/heads/${DEMO_BRANCH}`]);
+    await git.raw(['push', tmpBare, `HEAD:refs/heads/${DEMO_BRANCH}`]);
     if (entries) await fs.rmdir(target); // an empty directory was there
     await fs.rename(tmpBare, target);
   } catch (err) {

@@ -25,7 +25,7 @@ import {
  * - The clone is single-branch, without tags; HEAD is always detached, so no
  *   local branch can drift from the remote one.
  * - `newCommits` runs a fetch and three small commands (`rev-parse`,
- *   `merge-base --is-ancestor`, one `git log since..head`): git walks only the
+ *   `merge-base`, one `git log since..head`): git walks only the
  *   commits between the two ends, so the cost follows the number of new commits,
  *   not the length of history.
  * - An unknown `sinceSha` (not in our clone nor on the remote, e.g. garbage
@@ -105,7 +105,8 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
   }
 
   async function fetch(git: SimpleGit): Promise<string> {
-    await git.raw(['fetch', '--quiet', '--no-tags', '--prune', 'origin', `+${branchRef}:${remoteRef}`]);
+    // --verbose: see isAncestor about commands that print nothing.
+    await git.raw(['fetch', '--verbose', '--no-tags', '--prune', 'origin', `+${branchRef}:${remoteRef}`]);
     return (await git.raw(['rev-parse', '--verify', `${remoteRef}^{commit}`])).trim();
   }
 
@@ -121,15 +122,13 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
     }
   }
 
-  function isAncestor(git: SimpleGit, ancestor: string, descendant: string): Promise<boolean> {
-    return exitCodeAs(
-      async () => {
-        await git.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
-        return true;
-      },
-      1,
-      false,
-    );
+  /**
+   * `git merge-base a b` rather than `--is-ancestor`: the same walk, but it
+   * prints, and simple-git adds a 50 ms pause to every command that prints nothing.
+   */
+  async function isAncestor(git: SimpleGit, ancestor: string, descendant: string): Promise<boolean> {
+    const base = await exitCodeAs(() => git.raw(['merge-base', ancestor, descendant]), 1, ''); // 1: no common history
+    return base.trim() === ancestor;
   }
 
   /** Commits of a revision range, oldest first, topological order. */
@@ -144,12 +143,15 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
     return commits;
   }
 
-  /** A detached, clean work tree at `commit`, whatever an interrupted operation left behind. */
+  /**
+   * A detached, clean work tree at `commit`, whatever an interrupted operation
+   * left behind. (Commands here and below are not `--quiet` on purpose: see isAncestor.)
+   */
   async function cleanWorkTree(git: SimpleGit, commit: string): Promise<void> {
     if (await removeStaleIndexLock(path.join(workDir, '.git'))) log.warn('removed a stale index.lock');
-    await git.raw(['reset', '--quiet', '--hard']);
-    await git.raw(['checkout', '--quiet', '--force', '--detach', commit]);
-    await git.raw(['clean', '-ffdxq']);
+    await git.raw(['reset', '--hard']);
+    await git.raw(['checkout', '--force', '--detach', commit]);
+    await git.raw(['clean', '-ffdx']);
   }
 
   async function findRevertByKey(git: SimpleGit, head: string, key: string): Promise<string | null> {
@@ -245,14 +247,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
                 '. Nothing was pushed: revert it by hand.',
             };
           }
-          const changed = await exitCodeAs(
-            async () => {
-              await git.raw(['diff', '--cached', '--quiet']);
-              return false;
-            },
-            1,
-            true,
-          );
+          const changed = (await git.raw(['diff', '--cached', '--name-only'])).trim() !== '';
           if (!changed) {
             await cleanWorkTree(git, head);
             return {
@@ -265,10 +260,10 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
           const message =
             `Revert "${subject}"\n\nThis reverts commit ${full}.\n\n` +
             `Requested-by: ${ident(requestedBy)}\n${REVERT_TRAILER}: ${key}\n`;
-          await git.raw(['commit', '--quiet', '--no-verify', '--cleanup=verbatim', `--author=${ident(requestedBy)}`, '-m', message]);
+          await git.raw(['commit', '--no-verify', '--cleanup=verbatim', `--author=${ident(requestedBy)}`, '-m', message]);
           const revertSha = (await git.raw(['rev-parse', 'HEAD'])).trim();
           try {
-            await git.raw(['push', '--quiet', 'origin', `${revertSha}:${branchRef}`]);
+            await git.raw(['push', 'origin', `${revertSha}:${branchRef}`]);
           } catch (err) {
             if (isRejectedPush(err) && attempt < PUSH_ATTEMPTS) {
               log.info({ attempt }, 'branch moved while reverting; fetching and trying again');
@@ -302,7 +297,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
 
           if (head === target) {
             if (backup) return { oldHeadSha: backup };
-            await git.raw(['push', '--quiet', 'origin', `${head}:${backupRef}`]);
+            await git.raw(['push', 'origin', `${head}:${backupRef}`]);
             log.info({ head, backupRef }, 'branch already at the reset target; backup ref written');
             return { oldHeadSha: head };
           }
@@ -317,9 +312,9 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
             );
           }
           // The backup first: it is the old head, or an ancestor of it (fast-forward, no force needed).
-          if (backup !== head) await git.raw(['push', '--quiet', 'origin', `${head}:${backupRef}`]);
+          if (backup !== head) await git.raw(['push', 'origin', `${head}:${backupRef}`]);
           try {
-            await git.raw(['push', '--quiet', `--force-with-lease=${branchRef}:${head}`, 'origin', `${target}:${branchRef}`]);
+            await git.raw(['push', `--force-with-lease=${branchRef}:${head}`, 'origin', `${target}:${branchRef}`]);
           } catch (err) {
             if (isRejectedPush(err) && attempt < PUSH_ATTEMPTS) {
               log.info({ attempt }, 'branch moved during the reset; backing up the new head and trying again');

@@ -118,15 +118,15 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     }
   }
 
-  /** A detached work tree of `sha`; returns its directory. */
-  function checkout(req: JobRequest): Promise<string> {
+  /** A detached work tree of the job's commit: its directory and the full SHA. */
+  function checkout(req: JobRequest): Promise<{ dir: string; sha: string }> {
     return gitMutex.run(async () => {
       await ensureCache();
       if (!isHexSha(req.sha)) throw new Error(`${JSON.stringify(req.sha)} is not a commit SHA`);
       const git = createGit(cacheDir);
       let full = await resolveIn(req.sha);
       if (!full) {
-        await git.raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin']);
+        await git.raw(['fetch', '--verbose', '--prune', '--no-tags', 'origin']); // --verbose: simple-git pauses 50 ms after a silent command
         full = await resolveIn(req.sha);
       }
       if (!full && req.sha.length === 40) {
@@ -136,8 +136,8 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
       }
       if (!full) throw new Error(`commit ${req.sha} was not found in ${opts.codeHostRepo}`);
       const dir = path.join(jobsDir, `p${process.pid}-${PROCESS_INSTANCE}-j${req.jobId}-${randomBytes(3).toString('hex')}`);
-      await git.raw(['worktree', 'add', '--quiet', '--detach', dir, full]);
-      return dir;
+      await git.raw(['worktree', 'add', '--detach', dir, full]);
+      return { dir, sha: full };
     });
   }
 
@@ -147,11 +147,11 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         await createGit(cacheDir).raw(['worktree', 'remove', '--force', '--force', dir]);
       } catch (err) {
         log.warn({ err, dir }, 'git worktree remove failed; deleting the directory');
+        await fs.rm(dir, { recursive: true, force: true });
+        await createGit(cacheDir)
+          .raw(['worktree', 'prune'])
+          .catch(() => undefined);
       }
-      await fs.rm(dir, { recursive: true, force: true });
-      await createGit(cacheDir)
-        .raw(['worktree', 'prune'])
-        .catch(() => undefined);
     });
   }
 
@@ -168,16 +168,17 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     const { req } = job;
     const jlog = log.child({ jobId: req.jobId, kind: req.kind, line: req.line, train: req.train });
     let dir: string | null = null;
+    let sha = req.sha;
     try {
       try {
-        dir = await checkout(req);
+        ({ dir, sha } = await checkout(req));
       } catch (err) {
         jlog.warn({ err }, 'checkout failed');
         await report(job, failure(req, `[conductor] could not check out ${req.sha}: ${errorMessage(err)}\n`));
         return;
       }
       if (job.stopped) return;
-      const result = await execute(job, dir, jlog);
+      const result = await execute(job, dir, sha, jlog);
       jlog.info(
         { succeeded: result.succeeded, exitCode: result.exitCode, timedOut: result.timedOut, stopped: job.stopped },
         'job finished',
@@ -196,7 +197,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     }
   }
 
-  function execute(job: Job, cwd: string, jlog: Logger): Promise<JobResult> {
+  function execute(job: Job, cwd: string, sha: string, jlog: Logger): Promise<JobResult> {
     const { req } = job;
     const output = new OutputTail(maxOutput);
     return new Promise<JobResult>((resolve) => {
@@ -231,7 +232,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
           ...process.env,
           TRAIN: String(req.train),
           LINE: req.line,
-          SHA: req.sha,
+          SHA: sha, // the full SHA, even when the request abbreviated it
           BRANCH: req.branch,
           ENGINEER: req.engineer ?? '',
           CONDUCTOR_URL: req.conductorUrl,

@@ -1,0 +1,184 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { AppConfig, JobConfig, LineConfig } from './config/index.js';
+import type { Clock } from './engine/engine.js';
+import { Engine } from './engine/engine.js';
+import { ensureLine, jobFinished } from './engine/inputs.js';
+import { makeEffectHandler, type LinePorts } from './engine/deliver.js';
+import { OutboxWorker } from './engine/outbox.js';
+import type { LineRuntimeConfig } from './engine/line-config.js';
+import type { JobResult } from './engine/ports/build-runner.js';
+import { startHttpServer } from './http/server.js';
+import type { Router } from './http/router.js';
+import { createLogChat } from './integrations/chat/log-chat.js';
+import { ensureDemoRepository } from './integrations/git/demo-repo.js';
+import { createLocalCodeHost } from './integrations/git/local-code-host.js';
+import { createShellRunner } from './integrations/runner/shell-runner.js';
+import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
+import { Leader } from './scheduler/leader.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { openDatabase } from './store/database.js';
+import { startEmbeddedPostgres } from './store/embedded-postgres.js';
+import { MIGRATIONS_DIR, migrate } from './store/migrate.js';
+
+export interface AppOptions {
+  config: AppConfig;
+  log: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Listen address; default all interfaces. */
+  host?: string;
+  /** node-cron expression of the scheduler tick (default every 15 s). */
+  tickCron?: string;
+  outbox?: { leaseMs?: number; pollMs?: number };
+  /** Routes added by later parts (Slack, webhooks). */
+  extendRoutes?: (router: Router) => void;
+}
+
+export interface App {
+  port: number;
+  url: string;
+  engine: Engine;
+  scheduler: Scheduler;
+  outbox: OutboxWorker;
+  chat: ReturnType<typeof createLogChat>;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: database (embedded unless DATABASE_URL), migrations,
+ * one set of integrations per line, the engine, the outbox worker, the
+ * scheduler and the HTTP server. `stop()` undoes it in reverse order.
+ */
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { config, log } = opts;
+  const { env, file } = config;
+  const clock = opts.clock ?? (() => new Date());
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => log.error({ err }, 'error while stopping'));
+    cleanups.length = 0;
+  };
+  try {
+    let databaseUrl = env.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: env.dataDir, log });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+    await migrate({ databaseUrl, migrationsDir: MIGRATIONS_DIR, log });
+    const db = openDatabase(databaseUrl, { log, poolSize: 20 });
+    cleanups.push(() => db.close());
+
+    const chat = createLogChat(log);
+    const ports = new Map<string, LinePorts>();
+    let engineRef: Engine | undefined;
+    const onResult = async (r: JobResult) => deliverJobResult(() => engineRef, r, log);
+    for (const line of file.lines) {
+      if (config.source === 'demo') await ensureDemoRepository(line.repo, log);
+      const codeHost = createLocalCodeHost({
+        repo: line.repo,
+        branch: line.branch,
+        workDir: path.join(env.dataDir, 'git', line.name),
+        lineName: line.name,
+        log: log.child({ line: line.name }),
+      });
+      const runner = createShellRunner({
+        commands: { build: commandOf(line, line.build), deploy: commandOf(line, line.deploy), rollback: commandOf(line, line.rollback ?? line.deploy) },
+        codeHostRepo: line.repo,
+        workRoot: path.join(env.dataDir, 'jobs', line.name),
+        log: log.child({ line: line.name }),
+        onResult,
+      });
+      cleanups.push(() => runner.close());
+      ports.set(line.name, { codeHost, runner, tickets: createBuiltinDesk() });
+      await ensureLine(
+        db.prisma,
+        { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: file.timezone },
+        () => codeHost.head(),
+      );
+    }
+
+    const outboxRef: { worker?: OutboxWorker } = {};
+    const engine = new Engine({
+      db: db.prisma,
+      config: { lines: file.lines.map(runtimeConfig), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl },
+      clock,
+      random: opts.random ?? Math.random,
+      log,
+      onEffects: () => outboxRef.worker?.wake(),
+    });
+    engineRef = engine;
+
+    const leader = new Leader(databaseUrl, log);
+    cleanups.push(() => leader.release());
+    const scheduler = new Scheduler({
+      engine,
+      leader,
+      log,
+      tickCron: opts.tickCron,
+      lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: ports.get(l.name)!.codeHost })),
+    });
+    const worker = new OutboxWorker({
+      db: db.prisma,
+      log,
+      clock,
+      leaseMs: opts.outbox?.leaseMs,
+      pollMs: opts.outbox?.pollMs,
+      handle: makeEffectHandler({
+        engine,
+        chat,
+        ports: (name) => ports.get(name)!,
+        fetchNow: (name) => scheduler.fetchNow(name),
+        publicUrl: env.publicUrl,
+        log,
+      }),
+    });
+    outboxRef.worker = worker;
+    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, extend: opts.extendRoutes });
+    cleanups.push(() => http.close());
+    worker.start();
+    cleanups.push(() => worker.stop());
+    await scheduler.start();
+    cleanups.push(() => scheduler.stop());
+    log.info({ port: http.port, lines: file.lines.map((l) => l.name), source: config.source }, 'conductor is running');
+    return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker, chat, databaseUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function runtimeConfig(l: LineConfig): LineRuntimeConfig {
+  return {
+    name: l.name,
+    branch: l.branch,
+    maxCommits: l.maxCommits ?? null,
+    reminderMinutes: l.reminderMinutes,
+    timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: (l.rollback ?? l.deploy).timeoutMinutes },
+  };
+}
+
+function commandOf(line: LineConfig, job: JobConfig): string {
+  if (job.kind === 'command') return job.command;
+  // Jenkins jobs arrive with the integrations issue; refuse clearly rather than run nothing.
+  throw new Error(`line ${line.name}: Jenkins jobs are not supported yet; use {command: …}`);
+}
+
+/** Job results are inputs like any other; retry while the database is unreachable. */
+async function deliverJobResult(engine: () => Engine | undefined, r: JobResult, log: Logger): Promise<void> {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    const e = engine();
+    try {
+      if (!e) throw new Error('engine not ready');
+      const reply = await jobFinished(e, r);
+      log.info({ jobId: r.jobId, succeeded: r.succeeded, timedOut: r.timedOut, applied: reply.ok }, 'job finished');
+      return;
+    } catch (err) {
+      log.warn({ err: (err as Error).message, jobId: r.jobId, attempt }, 'could not record a job result; retrying');
+      await new Promise((res) => setTimeout(res, Math.min(30_000, 500 * 2 ** attempt)));
+    }
+  }
+  log.error({ jobId: r.jobId }, 'gave up recording a job result; the job will time out');
+}

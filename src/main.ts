@@ -1,0 +1,50 @@
+import pino from 'pino';
+import { loadConfig } from './config/index.js';
+import { ConfigError } from './config/errors.js';
+import { secretEnvPaths } from './config/env.js';
+import { startApp } from './app.js';
+
+/** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = await loadConfig({ env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Conductor cannot start: the configuration is invalid.\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = pino({
+    level: config.env.logLevel,
+    redact: { paths: ['*.token', '*.secret', '*.password', 'authorization', '*.authorization', ...secretEnvPaths()], censor: '[redacted]' },
+  });
+  if (config.source === 'demo') log.info({ dataDir: config.env.dataDir }, 'no config file: running the demo line');
+  const app = await startApp({ config, log });
+  log.info({ url: config.env.publicUrl }, 'ready');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Conductor failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { simpleGit } from 'simple-git';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningApp {
+  app: App;
+  dir: string;
+  db: TestDatabase;
+  api(user: string, text: string, line?: string): Promise<{ ok: boolean; text: string }>;
+  status(line: string): Promise<any>;
+  /** Waits until `check` returns a truthy value (polling the app), or fails after `ms`. */
+  until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms?: number): Promise<T>;
+  /** A developer's clone of the line's repository, for pushing commits. */
+  developer(repo: string): Promise<{ commit(author: string, message: string, file?: string): Promise<string>; push(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole app (HTTP, scheduler, outbox, local git and runner) on a
+ * temporary data directory and a fresh test database. `files` are written
+ * into the directory first (e.g. conductor.yml); without one it runs the demo line.
+ */
+export async function startTestApp(opts: { env?: Record<string, string>; files?: Record<string, string>; app?: Partial<AppOptions> } = {}): Promise<RunningApp> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'conductor-e2e-'));
+  const { writeFile } = await import('node:fs/promises');
+  for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(path.join(dir, name), text.replaceAll('$DIR', dir));
+  const db = await createTestDatabase();
+  const port = await freePort();
+  const config = await loadConfig({
+    env: { CONDUCTOR_DATA_DIR: path.join(dir, 'data'), PORT: String(port), DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...opts.env },
+    cwd: dir,
+  });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = await startApp({ config, log, host: '127.0.0.1', outbox: { pollMs: 200 }, ...opts.app });
+  const base = `http://127.0.0.1:${app.port}`;
+  const running: RunningApp = {
+    app,
+    dir,
+    db,
+    async api(user, text, line) {
+      const res = await fetch(`${base}/api/command`, { method: 'POST', body: JSON.stringify({ user, text, ...(line ? { line } : {}) }) });
+      if (res.status !== 200) throw new Error(`POST /api/command answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { ok: boolean; text: string };
+    },
+    async status(line) {
+      const res = await fetch(`${base}/api/lines/${line}/status`);
+      if (res.status !== 200) throw new Error(`status answered ${res.status}`);
+      return res.json();
+    },
+    async until(what, check, ms = 20_000) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await check();
+        if (v) return v;
+        if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async developer(repo) {
+      const work = await mkdtemp(path.join(dir, 'dev-'));
+      const git = simpleGit(work);
+      await git.clone(repo, work);
+      let n = 0;
+      return {
+        async commit(author, message, file) {
+          const { writeFile: wf } = await import('node:fs/promises');
+          n++;
+          const name = file ?? `change-${n}-${Math.random().toString(36).slice(2)}.txt`;
+          await wf(path.join(work, name), `${message}\n`);
+          await git.add(name);
+          const who = author.split('@')[0]!;
+          await git.raw(['-c', `user.name=${who}`, '-c', `user.email=${author}`, 'commit', '-q', '-m', message]);
+          return (await git.revparse(['HEAD'])).trim();
+        },
+        async push() {
+          await git.pull('origin', 'main', ['--rebase']).catch(() => undefined);
+          await git.push('origin', 'main');
+        },
+      };
+    },
+    async stop() {
+      await app.stop();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return running;
+}
