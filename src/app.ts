@@ -77,6 +77,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const onResult = async (r: JobResult) => deliverJobResult(() => engineRef, r, log);
     for (const line of file.lines) {
       if (config.source === 'demo') await ensureDemoRepository(line.repo, log);
+      // Jira tickets arrive with the integrations work; refuse clearly rather than silently use built-in ones.
+      if (line.tickets.kind !== 'builtin') throw new Error(`line ${line.name}: Jira tickets are not supported yet; use tickets: builtin`);
       const codeHost = createLocalCodeHost({
         repo: line.repo,
         branch: line.branch,
@@ -85,7 +87,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log: log.child({ line: line.name }),
       });
       const runner = createShellRunner({
-        commands: { build: commandOf(line, line.build), deploy: commandOf(line, line.deploy), rollback: commandOf(line, line.rollback ?? line.deploy) },
+        commands: { build: commandOf(line, line.build), deploy: commandOf(line, line.deploy), rollback: commandOf(line, line.rollback) },
         codeHostRepo: line.repo,
         workRoot: path.join(env.dataDir, 'jobs', line.name),
         log: log.child({ line: line.name }),
@@ -95,7 +97,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       ports.set(line.name, { codeHost, runner, tickets: createBuiltinDesk() });
       await ensureLine(
         db.prisma,
-        { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: file.timezone },
+        { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: line.timezone },
         () => codeHost.head(),
       );
     }
@@ -156,7 +158,7 @@ function runtimeConfig(l: LineConfig): LineRuntimeConfig {
     branch: l.branch,
     maxCommits: l.maxCommits ?? null,
     reminderMinutes: l.reminderMinutes,
-    timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: (l.rollback ?? l.deploy).timeoutMinutes },
+    timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: l.rollback.timeoutMinutes },
   };
 }
 

@@ -294,7 +294,7 @@ describe('shell runner', () => {
   });
 
   it('builds commits that only a backup ref still holds, and new pushes', async () => {
-    const h = setup({ build: 'git rev-parse HEAD' });
+    const h = setup({ build: 'git rev-parse HEAD', deploy: 'git rev-parse HEAD' });
     const warm = job(h.second);
     await h.runner.start(warm);
     await h.result(warm.jobId);

@@ -1,0 +1,434 @@
+/**
+ * Property-based tests of the train rules (DESIGN.md: "random sequences of
+ * pushes, starts, derails, extends, verifies and deploys never break the
+ * invariants").
+ *
+ * Each run drives one line through a random sequence of inputs, by random
+ * actors (admins, authors, robots, strangers, and "whoever is the engineer"
+ * so that trains do get deployed), with the clock moving in and out of
+ * auto-time. Between two inputs the harness reloads the line like the engine
+ * does (deployed and derailed trains disappear). After every step it checks:
+ *
+ * - at most one going train, at most one deploying train;
+ * - every commit ever pushed is in exactly one of {platform, one live train,
+ *   a deployed train, removed by a reset}, and nothing else is anywhere;
+ * - the branch order is preserved: live trains (oldest first) then the
+ *   platform are in push order, and each train starts where the previous ends;
+ * - a train starts deploying and reaches 'deployed' only with every ticket
+ *   verified and every commit that needs a verification covered; never twice;
+ *   no commit rides two deployed trains;
+ * - a rule never mutates its input, and a refusal changes nothing;
+ * - train numbers strictly increase; a new (non-extended) train's engineer is
+ *   one of its human authors, never a robot.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  SYSTEM_ACTOR,
+  block,
+  changeFreeze,
+  commitsArrived,
+  currentTrain,
+  deploy,
+  derail,
+  emergency,
+  engineer,
+  extend,
+  goingTrain,
+  jobFinished,
+  jobStarted,
+  needsVerification,
+  reopen,
+  retry,
+  revert,
+  rollback,
+  setMode,
+  start,
+  tick,
+  unblock,
+  verify,
+  type CommitRef,
+  type Context,
+  type Decision,
+  type LineState,
+  type Train,
+} from '../../src/domain/index.js';
+import { localDate } from '../../src/domain/schedule.js';
+import { ADMIN, ALICE, BOB, CAROL, DAVE, POLICY, ROBOT, STRANGER, aCommit, aLine, later, reload } from '../support/domain-builders.js';
+
+const NUM_RUNS = 1000;
+const MAX_STEPS = 80;
+
+// ---------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------
+
+/** Random actors, weighted towards the people who can move a train (so that trains do reach production). */
+const WHO = ['admin', 'admin', 'alice', 'bob', 'carol', 'robot', 'stranger', 'engineer', 'engineer', 'engineer', 'author', 'author', 'author'] as const;
+type Who = (typeof WHO)[number];
+const who = fc.constantFrom(...WHO);
+const PUSHERS = [ALICE, BOB, CAROL, DAVE, ROBOT];
+const TAGS = ['', '', '', ' [no-verify]', ' [needs-verify]'];
+
+type Op =
+  | { k: 'push'; authors: number[]; tags: number[] }
+  | { k: 'wait'; minutes: number }
+  | { k: 'start'; who: Who; at: number | null }
+  | { k: 'derail' | 'extend' | 'deploy' | 'unblock' | 'retry' | 'emergency' | 'reopen' | 'freeze'; who: Who }
+  | { k: 'block'; who: Who; empty: boolean }
+  | { k: 'revert'; who: Who; pick: number }
+  | { k: 'verify'; who: Who; numbered: boolean }
+  | { k: 'jobStart'; pick: number }
+  | { k: 'jobFinish'; pick: number; ok: boolean; timedOut: boolean }
+  | { k: 'mode'; who: Who; mode: 'manual' | 'schedule' }
+  | { k: 'engineer'; who: Who; target: Who | 'me' }
+  | { k: 'rollback'; who: Who; pick: number };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('push' as const), authors: fc.array(fc.nat(PUSHERS.length - 1), { minLength: 1, maxLength: 3 }), tags: fc.array(fc.nat(TAGS.length - 1), { minLength: 3, maxLength: 3 }) }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('wait' as const), minutes: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 60, max: 900 })) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('start' as const), who, at: fc.option(fc.nat(8), { nil: null }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('derail' as const), who }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('extend' as const), who }) },
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('deploy' as const), who }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('block' as const), who, empty: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('unblock' as const), who }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('retry' as const), who }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('emergency' as const), who }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('reopen' as const), who }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('freeze' as const), who }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('revert' as const), who, pick: fc.nat() }) },
+  { weight: 8, arbitrary: fc.record({ k: fc.constant('verify' as const), who, numbered: fc.boolean() }) },
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('jobStart' as const), pick: fc.nat() }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({ k: fc.constant('jobFinish' as const), pick: fc.nat(), ok: fc.boolean(), timedOut: fc.boolean() }),
+  },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('mode' as const), who, mode: fc.constantFrom('manual' as const, 'schedule' as const, 'schedule' as const) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('engineer' as const), who, target: fc.constantFrom<Who | 'me'>('me', ...WHO) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('rollback' as const), who, pick: fc.nat() }) },
+);
+
+const scenario = fc.record({
+  ops: fc.array(op, { minLength: 20, maxLength: MAX_STEPS, size: 'max' }),
+  maxCommits: fc.constantFrom(null, null, 2, 3),
+  randoms: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 8 }),
+  startMinute: fc.integer({ min: 0, max: 7 * 24 * 60 - 1 }),
+});
+
+// ---------------------------------------------------------------------------
+// The model the harness keeps beside the state
+// ---------------------------------------------------------------------------
+
+const LIVE = new Set(['delivering', 'verifying', 'deploying']);
+const isLive = (t: Train) => LIVE.has(t.state);
+
+interface Model {
+  /** Push order of every sha ever pushed. */
+  order: Map<string, number>;
+  known: Map<string, CommitRef>;
+  deployedShas: Set<string>;
+  removedShas: Set<string>;
+  deployedTrains: Map<number, Train>;
+  maxNumber: number;
+}
+
+const stats = { runs: 0, steps: 0, accepted: 0, trainsCreated: 0, deployed: 0, derailed: 0, extended: 0, emergencies: 0, timeouts: 0, rollbacks: 0, runsWithDeploy: 0 };
+
+function fail(msg: string, s: LineState): never {
+  const brief = {
+    platform: s.platform.map((c) => c.sha.slice(0, 6)),
+    trains: s.trains.map((t) => ({ n: t.number, state: t.state, base: t.baseSha.slice(0, 6), head: t.headSha.slice(0, 6), commits: t.commits.map((c) => c.sha.slice(0, 6)) })),
+    deployedSha: s.deployedSha.slice(0, 6),
+  };
+  throw new Error(`${msg}\n${JSON.stringify(brief)}`);
+}
+
+/** Checks of one accepted decision against the state it was taken on. */
+function checkTransition(before: LineState, d: Extract<Decision, { ok: true }>, m: Model): void {
+  const after = d.state;
+  const oldByNumber = new Map(before.trains.map((t) => [t.number, t]));
+  for (const t of after.trains) {
+    const old = oldByNumber.get(t.number);
+    if (!old) {
+      // A new train: numbers strictly increase.
+      if (t.number <= m.maxNumber) fail(`train #${t.number} created after #${m.maxNumber}`, after);
+      m.maxNumber = t.number;
+      stats.trainsCreated++;
+      if (t.replaces === null) {
+        const humans = new Set(t.commits.map((c) => c.authorEmail.toLowerCase()).filter((e) => !POLICY.robots.includes(e)));
+        if (t.engineer === null ? humans.size > 0 : !humans.has(t.engineer)) fail(`train #${t.number} engineer ${t.engineer} is not one of its humans`, after);
+      } else stats.extended++;
+    }
+    const wasState = old?.state;
+    if (t.state === 'deploying' && wasState !== 'deploying') {
+      if (wasState !== 'verifying') fail(`train #${t.number} went from ${wasState} to deploying`, after);
+      checkFullyVerified(t, after, 'started deploying');
+      if (t.blocked) fail(`blocked train #${t.number} started deploying`, after);
+    }
+    if (t.state === 'deployed' && wasState !== 'deployed') {
+      if (wasState !== 'deploying') fail(`train #${t.number} went from ${wasState} to deployed`, after);
+      if (m.deployedTrains.has(t.number)) fail(`train #${t.number} deployed twice`, after);
+      checkFullyVerified(t, after, 'deployed');
+      for (const c of t.commits) {
+        if (m.deployedShas.has(c.sha)) fail(`commit ${c.sha} rides two deployed trains`, after);
+        m.deployedShas.add(c.sha);
+      }
+      stats.deployed++;
+    }
+    if (t.state === 'derailed' && wasState !== 'derailed') stats.derailed++;
+    if (t.state === 'deployed') m.deployedTrains.set(t.number, structuredClone(t));
+  }
+  if (after.nextTrainNumber <= m.maxNumber) fail('nextTrainNumber would reuse a number', after);
+  for (const e of d.effects) {
+    if (e.kind === 'git.reset') {
+      stats.emergencies++;
+      for (const x of e.removedShas) m.removedShas.add(x);
+    }
+  }
+}
+
+function checkFullyVerified(t: Train, s: LineState, what: string): void {
+  if (!t.tickets.every((k) => k.state === 'verified')) fail(`train #${t.number} ${what} with a pending ticket`, s);
+  const covered = new Set(t.tickets.flatMap((k) => k.commitShas));
+  for (const c of t.commits) if (needsVerification(c, POLICY) && !covered.has(c.sha)) fail(`train #${t.number} ${what} without a ticket for ${c.sha}`, s);
+}
+
+/** Checks of a loaded state. */
+function checkState(s: LineState, m: Model): void {
+  const live = s.trains.filter(isLive).sort((a, b) => a.number - b.number);
+  const going = live.filter((t) => t.state === 'delivering' || t.state === 'verifying');
+  if (going.length > 1) fail('two going trains', s);
+  if (live.filter((t) => t.state === 'deploying').length > 1) fail('two deploying trains', s);
+
+  // Exactly one place for every pushed commit.
+  const where = new Map<string, string[]>();
+  const put = (sha: string, place: string) => where.set(sha, [...(where.get(sha) ?? []), place]);
+  for (const c of s.platform) put(c.sha, 'platform');
+  for (const t of live) for (const c of t.commits) put(c.sha, `train #${t.number}`);
+  for (const x of m.deployedShas) put(x, 'deployed');
+  for (const x of m.removedShas) put(x, 'removed');
+  for (const [x, places] of where) if (!m.order.has(x)) fail(`${x} was never pushed (${places.join(', ')})`, s);
+  for (const x of m.order.keys()) {
+    const places = where.get(x) ?? [];
+    if (places.length !== 1) fail(`commit ${x.slice(0, 6)} is in ${places.length ? places.join(' and ') : 'no place'}`, s);
+  }
+
+  // Branch order: live trains oldest first, then the platform, in push order.
+  const branch = [...live.flatMap((t) => t.commits), ...s.platform].map((c) => m.order.get(c.sha)!);
+  for (let i = 1; i < branch.length; i++) if (branch[i]! <= branch[i - 1]!) fail('push order broken', s);
+  // Each live train starts where the previous one ends (the first: at the deployed head).
+  live.forEach((t, i) => {
+    const expected = i === 0 ? s.deployedSha : live[i - 1]!.headSha;
+    if (t.baseSha !== expected) fail(`train #${t.number} base ${t.baseSha.slice(0, 6)} != ${expected.slice(0, 6)}`, s);
+    if (t.headSha !== t.commits[t.commits.length - 1]?.sha) fail(`train #${t.number} head is not its last commit`, s);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------
+
+/** Weekdays 08:00-12:00 and 13:00-20:00, Saturday 22:00 to Sunday 02:00: time moves in and out of auto-time. */
+const WINDOWS: LineState['settings']['autoTime'] = [
+  { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '12:00' },
+  { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '13:00', end: '20:00' },
+  { days: ['sat'], start: '22:00', end: '02:00' },
+];
+
+function runScenario(sc: fc.infer<typeof scenario>): void {
+  stats.runs++;
+  let s = aLine({ settings: { autoTime: WINDOWS, maxCommits: sc.maxCommits, reminderMinutes: 30, timeouts: { build: 30, deploy: 45, rollback: 20 } } });
+  let now = later(new Date('2026-01-05T00:00:00Z'), sc.startMinute);
+  let draws = 0;
+  const random = () => sc.randoms[draws++ % sc.randoms.length]!;
+  const m: Model = { order: new Map(), known: new Map(), deployedShas: new Set(), removedShas: new Set(), deployedTrains: new Map(), maxNumber: 0 };
+  let seq = 0;
+  let deployedBefore = stats.deployed;
+
+  const resolve = (w: Who | 'me'): string => {
+    switch (w) {
+      case 'me':
+        return 'me';
+      case 'admin':
+        return ADMIN;
+      case 'alice':
+        return ALICE;
+      case 'bob':
+        return BOB;
+      case 'carol':
+        return CAROL;
+      case 'robot':
+        return ROBOT;
+      case 'stranger':
+        return STRANGER;
+      case 'engineer':
+        return currentTrain(s)?.engineer ?? ADMIN;
+      case 'author': {
+        const g = goingTrain(s);
+        const pending = g?.tickets.find((k) => k.state === 'pending');
+        if (pending) return POLICY.robots.includes(pending.authorEmail) ? (g?.engineer ?? ADMIN) : pending.authorEmail;
+        const verified = g?.tickets.find((k) => k.state === 'verified');
+        return verified?.authorEmail ?? g?.commits[0]?.authorEmail ?? ALICE;
+      }
+    }
+  };
+
+  const apply = (actor: string, f: (st: LineState, ctx: Context) => Decision, extraTrains: Train[] = []): Decision => {
+    let input = s;
+    if (extraTrains.length) input = { ...s, trains: [...s.trains, ...extraTrains.map((t) => structuredClone(t))].sort((a, b) => a.number - b.number) };
+    const snapshot = structuredClone(input);
+    const d = f(input, { now, actor, policy: POLICY, random });
+    if (!isDeepStrictEqual(input, snapshot)) fail('a rule mutated its input state', input);
+    stats.steps++;
+    if (d.ok) {
+      stats.accepted++;
+      checkTransition(input, d, m);
+      s = reload(d.state);
+    } else if (!isDeepStrictEqual(s, snapshot) && extraTrains.length === 0) {
+      fail('a refusal changed the state', s);
+    }
+    checkState(s, m);
+    return d;
+  };
+
+  const push = (commits: CommitRef[]) => {
+    for (const c of commits) {
+      m.order.set(c.sha, m.order.size);
+      m.known.set(c.sha, c);
+    }
+    apply(SYSTEM_ACTOR, (st, ctx) => commitsArrived(st, ctx, commits, commits[commits.length - 1]!.sha, false));
+  };
+
+  const liveJobs = () =>
+    s.trains.flatMap((t) => t.jobs.map((j) => ({ t, j }))).filter(({ j }) => j.state === 'queued' || j.state === 'running');
+
+  for (const o of sc.ops) {
+    switch (o.k) {
+      case 'push': {
+        const commits = o.authors.map((a, i) => {
+          const n = ++seq;
+          return aCommit(`c${n.toString(16).padStart(4, '0')}`, PUSHERS[a]!, `change ${n}${TAGS[o.tags[i] ?? 0]}`);
+        });
+        push(commits);
+        break;
+      }
+      case 'wait':
+        now = later(now, o.minutes);
+        if (s.trains.some((t) => t.jobs.some((j) => j.state === 'running' && j.timeoutAt && j.timeoutAt <= now))) stats.timeouts++;
+        apply(SYSTEM_ACTOR, tick);
+        break;
+      case 'start': {
+        const at = o.at === null ? undefined : (s.platform[o.at]?.sha.slice(0, 12) ?? 'ffffffffffff');
+        apply(resolve(o.who), (st, ctx) => start(st, ctx, at));
+        break;
+      }
+      case 'derail':
+        apply(resolve(o.who), (st, ctx) => derail(st, ctx, 'property test'));
+        break;
+      case 'extend':
+        apply(resolve(o.who), extend);
+        break;
+      case 'deploy': {
+        const d = apply(resolve(o.who), deploy);
+        const key = d.ok ? 'OK' : d.reply.replace(/#\d+/g, '#N').replace(/\(.*?\)/g, '').slice(0, 60);
+        (globalThis as any).__why ??= {};
+        (globalThis as any).__why[key] = ((globalThis as any).__why[key] ?? 0) + 1;
+        break;
+      }
+      case 'block':
+        apply(resolve(o.who), (st, ctx) => block(st, ctx, o.empty ? ' ' : 'hold on'));
+        break;
+      case 'unblock':
+        apply(resolve(o.who), unblock);
+        break;
+      case 'retry':
+        apply(resolve(o.who), retry);
+        break;
+      case 'emergency':
+        apply(resolve(o.who), (st, ctx) => emergency(st, ctx, `refs/conductor/backup/web/${now.toISOString()}`, 'property test'));
+        break;
+      case 'reopen':
+        apply(resolve(o.who), (st, ctx) => reopen(st, ctx));
+        break;
+      case 'freeze': {
+        const today = localDate(now, 'UTC');
+        const action = s.settings.freezes.includes(today) ? 'remove' : 'add';
+        apply(resolve(o.who), (st, ctx) => changeFreeze(st, ctx, action, today));
+        break;
+      }
+      case 'revert': {
+        const shas = [...m.order.keys()];
+        if (shas.length === 0) break;
+        const target = m.known.get(shas[o.pick % shas.length]!)!;
+        const actor = resolve(o.who);
+        const d = apply(actor, (st, ctx) => revert(st, ctx, target, target.sha.slice(0, 8)));
+        if (d.ok) {
+          const n = ++seq;
+          push([aCommit(`c${n.toString(16).padStart(4, '0')}`, actor, `Revert "${target.message}"`)]);
+        }
+        break;
+      }
+      case 'verify': {
+        const t = goingTrain(s);
+        apply(resolve(o.who), (st, ctx) => verify(st, ctx, o.numbered ? t?.number : undefined));
+        break;
+      }
+      case 'jobStart': {
+        const queued = liveJobs().filter(({ j }) => j.state === 'queued');
+        const pick = queued[o.pick % Math.max(1, queued.length)];
+        if (!pick) break;
+        apply(SYSTEM_ACTOR, (st, ctx) => jobStarted(st, ctx, { train: pick.t.number, kind: pick.j.kind, attempt: pick.j.attempt }, `x${seq}`, null));
+        break;
+      }
+      case 'jobFinish': {
+        const jobs = liveJobs();
+        const pick = jobs[o.pick % Math.max(1, jobs.length)];
+        if (!pick) break;
+        const ok = o.ok || o.pick % 2 === 0; // succeed about three times in four
+        apply(SYSTEM_ACTOR, (st, ctx) => jobFinished(st, ctx, { train: pick.t.number, kind: pick.j.kind, attempt: pick.j.attempt }, ok, ok ? 'ok' : 'boom', !ok && o.timedOut));
+        break;
+      }
+      case 'mode':
+        apply(resolve(o.who), (st, ctx) => setMode(st, ctx, o.mode));
+        break;
+      case 'engineer':
+        apply(resolve(o.who), (st, ctx) => engineer(st, ctx, resolve(o.target)));
+        break;
+      case 'rollback': {
+        const numbers = [...m.deployedTrains.keys()];
+        const n = numbers.length ? numbers[o.pick % numbers.length]! : 1;
+        const target = m.deployedTrains.get(n);
+        const loaded = target && !s.trains.some((t) => t.number === n) ? [target] : [];
+        const d = apply(resolve(o.who), (st, ctx) => rollback(st, ctx, n), loaded);
+        if (d.ok) stats.rollbacks++;
+        break;
+      }
+    }
+  }
+  if (stats.deployed > deployedBefore) stats.runsWithDeploy++;
+  deployedBefore = stats.deployed;
+}
+
+describe('properties of the train rules', () => {
+  let elapsed = 0;
+  afterAll(() => {
+    console.log(`[domain properties] ${NUM_RUNS} runs, ${stats.steps} steps (${stats.accepted} accepted) in ${(elapsed / 1000).toFixed(2)} s; ` +
+      `${stats.trainsCreated} trains created, ${stats.deployed} deployed (in ${stats.runsWithDeploy} runs), ${stats.derailed} derailed, ` +
+      JSON.stringify((globalThis as any).__why) + `${stats.extended} extended, ${stats.emergencies} emergency resets, ${stats.timeouts} timeouts, ${stats.rollbacks} rollbacks`);
+  });
+
+  it(`random sequences never break the invariants (${NUM_RUNS} runs)`, () => {
+    const t0 = performance.now();
+    fc.assert(fc.property(scenario, (sc) => runScenario(sc)), { numRuns: NUM_RUNS });
+    elapsed = performance.now() - t0;
+    // The runs must exercise the interesting paths, or the property proves little.
+    expect(stats.runsWithDeploy).toBeGreaterThan(NUM_RUNS / 4);
+    expect(stats.derailed).toBeGreaterThan(50);
+    expect(stats.extended).toBeGreaterThan(50);
+    expect(stats.emergencies).toBeGreaterThan(50);
+    expect(stats.timeouts).toBeGreaterThan(10);
+    expect(stats.rollbacks).toBeGreaterThan(5);
+  });
+});
