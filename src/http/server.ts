@@ -73,7 +73,11 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
   router.add('POST', '/api/command', async ({ req, res, log }) => {
     authorise(req, opts.apiToken);
     const body = parseCommandBody(await readBody(req, 64 * 1024));
-    const reply = await executeCommand(engine, body);
+    // Optional: a script that retries a request sends the same key and the action is applied once.
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
+      throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters');
+    const reply = await executeCommand(engine, { ...body, ...(key ? { inputKey: `api:${body.user.toLowerCase()}:${key}` } : {}) });
     log.info({ user: body.user, line: body.line, command: body.text.split(/\s+/)[0], ok: reply.ok }, 'command');
     sendJson(res, 200, reply);
   });

@@ -134,6 +134,17 @@ describe('HTTP API: contracts and bad input', () => {
     expect(Object.keys(train)).toEqual(expect.arrayContaining(['number', 'state', 'headSha', 'engineer', 'blocked', 'deployable', 'notDeployableReason', 'commits', 'tickets', 'jobs']));
   });
 
+  it('applies a command once per Idempotency-Key, answering the replay with the first reply', async () => {
+    const body = JSON.stringify({ user: 'admin@example.com', line: 'api', text: 'freeze add 2027-01-01' });
+    const first = await (await post(body, { 'idempotency-key': 'k-123' })).json();
+    const replay = await (await post(body, { 'idempotency-key': 'k-123' })).json();
+    expect(first).toEqual({ ok: true, text: 'Freeze dates: 2027-01-01.' });
+    expect(replay).toEqual(first);
+    const without = await (await post(body)).json();
+    expect(without).toEqual({ ok: false, text: '2027-01-01 is already a freeze date.' });
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.freeze-add' } })).toBe(1);
+  });
+
   it('treats only loopback addresses as local when no token is configured', () => {
     expect(isLoopback('127.0.0.1')).toBe(true);
     expect(isLoopback('::1')).toBe(true);
