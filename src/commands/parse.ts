@@ -12,7 +12,7 @@
  *   in it are collapsed to one space.
  * - Empty text (or only `--line x`) means `help`.
  */
-import { WEEKDAYS, type AutoTimeWindow, type Weekday } from '../domain/time.js';
+import { WEEKDAYS, parseDayItems, type AutoTimeWindow, type Weekday } from '../domain/time.js';
 import { isCommandName, type Command, type CommandName, type EngineerTarget, type ParseResult } from './command.js';
 import { usageFor, usageText } from './usage.js';
 
@@ -338,25 +338,6 @@ function parseTime(raw: string, role: 'start' | 'end'): string {
   return `${String(hours).padStart(2, '0')}:${m[2]}`;
 }
 
-const DAY_NAMES = new Map<string, Weekday>([
-  ['mon', 'mon'], ['monday', 'mon'],
-  ['tue', 'tue'], ['tues', 'tue'], ['tuesday', 'tue'],
-  ['wed', 'wed'], ['weds', 'wed'], ['wednesday', 'wed'],
-  ['thu', 'thu'], ['thur', 'thu'], ['thurs', 'thu'], ['thursday', 'thu'],
-  ['fri', 'fri'], ['friday', 'fri'],
-  ['sat', 'sat'], ['saturday', 'sat'],
-  ['sun', 'sun'], ['sunday', 'sun'],
-]);
-
-const DAY_GROUPS = new Map<string, readonly Weekday[]>([
-  ['daily', WEEKDAYS],
-  ['everyday', WEEKDAYS],
-  ['weekdays', ['mon', 'tue', 'wed', 'thu', 'fri']],
-  ['weekday', ['mon', 'tue', 'wed', 'thu', 'fri']],
-  ['weekends', ['sat', 'sun']],
-  ['weekend', ['sat', 'sun']],
-]);
-
 const DAYS_HELP =
   'use `mon` … `sun`, ranges like `mon-fri` or `fri-mon`, lists like `mon,wed,fri`, or `daily`, `weekdays`, `weekends`';
 
@@ -367,36 +348,10 @@ const DAYS_HELP =
  * Returns the distinct days in week order (mon … sun).
  */
 function parseDays(text: string): Weekday[] {
-  const items = text
-    .toLowerCase()
-    .split(/[\s,]+/)
-    .filter((s) => s.length > 0);
-  if (items.length === 0) fail('autotime', `No days given: ${DAYS_HELP}.`);
-  const chosen = new Set<Weekday>();
-  for (const item of items) {
-    const group = DAY_GROUPS.get(item);
-    if (group) {
-      group.forEach((d) => chosen.add(d));
-      continue;
-    }
-    const single = DAY_NAMES.get(item);
-    if (single) {
-      chosen.add(single);
-      continue;
-    }
-    const range = /^([a-z]+)[-–—]([a-z]+)$/.exec(item);
-    const from = range ? DAY_NAMES.get(range[1]!) : undefined;
-    const to = range ? DAY_NAMES.get(range[2]!) : undefined;
-    if (!from || !to) fail('autotime', `Unknown days \`${item}\`: ${DAYS_HELP}.`);
-    let i = WEEKDAYS.indexOf(from);
-    const stop = WEEKDAYS.indexOf(to);
-    chosen.add(WEEKDAYS[i]!);
-    while (i !== stop) {
-      i = (i + 1) % WEEKDAYS.length;
-      chosen.add(WEEKDAYS[i]!);
-    }
-  }
-  return WEEKDAYS.filter((d) => chosen.has(d));
+  const days = parseDayItems([text]);
+  if ('empty' in days) fail('autotime', `No days given: ${DAYS_HELP}.`);
+  if ('unknown' in days) fail('autotime', `Unknown days \`${days.unknown}\`: ${DAYS_HELP}.`);
+  return days;
 }
 
 /**

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { WEEKDAYS, type AutoTimeWindow, type Weekday } from '../domain/time.js';
+import { WEEKDAYS, parseDayItems, type AutoTimeWindow, type Weekday } from '../domain/time.js';
 import { ConfigError } from './errors.js';
 import { check, Invalid, leaf, list, problem, strictObject } from './schema.js';
 
@@ -141,23 +141,6 @@ export function parseDate(value: unknown): string | undefined {
   return daysInMonth !== undefined && day >= 1 && day <= daysInMonth ? value : undefined;
 }
 
-const DAY_NAMES = new Map<string, Weekday>([
-  ['mon', 'mon'], ['monday', 'mon'],
-  ['tue', 'tue'], ['tues', 'tue'], ['tuesday', 'tue'],
-  ['wed', 'wed'], ['weds', 'wed'], ['wednesday', 'wed'],
-  ['thu', 'thu'], ['thur', 'thu'], ['thurs', 'thu'], ['thursday', 'thu'],
-  ['fri', 'fri'], ['friday', 'fri'],
-  ['sat', 'sat'], ['saturday', 'sat'],
-  ['sun', 'sun'], ['sunday', 'sun'],
-]);
-const DAY_GROUPS = new Map<string, readonly Weekday[]>([
-  ['daily', WEEKDAYS],
-  ['everyday', WEEKDAYS],
-  ['weekdays', ['mon', 'tue', 'wed', 'thu', 'fri']],
-  ['weekday', ['mon', 'tue', 'wed', 'thu', 'fri']],
-  ['weekends', ['sat', 'sun']],
-  ['weekend', ['sat', 'sun']],
-]);
 const DAYS_HELP = 'use mon … sun, ranges like mon-fri or fri-mon, lists like mon,wed,fri or [mon, wed], or daily, weekdays, weekends';
 
 /**
@@ -170,33 +153,10 @@ export function parseDays(value: unknown): Weekday[] | undefined | Invalid {
   if (typeof value === 'string') items = [value];
   else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) items = value as string[];
   else return undefined;
-  const words = items.flatMap((s) => s.toLowerCase().split(/[\s,]+/)).filter((s) => s !== '');
-  if (words.length === 0) return new Invalid(`no days given: ${DAYS_HELP}`);
-  const chosen = new Set<Weekday>();
-  for (const word of words) {
-    const group = DAY_GROUPS.get(word);
-    if (group) {
-      group.forEach((d) => chosen.add(d));
-      continue;
-    }
-    const single = DAY_NAMES.get(word);
-    if (single) {
-      chosen.add(single);
-      continue;
-    }
-    const range = /^([a-z]+)[-–—]([a-z]+)$/.exec(word);
-    const from = range ? DAY_NAMES.get(range[1]!) : undefined;
-    const to = range ? DAY_NAMES.get(range[2]!) : undefined;
-    if (!from || !to) return new Invalid(`unknown day ${JSON.stringify(word)}: ${DAYS_HELP}`);
-    let i = WEEKDAYS.indexOf(from);
-    const stop = WEEKDAYS.indexOf(to);
-    chosen.add(WEEKDAYS[i]!);
-    while (i !== stop) {
-      i = (i + 1) % WEEKDAYS.length;
-      chosen.add(WEEKDAYS[i]!);
-    }
-  }
-  return WEEKDAYS.filter((d) => chosen.has(d));
+  const days = parseDayItems(items);
+  if ('empty' in days) return new Invalid(`no days given: ${DAYS_HELP}`);
+  if ('unknown' in days) return new Invalid(`unknown day ${JSON.stringify(days.unknown)}: ${DAYS_HELP}`);
+  return days;
 }
 
 /** Branch name as git accepts it (`refs/heads/` is stripped). */
