@@ -124,3 +124,14 @@ export async function removeStaleIndexLock(gitDir: string, maxAgeMs = 120_000): 
     return false;
   }
 }
+
+/**
+ * A remote as git will resolve it from any directory: URLs (`https://…`,
+ * `file://…`) and scp-like `host:path` stay as they are; a local path becomes
+ * absolute (git would otherwise read a relative path against our clone).
+ */
+export function normalizeRemote(repo: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return repo;
+  if (/^[^/]*:/.test(repo)) return repo;
+  return path.resolve(repo);
+}

@@ -11,6 +11,7 @@ import {
   exitCodeAs,
   isHexSha,
   isRejectedPush,
+  normalizeRemote,
   pathExists,
   removeStaleIndexLock,
 } from './git.js';
@@ -59,7 +60,8 @@ export interface LocalCodeHostOptions {
 }
 
 export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
-  const { repo, branch, workDir } = opts;
+  const { branch, workDir } = opts;
+  const repo = normalizeRemote(opts.repo);
   const log = opts.log.child({ line: opts.lineName, component: 'code-host' });
   const committer = opts.gitAuthor ?? { name: 'Conductor', email: 'conductor@localhost' };
   const remoteRef = `refs/remotes/origin/${branch}`;
@@ -75,6 +77,17 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
     return clone;
   }
 
+  function localConfig(): Record<string, string> {
+    return {
+      'remote.origin.url': repo,
+      'remote.origin.fetch': `+${branchRef}:${remoteRef}`,
+      'user.name': committer.name,
+      'user.email': committer.email,
+      'advice.detachedHead': 'false',
+      'gc.autoDetach': 'false', // no background gc racing our next command
+    };
+  }
+
   async function openOrClone(): Promise<SimpleGit> {
     if (branch.startsWith('-') || /[\s~^:?*[\\]|\.\.|@\{/.test(branch)) {
       throw new Error(`invalid branch name ${JSON.stringify(branch)}`);
@@ -85,7 +98,8 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       const tmp = `${path.resolve(workDir)}.cloning-${randomBytes(4).toString('hex')}`;
       const started = Date.now();
       try {
-        await createGit(parent).raw(['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch, '--', repo, tmp]);
+        const config = Object.entries(localConfig()).flatMap(([k, v]) => (k.startsWith('remote.') ? [] : ['--config', `${k}=${v}`]));
+        await createGit(parent).raw(['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch, ...config, '--', repo, tmp]);
         await fs.rmdir(workDir).catch(() => undefined); // an empty leftover directory; a full one makes rename fail
         await fs.rename(tmp, workDir);
       } catch (err) {
@@ -95,12 +109,16 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       log.info({ workDir, ms: Date.now() - started }, 'cloned line repository');
     }
     const git = createGit(workDir);
-    const url = (await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
-    if (url !== repo) await git.raw(['remote', 'set-url', 'origin', repo]);
-    await git.raw(['config', 'remote.origin.fetch', `+${branchRef}:${remoteRef}`]);
-    await git.raw(['config', 'user.name', committer.name]);
-    await git.raw(['config', 'user.email', committer.email]);
-    await git.raw(['config', 'advice.detachedHead', 'false']);
+    // Read the local config once and write only what differs (each write is a git process).
+    const wanted = localConfig();
+    const current = new Map<string, string>();
+    for (const line of (await git.raw(['config', '--local', '--null', '--list'])).split('\0')) {
+      const nl = line.indexOf('\n');
+      if (nl > 0) current.set(line.slice(0, nl), line.slice(nl + 1));
+    }
+    for (const [key, value] of Object.entries(wanted)) {
+      if (current.get(key) !== value) await git.raw(['config', '--local', '--replace-all', key, value]);
+    }
     return git;
   }
 

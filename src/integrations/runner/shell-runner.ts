@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BuildRunner, JobRequest, JobResult } from '../../engine/ports/build-runner.js';
-import { GitExitError, Mutex, createGit, isHexSha, pathExists } from '../git/git.js';
+import { GitExitError, Mutex, createGit, isHexSha, normalizeRemote, pathExists } from '../git/git.js';
 
 /**
  * The local BuildRunner: each job runs its line's shell command (`/bin/sh -c`)
@@ -59,6 +59,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   const maxOutput = opts.maxOutputBytes ?? 64 * 1024;
   const grace = opts.killGraceMs ?? 5_000;
   const workRoot = path.resolve(opts.workRoot);
+  const remote = normalizeRemote(opts.codeHostRepo);
   const cacheDir = path.join(workRoot, 'cache.git');
   const jobsDir = path.join(workRoot, 'jobs');
   const gitMutex = new Mutex();
@@ -80,13 +81,13 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         await fs.mkdir(tmp);
         const git = createGit(tmp);
         await git.raw(['init', '--quiet', '--bare']);
-        await git.raw(['remote', 'add', 'origin', opts.codeHostRepo]);
+        await git.raw(['remote', 'add', 'origin', remote]);
         await git.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/heads/*']);
         await git.raw(['config', '--add', 'remote.origin.fetch', '+refs/conductor/*:refs/conductor/*']);
         await git.raw(['config', 'gc.auto', '0']); // never repack under a running job
         await fs.rename(tmp, cacheDir);
       } else {
-        await createGit(cacheDir).raw(['remote', 'set-url', 'origin', opts.codeHostRepo]);
+        await createGit(cacheDir).raw(['remote', 'set-url', 'origin', remote]);
       }
       await removeDeadJobDirs();
     })().catch((err: unknown) => {

@@ -43,7 +43,7 @@ export function git(cwd: string, args: string[], opts: { who?: Person; input?: s
   }).trim();
 }
 
-export function tempDir(prefix = 'conductor-test-'): string {
+export function tempDir(prefix = 'conductor-git-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 

@@ -29,6 +29,26 @@ describe('local code host: head and newCommits', () => {
     expect(git(fx.workDir(), ['config', 'user.name'])).toBe('Conductor');
   });
 
+  it('accepts a remote given as a relative path (resolved against the working directory)', async () => {
+    const { fx, base } = setup();
+    const relative = path.relative(process.cwd(), fx.bare);
+    expect(path.isAbsolute(relative)).toBe(false);
+    const host = createLocalCodeHost({ repo: relative, branch: 'main', workDir: fx.workDir('rel'), lineName: 'web', log: silentLog });
+    expect(await host.head()).toBe(base);
+    expect(git(fx.workDir('rel'), ['config', 'remote.origin.url'])).toBe(fx.bare);
+    const next = fx.pushCommit(ALICE, 'Next', { 'n.txt': 'n\n' });
+    expect((await host.newCommits(base)).commits.map((c) => c.sha)).toEqual([next]);
+  });
+
+  it('fails clearly on a branch that does not exist, and recovers once it does', async () => {
+    const { fx } = setup();
+    const host = createLocalCodeHost({ repo: fx.bare, branch: 'release', workDir: fx.workDir('rel2'), lineName: 'web', log: silentLog });
+    await expect(host.head()).rejects.toThrow(/release/);
+    expect(existsSync(fx.workDir('rel2'))).toBe(false);
+    git(fx.dev, ['push', '--quiet', 'origin', 'HEAD:refs/heads/release']);
+    expect(await host.head()).toBe(fx.sha('HEAD'));
+  });
+
   it('finds nothing when nothing was pushed', async () => {
     const { host, base } = setup();
     expect(await host.newCommits(base)).toEqual({ headSha: base, commits: [], rewritten: false });
