@@ -78,6 +78,9 @@ export async function startBenchServer(opts: ServerOptions): Promise<BenchServer
           (dropped ??= (async () => {
             created.delete(scratch);
             await db.close().catch(() => undefined);
+            // Prisma's adapter may end the pool itself; wait until its connections are really gone, so
+            // that DROP … WITH (FORCE) does not kill live ones (they would log errors).
+            for (let i = 0; i < 100 && db.pool.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
             await dropDatabase(admin, name);
           })()),
       };
