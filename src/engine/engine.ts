@@ -44,6 +44,9 @@ export interface RunOptions {
 
 export class UnknownLineError extends Error {}
 
+/** Carries a refusal out of the transaction so that it rolls back. */
+class Refused extends Error {}
+
 /**
  * Runs use cases: each input is ONE transaction that locks the line row,
  * loads the line's state, lets the pure domain decide, and writes the new
@@ -74,7 +77,8 @@ export class Engine {
   ): Promise<Reply> {
     const cfg = this.lineConfig(lineName);
     let wroteEffects = false;
-    const reply = await this.deps.db.$transaction(
+    const reply = await this.deps.db
+      .$transaction(
       async (tx) => {
         if (opts.inputKey) {
           const claimed = await tx.$queryRaw<{ key: string }[]>`
@@ -92,6 +96,9 @@ export class Engine {
         const { decision, newCommits } = await useCase({ tx, loaded, state: loaded.state, ctx });
         let out: Reply;
         if (!decision.ok) {
+          // Nothing changed: roll back instead of committing, so a refusal never waits for a WAL
+          // flush behind the writes on this line (unless its idempotency key must be kept).
+          if (!opts.inputKey) throw new Refused(decision.reply);
           out = { ok: false, text: decision.reply };
         } else {
           await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
@@ -108,7 +115,11 @@ export class Engine {
         return out;
       },
       { timeout: 60_000, maxWait: 60_000 },
-    );
+    )
+      .catch((err: unknown) => {
+        if (err instanceof Refused) return { ok: false, text: err.message };
+        throw err;
+      });
     if (wroteEffects) this.deps.onEffects?.();
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');

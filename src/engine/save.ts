@@ -45,19 +45,16 @@ export async function saveDecision(
   const fresh = meta.newCommits ?? [];
   let seq = ids.commitSeq;
   if (fresh.length > 0) {
-    await tx.commit.createMany({
-      data: fresh.map((c) => ({
-        lineId,
-        sha: c.sha,
-        position: ++seq,
-        authorName: c.authorName,
-        authorEmail: c.authorEmail,
-        message: c.message,
-        firstSeenAt: meta.now,
-      })),
-    });
-    const rows = await tx.commit.findMany({ where: { lineId, sha: { in: fresh.map((c) => c.sha) } }, select: { id: true, sha: true } });
+    // One INSERT with array parameters: Prisma's createMany costs ~10x more on 5,000 rows.
+    const rows = await tx.$queryRaw<{ id: number; sha: string }[]>`
+      INSERT INTO commit (line_id, sha, position, author_name, author_email, message, first_seen_at)
+      SELECT ${lineId}, x.sha, ${seq} + x.ord, x.author_name, x.author_email, x.message, ${meta.now}
+      FROM unnest(${fresh.map((c) => c.sha)}::text[], ${fresh.map((c) => c.authorName)}::text[],
+                  ${fresh.map((c) => c.authorEmail)}::text[], ${fresh.map((c) => c.message)}::text[])
+           WITH ORDINALITY AS x(sha, author_name, author_email, message, ord)
+      RETURNING id, sha`;
     for (const r of rows) ids.commits.set(r.sha, r.id);
+    seq += BigInt(fresh.length);
   }
 
   // 2. The line's own row.
@@ -110,9 +107,8 @@ export async function saveDecision(
         },
       });
       ids.trains.set(t.number, created.id);
-      await tx.trainCommit.createMany({
-        data: t.commits.map((c) => ({ trainId: created.id, commitId: commitId(ids.commits, c.sha) })),
-      });
+      const commitIds = t.commits.map((c) => commitId(ids.commits, c.sha));
+      await tx.$executeRaw`INSERT INTO train_commit (train_id, commit_id) SELECT ${created.id}, unnest(${commitIds}::int[])`;
     } else if (trainChanged(old, t)) {
       await tx.train.update({
         where: { id: trainId(ids.trains, t.number) },
@@ -164,7 +160,9 @@ export async function saveDecision(
     const prevAt = o?.verifiedAt?.getTime() ?? null;
     if (prevBy === c.verifiedBy && prevAt === (c.verifiedAt?.getTime() ?? null)) continue;
     const key = JSON.stringify([c.verifiedBy, c.verifiedAt?.toISOString() ?? null]);
-    marks.set(key, [...(marks.get(key) ?? []), commitId(ids.commits, sha)]);
+    const list = marks.get(key) ?? [];
+    list.push(commitId(ids.commits, sha));
+    marks.set(key, list);
   }
   for (const [key, commitIds] of marks) {
     const [by, at] = JSON.parse(key) as [string | null, string | null];
@@ -175,16 +173,19 @@ export async function saveDecision(
   for (const t of after.trains) {
     const old = before.trains.find((o) => o.number === t.number);
     const tid = trainId(ids.trains, t.number);
+    const created: Ticket[] = [];
     for (const k of t.tickets) {
       const prev = old?.tickets.find((o) => o.authorEmail === k.authorEmail);
       if (prev && JSON.stringify(prev) === JSON.stringify(k)) continue;
-      const data = ticketData(k);
       const existing = ids.tickets.get(ticketKey(t.number, k.authorEmail));
-      if (existing) await tx.ticket.update({ where: { id: existing }, data });
-      else {
-        const row = await tx.ticket.create({ data: { ...data, lineId, trainId: tid, authorEmail: k.authorEmail } });
-        ids.tickets.set(ticketKey(t.number, k.authorEmail), row.id);
-      }
+      if (existing) await tx.ticket.update({ where: { id: existing }, data: ticketData(k) });
+      else created.push(k);
+    }
+    if (created.length > 0) {
+      // A 300-author train creates 300 tickets at delivery: one statement, not 300.
+      await tx.ticket.createMany({ data: created.map((k) => ({ ...ticketData(k), lineId, trainId: tid, authorEmail: k.authorEmail })) });
+      const rows = await tx.ticket.findMany({ where: { trainId: tid }, select: { id: true, authorEmail: true } });
+      for (const r of rows) ids.tickets.set(ticketKey(t.number, r.authorEmail), r.id);
     }
     for (const j of t.jobs) {
       const prev = old?.jobs.find((o) => o.kind === j.kind && o.attempt === j.attempt);

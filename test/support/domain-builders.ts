@@ -132,7 +132,9 @@ export function run(s: LineState, decision: Decision, keep: number[] = []): Line
   return decision.ok ? reload(decision.state, keep) : s;
 }
 
-export function ok(decision: Decision): Extract<Decision, { ok: true }> {
+export type Accepted = Extract<Decision, { ok: true }>;
+
+export function ok(decision: Decision): Accepted {
   if (!decision.ok) throw new Error(`expected the decision to be accepted, got refusal: ${decision.reply}`);
   return decision;
 }
@@ -250,20 +252,20 @@ export class Sim {
     return this.as(SYSTEM_ACTOR, jobStarted, { train: n, kind, attempt: job.attempt }, `${kind}-${n}-${job.attempt}`, `https://ci.test/${kind}/${n}/${job.attempt}`);
   }
 
-  succeedBuild(n = this.goingOrFail.number): Decision {
+  succeedBuild(n = this.goingOrFail.number): Accepted {
     return ok(this.finishJob(n, 'build', true));
   }
-  failBuild(n = this.goingOrFail.number): Decision {
+  failBuild(n = this.goingOrFail.number): Accepted {
     return ok(this.finishJob(n, 'build', false));
   }
   /** The rollback job run on deployed train `n` succeeds. */
-  succeedJob(n: number, kind: JobKind = 'rollback'): Decision {
+  succeedJob(n: number, kind: JobKind = 'rollback'): Accepted {
     return ok(this.finishJob(n, kind, true));
   }
-  succeedDeploy(n: number): Decision {
+  succeedDeploy(n: number): Accepted {
     return ok(this.finishJob(n, 'deploy', true));
   }
-  failDeploy(n: number): Decision {
+  failDeploy(n: number): Accepted {
     return ok(this.finishJob(n, 'deploy', false));
   }
 

@@ -23,7 +23,7 @@ export function createLogChat(log: Logger, keep = 500): Chat & { messages: ChatM
     if (seen.has(m.key)) return;
     seen.add(m.key);
     messages.push(m);
-    if (messages.length > keep) messages.shift();
+    if (messages.length > keep) seen.delete(messages.shift()!.key);
     log.info({ chat: m.kind, line: m.line, to: m.to ?? undefined, train: m.train ?? undefined }, m.text);
   };
   return {

@@ -32,6 +32,16 @@ describe('mode', () => {
     expect(back.audit.map((a) => a.action)).toEqual(['line.mode', 'train.created']);
   });
 
+  it('in manual mode every push acknowledgement warns that trains start only by hand', () => {
+    const sim = new Sim();
+    ok(sim.as(ADMIN, setMode, 'manual'));
+    const d = ok(sim.push(aCommit('a1', ALICE)));
+    expect(announcements(d)).toEqual(['1 new commit on the platform (1 waiting). :warning: The line is in manual mode: trains start only by hand.']);
+    ok(sim.as(ADMIN, setMode, 'schedule'));
+    const quiet = ok(sim.push(aCommit('a2', ALICE)));
+    expect(announcements(quiet)[0]).toBe('1 new commit on the platform (1 waiting).');
+  });
+
   it('switching to schedule outside auto-time starts nothing until auto-time begins', () => {
     const sim = new Sim(aLine({ settings: { mode: 'manual', autoTime: OFFICE_HOURS } }), monday('07:00'));
     ok(sim.push(aCommit('a1', ALICE)));
