@@ -9,6 +9,13 @@ export const findTrain = (s: LineState, n: number): Train | undefined => s.train
 export const latestJob = (t: Train, kind: Train['jobs'][number]['kind']) =>
   t.jobs.filter((j) => j.kind === kind).sort((a, b) => b.attempt - a.attempt)[0];
 
+/** Trains whose production deploy failed: they wait for a retry, a rollback or a derail. */
+export function failedDeploys(s: LineState): Train[] {
+  return s.trains
+    .filter((t) => t.state === 'deploying' && latestJob(t, 'deploy')?.state === 'failed')
+    .sort((a, b) => a.number - b.number);
+}
+
 /** A train still deploying blocks the deploy of every later train (rule 2). */
 export function earlierDeploying(s: LineState, t: Train): Train | undefined {
   return s.trains.find((o) => o.number < t.number && o.state === 'deploying');

@@ -59,8 +59,17 @@ export class Draft {
       }
       if (!old || signature(old) !== signature(t)) this.emit({ kind: 'chat.card', train: t.number });
     }
+    warnIfManual(state, this.effects);
     return { ok: true, state, effects: this.effects, audit: this.audit, reply };
   }
+}
+
+/** Rule 8: while the line is in manual (or emergency) mode, every channel message says so. */
+function warnIfManual(state: LineState, effects: Effect[]): void {
+  const { mode, manualReason } = state.settings;
+  if (mode !== 'manual') return;
+  const warning = `:warning: The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only by hand.`;
+  for (const e of effects) if (e.kind === 'chat.announce' && !e.text.includes('manual mode')) e.text = `${e.text} ${warning}`;
 }
 
 /** What a train card shows; two trains with the same signature render the same card. */

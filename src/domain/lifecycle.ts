@@ -126,9 +126,12 @@ export function addJob(d: Draft, train: Train, kind: Train['jobs'][number]['kind
   d.emit({ kind: 'job.start', train: train.number, jobKind: kind, attempt });
 }
 
-/** Ends a going train: stops its jobs and puts its commits back at the front of the platform (rule 7). */
+/**
+ * Ends a going train (or one whose production deploy failed): stops its jobs
+ * and puts its commits back at the front of the platform (rule 7).
+ */
 export function derailTrain(d: Draft, train: Train, reason: string, returnCommits: boolean): void {
-  if (!isGoing(train)) throw new Error(`train #${train.number} is not going`);
+  if (!isGoing(train) && train.state !== 'deploying') throw new Error(`train #${train.number} cannot be derailed`);
   train.state = 'derailed';
   train.derailReason = reason;
   train.derailedAt = d.ctx.now;

@@ -16,10 +16,8 @@ export function commitsArrived(s: LineState, ctx: Context, commits: CommitRef[],
   if (rewritten)
     d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);
   if (commits.length > 0) {
-    const manual = s.settings.mode === 'manual'
-      ? ` :warning: The line is in manual mode${s.settings.manualReason ? ` (${s.settings.manualReason})` : ''}: trains start only by hand.`
-      : '';
-    d.announce(`${commits.length} new commit${commits.length === 1 ? '' : 's'} on the platform (${d.state.platform.length} waiting).${manual}`);
+    // In manual mode, Draft.finish adds the warning rule 8 asks for.
+    d.announce(`${commits.length} new commit${commits.length === 1 ? '' : 's'} on the platform (${d.state.platform.length} waiting).`);
     d.record('commits.arrived', null, { count: commits.length, headSha, rewritten });
   } else if (rewritten) {
     d.record('branch.rewritten', null, { headSha });
@@ -100,6 +98,13 @@ function delivered(d: Draft, t: Train): void {
       if (!isRobot(policy, k.authorEmail))
         d.dm(k.authorEmail, `Train #${t.number} is on staging. Please verify your changes (${k.commitShas.map(short).join(', ')}), then press Verify or run \`/conductor verify\`.`, t.number, true);
     }
+  }
+  // A robot cannot verify its own `[needs-verify]` change: the engineer (or an admin) does.
+  const robotTickets = t.tickets.filter((k) => k.state === 'pending' && isRobot(policy, k.authorEmail));
+  if (robotTickets.length > 0) {
+    const text = `Train #${t.number} carries ${robotTickets.map((k) => k.authorEmail).join(', ')}'s changes marked [needs-verify]: the engineer or an admin verifies them with \`/conductor verify\`.`;
+    if (t.engineer) d.dm(t.engineer, text, t.number, true);
+    else d.announce(text, t.number);
   }
   if (t.tickets.every((k) => k.state === 'verified')) t.verifiedAt = now;
   const pending = t.tickets.filter((k) => k.state === 'pending').length;

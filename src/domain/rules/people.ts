@@ -75,6 +75,7 @@ export function engineer(s: LineState, ctx: Context, who: 'me' | string): Decisi
   const target = norm(who === 'me' ? ctx.actor : who);
   if (who !== 'me' && target !== norm(ctx.actor) && !isAdmin(ctx.policy, ctx.actor))
     return refuse(refusals.adminOnly('give the engineer role to someone else (anyone may claim it with `engineer me`)', ctx.policy));
+  if (isRobot(ctx.policy, target)) return refuse(`${target} is a robot: the engineer must be a person.`);
   if (t.engineer && norm(t.engineer) === target) return refuse(`${target} is already the engineer of train #${t.number}.`);
   const d = new Draft(s, ctx);
   const train = findTrain(d.state, t.number)!;

@@ -1,6 +1,6 @@
 import { Draft, refuse, type Decision } from '../draft.js';
 import type { CommitRef, Context, LineState, Train } from '../model.js';
-import { findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
+import { failedDeploys, findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
 import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
 import { canDrive, isAdmin, norm, refusals } from '../policy.js';
 
@@ -33,18 +33,35 @@ export function start(s: LineState, ctx: Context, sha?: string): Decision {
   return d.finish(`Train #${train.number} started with ${take.length} commit${take.length === 1 ? '' : 's'}${left ? `; ${left} stay on the platform` : ''}.`);
 }
 
-/** Rule 7: derail the going train; its commits go back to the front of the platform. */
+/**
+ * Rule 7: derail the going train; its commits go back to the front of the
+ * platform. A train whose production deploy failed would otherwise hold the
+ * line for ever (no later train may deploy before it): derail takes it too,
+ * with the going train after it, and their commits return in branch order.
+ */
 export function derail(s: LineState, ctx: Context, reason?: string): Decision {
   const going = goingTrain(s);
-  if (!going) return refuse('No train is going: there is nothing to derail.');
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('derail the train', going));
+  const targets = [...failedDeploys(s), ...(going ? [going] : [])];
+  if (targets.length === 0) {
+    const deploying = currentTrain(s);
+    if (deploying) return refuse(`Train #${deploying.number} is deploying: it can be derailed only if its deploy fails.`);
+    return refuse('No train is going: there is nothing to derail.');
+  }
+  const first = targets[0]!;
+  if (!targets.some((t) => canDrive(ctx.policy, t, ctx.actor))) return refuse(refusals.engineerOrAdmin('derail the train', going ?? first));
   const d = new Draft(s, ctx);
-  const train = findTrain(d.state, going.number)!;
   const why = reason?.trim() || 'no reason given';
-  derailTrain(d, train, why, true);
-  d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. Its ${train.commits.length} commits are back on the platform.`, train.number);
-  d.record('train.derailed', train.number, { reason: why });
-  return d.finish(`Train #${train.number} derailed.`);
+  const returned: CommitRef[] = [];
+  for (const t of targets) {
+    const train = findTrain(d.state, t.number)!;
+    derailTrain(d, train, why, false);
+    returned.push(...train.commits);
+    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. Its ${train.commits.length} commits are back on the platform.`, train.number);
+    d.record('train.derailed', train.number, { reason: why, afterFailedDeploy: t.state === 'deploying' });
+  }
+  d.state.platform = [...returned, ...d.state.platform];
+  const names = targets.map((t) => `#${t.number}`).join(' and ');
+  return d.finish(`Train${targets.length > 1 ? 's' : ''} ${names} derailed.`);
 }
 
 /** Rule 6: replace the going train by one made of its commits plus the whole platform. */
@@ -69,11 +86,11 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   const d = new Draft(s, ctx);
   const why = reason?.trim() || 'emergency reset';
   const going = goingTrain(d.state);
-  const target = going ? going.baseSha : platformBase(d.state);
-  const removed: CommitRef[] = [...(going?.commits ?? []), ...d.state.platform];
-  if (going) {
-    derailTrain(d, going, `emergency reset: ${why}`, false);
-  }
+  // A train whose production deploy failed is not in production: it goes too.
+  const wiped = [...failedDeploys(d.state), ...(going ? [going] : [])];
+  const target = wiped[0]?.baseSha ?? platformBase(d.state);
+  const removed: CommitRef[] = [...wiped.flatMap((t) => t.commits), ...d.state.platform];
+  for (const t of wiped) derailTrain(d, t, `emergency reset: ${why}`, false);
   d.state.platform = [];
   d.state.settings.mode = 'manual';
   d.state.settings.manualReason = `emergency reset by ${ctx.actor}: ${why}`;
@@ -84,7 +101,7 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   d.announce(
     [
       `:rotating_light: Emergency reset by ${ctx.actor}: ${why}.`,
-      going ? `Train #${going.number} was derailed.` : 'No train was going.',
+      wiped.length ? `Train${wiped.length > 1 ? 's' : ''} ${wiped.map((t) => `#${t.number}`).join(' and ')} ${wiped.length > 1 ? 'were' : 'was'} derailed.` : 'No train was going.',
       `The branch is being reset to ${short(target)}; the old head is kept at ${backupRef}.`,
       removed.length ? `Removed ${removed.length} commit${removed.length === 1 ? '' : 's'}:\n${list.join('\n')}` : 'No commits were removed.',
       'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',

@@ -1,6 +1,6 @@
 /** Rule 7: derail the going train. */
 import { describe, expect, it } from 'vitest';
-import { deploy, derail, start, verify } from '../../../src/domain/index.js';
+import { deploy, derail, notDeployableReason, start, verify } from '../../../src/domain/index.js';
 import {
   ADMIN,
   ALICE,
@@ -10,6 +10,7 @@ import {
   STRANGER,
   Sim,
   aCommit,
+  sha,
   aLine,
   announcements,
   effectsOf,
@@ -38,8 +39,9 @@ describe('rule 7: derail', () => {
     expect(t1.derailedAt).toEqual(sim.now);
     expect(sim.platformShas).toEqual(['a1', 'b1', 'c1', 'a2']);
     expect(sim.state.trains).toEqual([]); // the derailed train is not loaded any more
-    expect(d.audit).toEqual([{ action: 'train.derailed', train: 1, details: { reason: 'flaky tests' } }]);
-    expect(announcements(d)).toContain(`Train #1 was derailed by ${ALICE}: flaky tests. Its 2 commits are back on the platform.`);
+    expect(d.audit).toEqual([{ action: 'train.derailed', train: 1, details: { reason: 'flaky tests', afterFailedDeploy: false } }]);
+    // Rule 8: in manual mode every channel message carries the warning.
+    expect(announcements(d)).toContain(`Train #1 was derailed by ${ALICE}: flaky tests. Its 2 commits are back on the platform. :warning: The line is in manual mode: trains start only by hand.`);
   });
 
   it('stops the running jobs', () => {
@@ -112,15 +114,34 @@ describe('rule 7: derail', () => {
     ]);
   });
 
-  it('refuses with no going train; a deploying train cannot be derailed', () => {
+  it('refuses with no going train; a train deploying normally cannot be derailed', () => {
     const empty = new Sim();
     expect(refused(empty.as(ADMIN, derail))).toBe('No train is going: there is nothing to derail.');
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE)));
     sim.deliverAndVerify(1);
     ok(sim.as(ALICE, deploy));
-    expect(refused(sim.as(ALICE, derail))).toBe('No train is going: there is nothing to derail.');
+    expect(refused(sim.as(ALICE, derail))).toBe('Train #1 is deploying: it can be derailed only if its deploy fails.');
     expect(sim.train(1).state).toBe('deploying');
+  });
+
+  it('after a failed production deploy, derail frees the line: that train and the going one, commits back in order', () => {
+    const sim = new Sim(aLine({ settings: { mode: 'manual' } }));
+    ok(sim.push(aCommit('a1', ALICE)));
+    ok(sim.as(ADMIN, start));
+    sim.deliverAndVerify(1);
+    ok(sim.as(ALICE, deploy));
+    ok(sim.push(aCommit('b1', BOB)));
+    ok(sim.as(ADMIN, start));
+    ok(sim.finishJob(1, 'deploy', false));
+    sim.deliverAndVerify(2);
+    // Without this, no later train could ever deploy: train #1 holds the line.
+    expect(notDeployableReason(sim.state, sim.train(2))).toContain('Train #1 is still deploying');
+    const d = ok(sim.as(ALICE, derail, 'deploy is broken'));
+    expect(d.state.trains.filter((t) => t.number <= 2).map((t) => [t.number, t.state])).toEqual([[1, 'derailed'], [2, 'derailed']]);
+    expect(d.state.platform.map((c) => c.sha)).toEqual([sha('a1'), sha('b1')]);
+    expect(d.reply).toBe('Trains #1 and #2 derailed.');
+    expect(d.audit.map((a) => [a.train, a.details.afterFailedDeploy])).toEqual([[1, true], [2, false]]);
   });
 
   it('only the engineer or an admin may derail', () => {

@@ -134,4 +134,21 @@ describe('rule 8: emergency reset', () => {
     expect(sim.state.settings.mode).toBe('schedule');
     expect(sim.goingOrFail.number).toBe(1);
   });
+
+  it('a train whose production deploy failed is wiped too: the branch goes back to before it', () => {
+    const sim = new Sim(aLine({ settings: { mode: 'manual' } }));
+    ok(sim.push(aCommit('a1', ALICE)));
+    ok(sim.as(ADMIN, start));
+    sim.deliverAndVerify(1);
+    ok(sim.as(ALICE, deploy));
+    ok(sim.push(aCommit('b1', BOB)));
+    ok(sim.as(ADMIN, start));
+    ok(sim.finishJob(1, 'deploy', false));
+    const base = sim.train(1).baseSha;
+    const d = ok(sim.as(ADMIN, emergency, BACKUP));
+    expect(d.effects.filter((e) => e.kind === 'git.reset')).toEqual([
+      { kind: 'git.reset', targetSha: base, backupRef: BACKUP, removedShas: [sha('a1'), sha('b1')] },
+    ]);
+    expect(d.state.trains.filter((t) => t.number <= 2).map((t) => t.state)).toEqual(['derailed', 'derailed']);
+  });
 });

@@ -82,7 +82,7 @@ const cases: Case[] = [
     allowed: ['admin', 'author'], // Bob naming himself is a claim
     refusal: ADMINS_ONLY,
   },
-  { what: 'claim the engineer role', arrange: going, act: (sim, who) => sim.as(who, engineer, 'me'), allowed: ['admin', 'author', 'stranger', 'robot'], refusal: /already the engineer/ },
+  { what: 'claim the engineer role', arrange: going, act: (sim, who) => sim.as(who, engineer, 'me'), allowed: ['admin', 'author', 'stranger'], refusal: /already the engineer|is a robot: the engineer must be a person/ },
   {
     what: 'deploy',
     arrange: () => going().deliverAndVerify(1),

@@ -76,6 +76,8 @@ describe('rule 9: tickets when delivery succeeds', () => {
     for (const k of t.tickets) expect(k.requestedAt).toEqual(sim.now);
     expect(dmsTo(d, ALICE)).toEqual([
       { kind: 'chat.dm', to: ALICE, train: 1, askVerify: true, text: `Train #1 is on staging. Please verify your changes (${s8('a1')}, ${s8('a2')}), then press Verify or run \`/conductor verify\`.` },
+      // Alice is also the engineer: she is told the robot's [needs-verify] change is hers to check.
+      { kind: 'chat.dm', to: ALICE, train: 1, askVerify: true, text: `Train #1 carries ${ROBOT}'s changes marked [needs-verify]: the engineer or an admin verifies them with \`/conductor verify\`.` },
     ]);
     expect(dmsTo(d, BOB)).toHaveLength(1);
     expect(dmsTo(d, ROBOT)).toEqual([]);
