@@ -132,15 +132,19 @@ export class OutboxWorker {
       log.debug('effect delivered');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      // Only while this claim still holds the item: if our lease ran out and another
+      // worker claimed it (attempts moved on), clearing its lease would let a third
+      // worker deliver it at the same time.
+      const ours = { id: item.id, attempts: item.attempts, doneAt: null };
       if (err instanceof PermanentEffectError) {
         log.error({ err }, 'effect cannot be delivered; giving up');
-        await this.opts.db.outboxItem.update({ where: { id: item.id }, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: `gave up: ${message}` } });
+        await this.opts.db.outboxItem.updateMany({ where: ours, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: `gave up: ${message}` } });
         return;
       }
       const delay = err instanceof RetryLaterError ? err.afterMs : this.backoff(item.attempts);
       log.warn({ err: message, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
-      await this.opts.db.outboxItem.update({
-        where: { id: item.id },
+      await this.opts.db.outboxItem.updateMany({
+        where: ours,
         data: { lastError: message.slice(0, 2000), leaseUntil: null, nextAttemptAt: new Date(this.opts.clock().getTime() + delay) },
       });
     }
