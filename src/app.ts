@@ -84,13 +84,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
         branch: line.branch,
         workDir: path.join(env.dataDir, 'git', line.name),
         lineName: line.name,
-        log: log.child({ line: line.name }),
+        log, // the code host names the line in its own log fields
       });
       const runner = createShellRunner({
         commands: { build: commandOf(line, line.build), deploy: commandOf(line, line.deploy), rollback: commandOf(line, line.rollback) },
         codeHostRepo: line.repo,
         workRoot: path.join(env.dataDir, 'jobs', line.name),
-        log: log.child({ line: line.name }),
+        log, // each job's log names its line and train
         onResult,
       });
       cleanups.push(() => runner.close());
