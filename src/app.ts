@@ -14,6 +14,8 @@ import { createLogChat } from './integrations/chat/log-chat.js';
 import { ensureDemoRepository } from './integrations/git/demo-repo.js';
 import { createLocalCodeHost } from './integrations/git/local-code-host.js';
 import { createShellRunner } from './integrations/runner/shell-runner.js';
+import { createSlack, type SlackParts } from './slack/app.js';
+import type { Chat } from './engine/ports/chat.js';
 import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
 import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -41,7 +43,9 @@ export interface App {
   engine: Engine;
   scheduler: Scheduler;
   outbox: OutboxWorker;
+  /** What Conductor said, when Slack is not configured (the log chat). */
   chat: ReturnType<typeof createLogChat>;
+  slack: SlackParts | null;
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -71,7 +75,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const db = openDatabase(databaseUrl, { log, poolSize: 20 });
     cleanups.push(() => db.close());
 
-    const chat = createLogChat(log);
+    const logChat = createLogChat(log);
     const ports = new Map<string, LinePorts>();
     let engineRef: Engine | undefined;
     const onResult = async (r: JobResult) => deliverJobResult(() => engineRef, r, log);
@@ -113,6 +117,23 @@ export async function startApp(opts: AppOptions): Promise<App> {
     });
     engineRef = engine;
 
+    // Slack, when both its token and signing secret are set (config checks the pair).
+    const slack = env.slack
+      ? createSlack({
+          env: env.slack,
+          engine,
+          db: db.prisma,
+          log,
+          lineChannels: new Map(file.lines.map((l) => [l.name, l.channel])),
+          publicUrl: env.publicUrl,
+          enqueue: async (kind, payload, idempotencyKey) => {
+            await db.prisma.outboxItem.createMany({ data: [{ kind, payload: payload as object, idempotencyKey, nextAttemptAt: clock() }], skipDuplicates: true });
+            outboxRef.worker?.wake();
+          },
+        })
+      : null;
+    const chat: Chat = slack?.chat ?? logChat;
+
     const leader = new Leader(databaseUrl, log);
     cleanups.push(() => leader.release());
     const scheduler = new Scheduler({
@@ -135,17 +156,40 @@ export async function startApp(opts: AppOptions): Promise<App> {
         fetchNow: (name) => scheduler.fetchNow(name),
         publicUrl: env.publicUrl,
         log,
+        extra: slack?.handlers,
       }),
     });
     outboxRef.worker = worker;
-    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, extend: opts.extendRoutes });
+    const http = await startHttpServer({
+      engine,
+      pool: db.pool,
+      log,
+      apiToken: env.apiToken,
+      port: env.port,
+      host: opts.host,
+      extend: (router) => {
+        const listener = slack?.requestListener;
+        if (listener) {
+          // Bolt's receiver verifies the signature and timestamp (401), parses and acks.
+          router.add('POST', '/slack/events', ({ req, res }) => new Promise<void>((resolve) => {
+            res.once('close', resolve);
+            listener(req, res);
+          }));
+        }
+        opts.extendRoutes?.(router);
+      },
+    });
+    if (slack) {
+      await slack.start();
+      cleanups.push(() => slack.stop());
+    }
     cleanups.push(() => http.close());
     worker.start();
     cleanups.push(() => worker.stop());
     await scheduler.start();
     cleanups.push(() => scheduler.stop());
-    log.info({ port: http.port, lines: file.lines.map((l) => l.name), source: config.source }, 'conductor is running');
-    return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker, chat, databaseUrl, stop };
+    log.info({ port: http.port, lines: file.lines.map((l) => l.name), source: config.source, slack: slack ? (env.slack?.appToken ? 'socket mode' : 'http') : 'off' }, 'conductor is running');
+    return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker, chat: logChat, slack, databaseUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -29,8 +29,8 @@ export class Draft {
   emit(effect: Effect): void {
     this.effects.push(effect);
   }
-  announce(text: string, train: number | null = null): void {
-    this.emit({ kind: 'chat.announce', train, text });
+  announce(text: string, train: number | null = null, broadcast = false): void {
+    this.emit({ kind: 'chat.announce', train, text, ...(broadcast ? { broadcast: true as const } : {}) });
   }
   dm(to: string, text: string, train: number | null = null, askVerify = false): void {
     this.emit({ kind: 'chat.dm', to, train, text, askVerify });

@@ -6,7 +6,8 @@ import type { JobKind } from './model.js';
  * Chat effects carry finished sentences; the Slack adapter may render richer views.
  */
 export type Effect =
-  | { kind: 'chat.announce'; train: number | null; text: string }
+  /** `broadcast`: the whole channel must see it (Slack shows the thread reply in the channel too). */
+  | { kind: 'chat.announce'; train: number | null; text: string; broadcast?: true }
   | { kind: 'chat.dm'; to: string; train: number | null; text: string; askVerify: boolean }
   | { kind: 'chat.card'; train: number }
   | { kind: 'job.start'; train: number; jobKind: JobKind; attempt: number }

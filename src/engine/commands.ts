@@ -10,11 +10,30 @@ import { queueText, statusText, trainText } from './views.js';
 export interface CommandRequest {
   /** The person, by email (Slack users are mapped to their email first). */
   user: string;
-  /** Line named by the caller (API field, or the channel's only line); `--line` in the text wins. */
+  /** Line named by the caller (API field); `--line` in the text wins. */
   line?: string;
+  /** Slack: the lines mapped to the channel the command was typed in (`--line` still wins). */
+  channelLines?: string[];
   text: string;
   /** Idempotency key of the request (Slack retry, button action); a replay changes nothing. */
   inputKey?: string;
+  /** Slack: turns a mention (`<@U123>`) into the person's email. */
+  resolveSlackUser?: (userId: string) => Promise<string | null>;
+}
+
+export type Prepared =
+  | { ok: false; reply: Reply }
+  | { ok: true; command: Command; line: string; actor: string };
+
+/** Parses the text and picks the line; `help` and usage errors are answered here. */
+export function prepareCommand(engine: Engine, req: CommandRequest): Prepared {
+  const parsed = parseCommand(req.text);
+  if (!parsed.ok) return { ok: false, reply: { ok: false, text: parsed.error } };
+  const { command } = parsed;
+  if (command.name === 'help') return { ok: false, reply: { ok: true, text: command.topic ? usageFor(command.topic) : usageText() } };
+  const line = resolveLine(engine, parsed.line ?? req.line, req.channelLines);
+  if (!line.ok) return { ok: false, reply: line };
+  return { ok: true, command, line: line.name, actor: norm(req.user) };
 }
 
 /**
@@ -22,21 +41,32 @@ export interface CommandRequest {
  * parse, pick the line, then read or run the use case.
  */
 export async function executeCommand(engine: Engine, req: CommandRequest): Promise<Reply> {
-  const parsed = parseCommand(req.text);
-  if (!parsed.ok) return { ok: false, text: parsed.error };
-  const { command } = parsed;
-  if (command.name === 'help') return { ok: true, text: command.topic ? usageFor(command.topic) : usageText() };
-  const line = resolveLine(engine, parsed.line ?? req.line);
-  if (!line.ok) return line;
-  const actor = norm(req.user);
-  return dispatch(engine, line.name, actor, command, req.inputKey);
+  const p = prepareCommand(engine, req);
+  if (!p.ok) return p.reply;
+  return runPrepared(engine, p, req);
 }
 
-function resolveLine(engine: Engine, wanted?: string): { ok: true; name: string } | { ok: false; text: string } {
+export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, req: CommandRequest): Promise<Reply> {
+  let command = p.command;
+  if (command.name === 'engineer' && command.target.kind === 'slack') {
+    const email = req.resolveSlackUser ? await req.resolveSlackUser(command.target.userId) : null;
+    if (!email) return { ok: false, text: 'I cannot find that person\'s email on Slack: name them by email instead.' };
+    command = { name: 'engineer', target: { kind: 'email', email } };
+  }
+  return dispatch(engine, p.line, p.actor, command, req.inputKey);
+}
+
+function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
   const names = [...engine.lines.keys()];
   if (wanted) {
     if (engine.lines.has(wanted)) return { ok: true, name: wanted };
     return { ok: false, text: `Unknown line \`${wanted}\`. Lines: ${names.join(', ')}.` };
+  }
+  if (channelLines) {
+    if (channelLines.length === 1) return { ok: true, name: channelLines[0]! };
+    if (channelLines.length > 1)
+      return { ok: false, text: `This channel serves several lines: add \`--line <name>\` (one of ${channelLines.join(', ')}).` };
+    return { ok: false, text: `No line is mapped to this channel. Add \`--line <name>\` (one of ${names.join(', ')}), or run the command in a line's channel.` };
   }
   if (names.length === 1) return { ok: true, name: names[0]! };
   return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };

@@ -23,6 +23,8 @@ export interface DeliveryDeps {
   fetchNow: (line: string) => Promise<void>;
   publicUrl: string;
   log: Logger;
+  /** Handlers for effects that are not the domain's (e.g. Slack's App Home refresh). */
+  extra?: Record<string, (item: OutboxItem) => Promise<void>>;
 }
 
 type Payload = Effect & { line: string; jobId?: number };
@@ -31,12 +33,14 @@ type Payload = Effect & { line: string; jobId?: number };
 export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Promise<void> {
   const { engine, chat } = deps;
   return async (item) => {
+    const extra = deps.extra?.[item.kind];
+    if (extra) return extra(item);
     const p = item.payload as Payload;
     if (!p.line || !engine.lines.has(p.line)) throw new PermanentEffectError(`unknown line in outbox item ${item.id}`);
     const key = item.idempotencyKey;
     switch (p.kind) {
       case 'chat.announce':
-        return chat.announce({ line: p.line, train: p.train, text: p.text, key });
+        return chat.announce({ line: p.line, train: p.train, text: p.text, broadcast: p.broadcast === true, key });
       case 'chat.dm':
         return chat.dm({ line: p.line, to: p.to, train: p.train, text: p.text, askVerify: p.askVerify, key });
       case 'chat.card': {

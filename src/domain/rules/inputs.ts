@@ -68,7 +68,7 @@ export function jobFinished(s: LineState, ctx: Context, ref: JobRef, succeeded: 
   }
   if (j.kind === 'build' && t.state === 'delivering') delivered(d, t);
   else if (j.kind === 'deploy' && t.state === 'deploying') deployed(d, t);
-  else if (j.kind === 'rollback') d.announce(`Production was rolled back to train #${t.number} (${short(t.headSha)}).`);
+  else if (j.kind === 'rollback') d.announce(`Production was rolled back to train #${t.number} (${short(t.headSha)}).`, null, true);
   return d.finish(`The ${j.kind} of train #${t.number} succeeded.`);
 }
 
@@ -79,7 +79,7 @@ function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: strin
     ? 'Retry it, or revert the bad commit and extend, or derail.'
     : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
   const who = t.engineer ? `${t.engineer}: ` : '';
-  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
+  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number, true);
   if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
 }
 
@@ -118,7 +118,7 @@ function deployed(d: Draft, t: Train): void {
   t.deployedAt = d.ctx.now;
   d.state.deployedSha = t.headSha;
   d.state.lastDeployed = { number: t.number, headSha: t.headSha };
-  d.announce(`Train #${t.number} is deployed to production (${short(t.headSha)}).`, t.number);
+  d.announce(`Train #${t.number} is deployed to production (${short(t.headSha)}).`, t.number, true);
   const authors = new Set(t.commits.map((c) => norm(c.authorEmail)));
   for (const a of authors) if (!isRobot(d.ctx.policy, a)) d.dm(a, `Your changes on train #${t.number} are in production.`, t.number);
   d.record('train.deployed', t.number, { headSha: t.headSha });

@@ -107,6 +107,7 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
       'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',
     ].join('\n'),
     going?.number ?? null,
+    true,
   );
   const byAuthor = new Map<string, CommitRef[]>();
   for (const c of removed) byAuthor.set(norm(c.authorEmail), [...(byAuthor.get(norm(c.authorEmail)) ?? []), c]);

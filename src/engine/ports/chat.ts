@@ -6,7 +6,7 @@ import type { LineState, Train } from '../../domain/index.js';
  * outbox item's idempotency key, stable across redeliveries.
  */
 export interface Chat {
-  announce(msg: { line: string; train: number | null; text: string; key: string }): Promise<void>;
+  announce(msg: { line: string; train: number | null; text: string; broadcast?: boolean; key: string }): Promise<void>;
   dm(msg: { line: string; to: string; train: number | null; text: string; askVerify: boolean; key: string }): Promise<void>;
   /** Post or refresh the train's card from the current state. */
   card(msg: { line: string; state: LineState; train: Train; key: string }): Promise<void>;

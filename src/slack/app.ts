@@ -1,0 +1,290 @@
+import bolt from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { SlackEnv } from '../config/env.js';
+import * as domain from '../domain/index.js';
+import { prepareCommand, runPrepared, backupRef, type CommandRequest } from '../engine/commands.js';
+import type { Db } from '../engine/db.js';
+import type { Engine, Reply } from '../engine/engine.js';
+import type { OutboxItem } from '../engine/outbox.js';
+import { boltLogger } from './bolt-logger.js';
+import { parseActionValue, pressButton } from './buttons.js';
+import { SlackChat } from './chat.js';
+import { SlackDirectory } from './directory.js';
+import { slackCall } from './errors.js';
+import { loadHomeData } from './home-data.js';
+import { ACTIONS, SLASH_COMMAND, VIEWS, type ActionId, type ConfirmMetadata } from './registrations.js';
+import { confirmModal, describeConfirmation } from './views/confirm.js';
+import { homeView } from './views/home.js';
+import { escapeMrkdwn } from './views/text.js';
+
+const { App, HTTPReceiver } = bolt;
+
+export interface SlackOptions {
+  env: SlackEnv;
+  engine: Engine;
+  db: Db;
+  log: Logger;
+  /** line name → its Slack channel id (or null). */
+  lineChannels: Map<string, string | null>;
+  publicUrl: string;
+  /** Writes an outbox row and wakes the worker (App Home refreshes). */
+  enqueue: (kind: string, payload: Record<string, unknown>, idempotencyKey: string) => Promise<void>;
+  /** Ack deadline for slash commands that run their answer before acking (Slack allows 3 s). */
+  ackBudgetMs?: number;
+}
+
+export interface SlackParts {
+  app: InstanceType<typeof App>;
+  /** HTTP mode: the listener for POST /slack/events (absent in Socket Mode). */
+  requestListener?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  chat: SlackChat;
+  directory: SlackDirectory;
+  client: WebClient;
+  /** Outbox handlers for Slack-only effects. */
+  handlers: Record<string, (item: OutboxItem) => Promise<void>>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Commands that change a lot at once: in Slack they ask for confirmation in a modal first. */
+const CONFIRMED = new Set(['derail', 'extend', 'emergency', 'rollback']);
+
+export function createSlack(o: SlackOptions): SlackParts {
+  const logger = boltLogger(o.log);
+  const clientOptions = {
+    slackApiUrl: o.env.apiUrl,
+    // The outbox retries on its own schedule; the interactive paths must never hang on retries.
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger,
+  };
+  const socketMode = !!o.env.appToken;
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: o.env.signingSecret,
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        unhandledRequestTimeoutMillis: 2_500,
+        logger,
+      });
+  const app = new App({
+    token: o.env.botToken,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: o.env.appToken, signingSecret: o.env.signingSecret }),
+    clientOptions,
+    logger,
+    extendedErrorHandler: true,
+  });
+  const client = app.client;
+  const directory = new SlackDirectory(o.db, client, o.log, () => o.engine.deps.clock());
+  const channelLines = (channel: string): string[] =>
+    [...o.lineChannels.entries()].filter(([, c]) => c === channel).map(([l]) => l);
+  const chat = new SlackChat({
+    client,
+    db: o.db,
+    directory,
+    channelOf: (line) => o.lineChannels.get(line) ?? null,
+    trainUrl: (line, n) => `${o.publicUrl}/api/lines/${encodeURIComponent(line)}/trains/${n}`,
+    log: o.log,
+    clock: () => o.engine.deps.clock(),
+  });
+  const ackBudget = o.ackBudgetMs ?? 2_000;
+  const say = (reply: Reply) => escapeMrkdwn(reply.text);
+
+  // ---- /conductor ---------------------------------------------------------
+  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+    const log = o.log.child({ slack: 'command', user: command.user_id, channel: command.channel_id });
+    const base: Omit<CommandRequest, 'user'> = {
+      text: command.text ?? '',
+      channelLines: channelLines(command.channel_id),
+      // A retried delivery of this request carries the same trigger id.
+      inputKey: `slack:cmd:${command.trigger_id}`,
+      resolveSlackUser: (id) => directory.emailOf(id),
+    };
+    const prepared = prepareCommand(o.engine, { ...base, user: 'nobody@slack' });
+    if (!prepared.ok) {
+        await ack({ response_type: 'ephemeral', text: say(prepared.reply) });
+        return;
+      }
+
+    let email = await directory.cachedEmail(command.user_id);
+    if (CONFIRMED.has(prepared.command.name)) {
+      await ack(); // first: the modal must open within trigger_id's 3 s
+      email ??= await directory.emailOf(command.user_id);
+      if (!email) {
+        await respond({ response_type: 'ephemeral', text: noEmail });
+        return;
+      }
+      const refusal = await dryRun(o.engine, prepared.line, email, prepared.command);
+      if (refusal) {
+        await respond({ response_type: 'ephemeral', text: escapeMrkdwn(refusal) });
+        return;
+      }
+      const { state } = await o.engine.read(prepared.line, { extraTrains: prepared.command.name === 'rollback' ? [prepared.command.train] : [] });
+      const what = describeConfirmation(state, prepared.command.name as 'derail', confirmArgs(prepared.command, prepared.line, o.engine.deps.clock()));
+      await slackCall(() =>
+        client.views.open({
+          trigger_id: command.trigger_id,
+          view: confirmModal({ ...what, command: command.text.trim(), line: prepared.line, channel: command.channel_id }),
+        }),
+      ).catch((err) => log.warn({ err: (err as Error).message }, 'could not open the confirmation'));
+      return;
+    }
+    const p = { ...prepared, actor: email ?? '' };
+    if (email) {
+      // Known user: the answer needs only the database, so it goes in the ack itself —
+      // unless the line is busy, then the ack goes first and the answer follows.
+      const work = runPrepared(o.engine, p, { ...base, user: email });
+      const early = await Promise.race([work, sleep(ackBudget).then(() => null)]);
+      if (early) {
+        await ack({ response_type: 'ephemeral', text: say(early) });
+        return;
+      }
+      await ack();
+      {
+        await respond({ response_type: 'ephemeral', text: say(await work) });
+        return;
+      }
+    }
+    await ack(); // unknown user: Slack must be asked who they are, after the ack
+    email = await directory.emailOf(command.user_id);
+    if (!email) {
+        await respond({ response_type: 'ephemeral', text: noEmail });
+        return;
+      }
+    const reply = await runPrepared(o.engine, { ...p, actor: email }, { ...base, user: email });
+    await respond({ response_type: 'ephemeral', text: say(reply) });
+  });
+
+  // ---- buttons -------------------------------------------------------------
+  for (const id of Object.values(ACTIONS)) {
+    app.action(id, async ({ ack, body, action, respond }) => {
+      await ack();
+      const value = parseActionValue((action as { value?: string }).value);
+      const log = o.log.child({ slack: 'action', action: id, user: body.user.id });
+      if (!value) {
+        log.warn({ value: (action as { value?: string }).value }, 'button with a malformed value ignored');
+        return;
+      }
+      const email = await directory.emailOf(body.user.id);
+      if (!email) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: noEmail });
+        return;
+      }
+      const trigger = (body as { trigger_id?: string }).trigger_id ?? (action as { action_ts?: string }).action_ts;
+      const reply = await pressButton(o.engine, id as ActionId, value, email, `slack:action:${trigger}`);
+      log.info({ line: value.line, train: value.train, ok: reply.ok }, 'button pressed');
+      const inHome = (body as { view?: { type?: string } }).view?.type === 'home';
+      if (inHome) {
+        await o.enqueue('slack.home', { user: body.user.id, line: value.line }, `slack:home:${trigger}`);
+        if (!reply.ok) await dmText(client, body.user.id, say(reply));
+        return;
+      }
+      await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) });
+    });
+  }
+
+  // ---- confirmation modal --------------------------------------------------
+  app.view(VIEWS.confirm, async ({ ack, view, body }) => {
+    await ack(); // closes the modal
+    let meta: ConfirmMetadata;
+    try {
+      meta = JSON.parse(view.private_metadata) as ConfirmMetadata;
+    } catch {
+      o.log.warn({ view: view.id }, 'confirmation with malformed metadata ignored');
+      return;
+    }
+    const email = await directory.emailOf(body.user.id);
+    if (!email) {
+        await dmText(client, body.user.id, noEmail);
+        return;
+      }
+    const req: CommandRequest = { user: email, line: meta.line, text: meta.text, inputKey: `slack:view:${view.id}`, resolveSlackUser: (id) => directory.emailOf(id) };
+    const prepared = prepareCommand(o.engine, req);
+    const reply = prepared.ok ? await runPrepared(o.engine, prepared, req) : prepared.reply;
+    if (meta.channel && o.lineChannels.get(meta.line) === meta.channel) {
+      await slackCall(() => client.chat.postEphemeral({ channel: meta.channel!, user: body.user.id, text: say(reply) })).catch(() => dmText(client, body.user.id, say(reply)));
+    } else {
+      await dmText(client, body.user.id, say(reply));
+    }
+  });
+
+  // ---- App Home -------------------------------------------------------------
+  app.event('app_home_opened', async ({ event, body }) => {
+    if (event.tab !== 'home') return;
+    // Slack retries carry the same event id: the outbox key makes the refresh happen once.
+    await o.enqueue('slack.home', { user: event.user }, `slack:home:${(body as { event_id?: string }).event_id ?? event.event_ts}`);
+  });
+
+  app.error(async (args) => {
+    o.log.error({ err: (args as unknown as { error: Error }).error }, 'Slack listener failed');
+  });
+
+  const handlers = {
+    'slack.home': async (item: OutboxItem) => {
+      const user = String(item.payload.user);
+      const email = await slackCall(() => directory.emailOf(user));
+      if (!email) return;
+      const data = await loadHomeData(o.db, email, o.engine.deps.clock());
+      await slackCall(() => client.views.publish({ user_id: user, view: homeView(data) }));
+    },
+  };
+
+  return {
+    app,
+    requestListener: receiver?.requestListener,
+    chat,
+    directory,
+    client,
+    handlers,
+    start: async () => {
+      if (socketMode) await app.start();
+    },
+    stop: async () => {
+      if (socketMode) await app.stop();
+    },
+  };
+}
+
+const noEmail = 'I cannot read your email address from Slack, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope.';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+async function dmText(client: WebClient, user: string, text: string): Promise<void> {
+  const im = await client.conversations.open({ users: user });
+  if (im.channel?.id) await client.chat.postMessage({ channel: im.channel.id, text });
+}
+
+/** Would the command be refused? Checked before a confirmation is shown, so nobody confirms in vain. */
+async function dryRun(engine: Engine, line: string, actor: string, command: { name: string } & Record<string, unknown>): Promise<string | null> {
+  const extra = command.name === 'rollback' ? [command.train as number] : [];
+  const { state } = await engine.read(line, { extraTrains: extra });
+  const ctx = engine.context(actor);
+  let d: domain.Decision;
+  switch (command.name) {
+    case 'derail':
+      d = domain.derail(state, ctx, command.reason as string | undefined);
+      break;
+    case 'extend':
+      d = domain.extend(state, ctx);
+      break;
+    case 'emergency':
+      d = domain.emergency(state, ctx, 'refs/conductor/backup/preview', command.reason as string | undefined);
+      break;
+    case 'rollback':
+      d = domain.rollback(state, ctx, command.train as number);
+      break;
+    default:
+      return null;
+  }
+  return d.ok ? null : d.reply;
+}
+
+function confirmArgs(command: { name: string } & Record<string, unknown>, line: string, now: Date) {
+  return {
+    reason: command.reason as string | undefined,
+    train: command.train as number | undefined,
+    backupRefPreview: backupRef(line, now),
+  };
+}

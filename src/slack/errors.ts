@@ -1,0 +1,46 @@
+import { ErrorCode, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
+import { PermanentEffectError, RetryLaterError } from '../engine/outbox.js';
+
+/** Slack answers that retrying can never fix (the request itself is wrong). */
+const PERMANENT = new Set([
+  'channel_not_found',
+  'is_archived',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'no_text',
+  'user_not_found',
+  'cannot_dm_bot',
+  'not_in_channel',
+  'invalid_auth',
+  'account_inactive',
+  'missing_scope',
+]);
+
+/**
+ * Maps a Web API failure to the outbox's vocabulary: 429 → retry after
+ * Retry-After; a permanent platform error → give up (logged); anything else
+ * (5xx, network) → retry with backoff.
+ */
+export function toOutboxError(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === ErrorCode.RateLimitedError) {
+    const e = err as WebAPIRateLimitedError;
+    return new RetryLaterError(`Slack rate limit: retry after ${e.retryAfter} s`, Math.max(1, e.retryAfter) * 1000);
+  }
+  if (code === ErrorCode.PlatformError) {
+    const e = err as WebAPIPlatformError;
+    const slackError = String(e.data?.error ?? 'unknown');
+    if (PERMANENT.has(slackError)) return new PermanentEffectError(`Slack refused: ${slackError}`);
+    return new Error(`Slack answered ${slackError}`);
+  }
+  return err;
+}
+
+export async function slackCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toOutboxError(err);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Confirmation modals (SPEC §2 rules 6–8 and 13; §3 "Derail (confirmation),
+ * Extend (confirmation)"): what will happen, said from the state before the
+ * command runs, and a modal that runs the command once confirmed.
+ */
+import type { KnownBlock, ModalView } from '@slack/types';
+import type { CommitRef, LineState, Train } from '../../domain/model.js';
+import { failedDeploys, findTrain, goingTrain } from '../../domain/deployability.js';
+import { norm } from '../../domain/policy.js';
+import { VIEWS, type ConfirmMetadata } from '../registrations.js';
+import { LIMITS, count, escapeMrkdwn, firstLine, mrkdwn, plain, plural, sections, shortSha, truncate } from './text.js';
+
+export type ConfirmCommand = 'derail' | 'extend' | 'emergency' | 'rollback';
+
+export interface ConfirmModalOptions {
+  /** The modal's title: cut to Slack's 24 characters. */
+  title: string;
+  /** The command text run once confirmed, e.g. `emergency prod is down`. */
+  command: string;
+  line: string;
+  /** Where the command was typed, to answer there. */
+  channel: string | null;
+  /** What will happen, one sentence each (mrkdwn code spans allowed; escaped here). */
+  lines: string[];
+  danger: boolean;
+}
+
+/** Sentences shown in the modal; beyond this they are counted. */
+const MAX_MODAL_LINES = 60;
+/** Sections the modal uses for its sentences (of Slack's 100 blocks per view). */
+const MAX_MODAL_SECTIONS = 20;
+/** Commits listed by name in a confirmation; the rest are counted. */
+export const MAX_LISTED_COMMITS = 15;
+
+export function confirmModal(opts: ConfirmModalOptions): ModalView {
+  const shown = opts.lines.slice(0, MAX_MODAL_LINES).map((l) => `• ${escapeMrkdwn(truncate(l, 500))}`);
+  if (opts.lines.length > MAX_MODAL_LINES) shown.push(`• …and ${plural(opts.lines.length - MAX_MODAL_LINES, 'more line')}.`);
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: mrkdwn(`${opts.danger ? ':warning: ' : ''}*Run \`/conductor ${escapeMrkdwn(truncate(oneLine(opts.command), 300))}\` on ${escapeMrkdwn(truncate(opts.line, 200))}?*`),
+    },
+    ...sections(shown.join('\n'), MAX_MODAL_SECTIONS),
+    {
+      type: 'context',
+      elements: [mrkdwn(opts.danger ? 'This acts on the branch and the channel at once. Press *Confirm* only if you mean it.' : 'Press *Confirm* to go ahead, or *Cancel* to leave everything as it is.', LIMITS.contextText)],
+    },
+  ];
+  return {
+    type: 'modal',
+    callback_id: VIEWS.confirm,
+    title: plain(opts.title, LIMITS.modalTitle),
+    submit: plain('Confirm', LIMITS.modalButton),
+    close: plain('Cancel', LIMITS.modalButton),
+    private_metadata: confirmMetadata(opts.line, opts.command, opts.channel),
+    blocks,
+  };
+}
+
+/**
+ * JSON of `ConfirmMetadata` within Slack's 3000 characters: a command too long
+ * for it (a very long reason) is cut, which only shortens the reason.
+ */
+export function confirmMetadata(line: string, command: string, channel: string | null): string {
+  const build = (text: string): string => JSON.stringify({ line, text, channel } satisfies ConfirmMetadata);
+  let json = build(command);
+  if (json.length <= LIMITS.privateMetadata) return json;
+  let keep = command.length;
+  while (keep > 0 && json.length > LIMITS.privateMetadata) {
+    keep -= Math.max(1, json.length - LIMITS.privateMetadata);
+    json = build(command.slice(0, Math.max(0, keep)).replace(/[\uD800-\uDBFF]$/, ''));
+  }
+  if (json.length > LIMITS.privateMetadata) throw new Error('line or channel name too long for a Slack modal');
+  return json;
+}
+
+const oneLine = (t: string): string => t.replace(/\s*\n\s*/g, ' ');
+
+const trainPhrase = (t: Train): string => `Train #${t.number} (${plural(t.commits.length, 'commit')})`;
+
+const commitLine = (c: CommitRef): string => `\`${shortSha(c.sha)}\` ${c.authorEmail}: ${firstLine(c.message, 80)}`;
+
+/** Up to `MAX_LISTED_COMMITS` commit lines, then a count. */
+function listCommits(commits: CommitRef[], rest: string): string[] {
+  const out = commits.slice(0, MAX_LISTED_COMMITS).map(commitLine);
+  if (commits.length > MAX_LISTED_COMMITS) out.push(`…and ${plural(commits.length - MAX_LISTED_COMMITS, 'more commit')} ${rest}.`);
+  return out;
+}
+
+const trainList = (ts: Train[]): string => ts.map((t) => `#${t.number}`).join(' and ');
+
+/**
+ * What `command` will do, in sentences, from the state it would run on. Pure;
+ * it follows the domain's rules (src/domain/rules/train-commands.ts), so what
+ * the modal says is what happens.
+ */
+export function describeConfirmation(
+  state: LineState,
+  command: ConfirmCommand,
+  arg: { reason?: string; train?: number; backupRefPreview?: string } = {},
+): { title: string; lines: string[]; danger: boolean } {
+  switch (command) {
+    case 'derail':
+      return describeDerail(state, arg);
+    case 'extend':
+      return describeExtend(state, arg);
+    case 'emergency':
+      return describeEmergency(state, arg);
+    case 'rollback':
+      return describeRollback(state, arg);
+  }
+}
+
+function describeDerail(s: LineState, arg: { reason?: string; train?: number }): { title: string; lines: string[]; danger: boolean } {
+  const going = goingTrain(s);
+  // The domain derails the going train, and a train whose production deploy failed with it.
+  const targets = [...failedDeploys(s), ...(going ? [going] : [])];
+  if (targets.length === 0) return { title: 'Derail', lines: ['No train is going: there is nothing to derail.'], danger: false };
+  if (arg.train !== undefined && !targets.some((t) => t.number === arg.train))
+    return { title: `Derail train #${arg.train}`, lines: [`Train #${arg.train} is no longer going: there is nothing to derail.`], danger: false };
+  const returned = targets.reduce((n, t) => n + t.commits.length, 0);
+  const lines = targets.map((t) => `${trainPhrase(t)} will be derailed${t.state === 'deploying' ? ' (its production deploy failed)' : ''}; its running jobs are stopped.`);
+  lines.push(
+    `${plural(returned, 'commit')} go${returned === 1 ? 'es' : ''} back to the front of the platform${s.platform.length ? `, ahead of the ${plural(s.platform.length, 'commit')} already waiting` : ''}; verifications carry over.`,
+  );
+  const reason = arg.reason?.trim();
+  lines.push(reason ? `Reason: ${reason}` : 'No reason given.');
+  if (s.settings.mode === 'schedule') lines.push('In schedule mode, inside auto-time, a new train starts at once with the platform.');
+  else lines.push('The line is in manual mode: no new train starts until an admin runs `/conductor start`.');
+  return { title: truncate(`Derail train ${trainList(targets)}`, LIMITS.modalTitle), lines, danger: true };
+}
+
+function describeExtend(s: LineState, arg: { train?: number }): { title: string; lines: string[]; danger: boolean } {
+  const going = goingTrain(s);
+  if (!going) return { title: 'Extend', lines: ['No train is going: there is nothing to extend.'], danger: false };
+  if (arg.train !== undefined && arg.train !== going.number)
+    return { title: `Extend train #${arg.train}`, lines: [`Train #${arg.train} is no longer going: there is nothing to extend.`], danger: false };
+  const title = `Extend train #${going.number}`;
+  if (s.platform.length === 0)
+    return {
+      title,
+      lines: ['The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.'],
+      danger: false,
+    };
+  const total = going.commits.length + s.platform.length;
+  const verified = going.tickets.filter((k) => k.state === 'verified').length;
+  const lines = [
+    `${trainPhrase(going)} will be derailed and replaced by train #${s.nextTrainNumber} with ${plural(total, 'commit')}: its own ${plural(going.commits.length, 'commit')} plus the ${plural(s.platform.length, 'commit')} on the platform.`,
+    `Joining from the platform:`,
+    ...listCommits(s.platform, 'from the platform'),
+    going.tickets.length
+      ? `Verifications carry over: ${count(verified)} of ${plural(going.tickets.length, 'author')} ${verified === 1 ? 'has' : 'have'} verified, and stay verified while the new train builds.`
+      : 'Verifications carry over to the new train.',
+    `The engineer stays: ${going.engineer ?? 'nobody (claim it with `/conductor engineer me`)'}.`,
+  ];
+  return { title, lines, danger: false };
+}
+
+function describeEmergency(s: LineState, arg: { reason?: string; backupRefPreview?: string }): { title: string; lines: string[]; danger: boolean } {
+  const going = goingTrain(s);
+  // As the domain does: a train whose production deploy failed is not in production, so it goes too.
+  const wiped = [...failedDeploys(s), ...(going ? [going] : [])];
+  const deploying = s.trains.filter((t) => t.state === 'deploying').sort((a, b) => b.number - a.number)[0];
+  const first = wiped[0];
+  const target = first ? first.baseSha : (deploying?.headSha ?? s.deployedSha);
+  const targetWhy = first
+    ? `the commit just before train #${first.number}`
+    : deploying
+      ? `the head of train #${deploying.number}, still deploying`
+      : s.lastDeployed
+        ? `the head of train #${s.lastDeployed.number}, the last deployed`
+        : 'the last deployed commit';
+  const removed = [...wiped.flatMap((t) => t.commits), ...s.platform];
+  const lines: string[] = [];
+  const reason = arg.reason?.trim();
+  if (reason) lines.push(`Reason: ${reason}`);
+  lines.push(
+    wiped.length
+      ? wiped.map((t) => `${trainPhrase(t)} will be derailed${t.state === 'deploying' ? ' (its production deploy failed)' : ''}.`).join(' ')
+      : 'No train is going: none is derailed.',
+  );
+  lines.push(`The branch ${s.settings.branch} will be force-pushed back to \`${shortSha(target)}\` (${targetWhy}).`);
+  lines.push(`The old head is kept${arg.backupRefPreview ? ` at ${arg.backupRefPreview}` : ' under refs/conductor/backup/'}: nothing is lost.`);
+  if (removed.length) {
+    const from = [...wiped.map((t) => `train #${t.number}`), ...(s.platform.length ? ['the platform'] : [])].join(' and ');
+    lines.push(`These ${plural(removed.length, 'commit')} leave the branch (${from}):`);
+    lines.push(...listCommits(removed, 'kept in the backup ref'));
+    const authors = new Set(removed.map((c) => norm(c.authorEmail))).size;
+    lines.push(`Each of their ${plural(authors, 'author')} gets a DM naming their removed commits.`);
+  } else {
+    lines.push('No commits leave the branch.');
+  }
+  lines.push('The line goes to manual mode: no train starts until an admin runs `/conductor start`. Push the emergency commits, then start a train by hand.');
+  return { title: 'Emergency reset', lines, danger: true };
+}
+
+function describeRollback(s: LineState, arg: { train?: number }): { title: string; lines: string[]; danger: boolean } {
+  if (arg.train === undefined) return { title: 'Roll back', lines: ['Name the train to roll back to: `/conductor rollback <train>`.'], danger: false };
+  const n = arg.train;
+  const title = truncate(`Roll back to train #${n}`, LIMITS.modalTitle);
+  const target = findTrain(s, n);
+  if (!target || target.state !== 'deployed')
+    return { title, lines: [`Train #${n} was never deployed: only a deployed train can be rolled back to.`], danger: false };
+  if (s.lastDeployed?.number === n)
+    return { title, lines: [`Train #${n} is what production runs now: roll back to an earlier train.`], danger: false };
+  const going = goingTrain(s);
+  const lines = [
+    `Production will be rolled back to train #${n}: the deploy job runs for its head \`${shortSha(target.headSha)}\`.`,
+    going
+      ? `${trainPhrase(going)} will be blocked with reason "rollback": it does everything except deploy until it is unblocked.`
+      : 'No train is going: nothing is blocked.',
+    'Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.',
+  ];
+  return { title, lines, danger: true };
+}
