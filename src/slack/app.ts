@@ -1,4 +1,4 @@
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { SlackEnv } from '../config/env.js';
@@ -18,7 +18,6 @@ import { confirmModal, describeConfirmation } from './views/confirm.js';
 import { homeView } from './views/home.js';
 import { escapeMrkdwn } from './views/text.js';
 
-const { App, HTTPReceiver } = bolt;
 
 export interface SlackOptions {
   env: SlackEnv;

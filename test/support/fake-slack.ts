@@ -231,6 +231,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const usedTriggers = new Set<string>();
   const responseUrls = new Map<string, number>(); // path → posts so far
   const timers = new Set<NodeJS.Timeout>();
+  let base = '';
   let seq = 0;
   let viewSeq = 0;
   let responseSeq = 0;
@@ -541,7 +542,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     send(res, 200, answer);
   };
 
-  const onResponseUrl = async (path: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  const onResponseUrl = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = await readBody(req);
     const method = 'response_url';
     if (!responseUrls.has(path)) {
@@ -558,7 +559,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     if (await injectFailure(method, res)) return;
     const uses = responseUrls.get(path)! + 1;
     responseUrls.set(path, uses);
-    responses.push({ path, url: url.href, body, at: Date.now() });
+    responses.push({ path, url: `${base}${path}`, body, at: Date.now() });
     if (uses > RESPONSE_URL_USES) {
       violations.push({ method, problem: `${path} used ${uses} times (Slack allows ${RESPONSE_URL_USES})`, args: body });
       return send(res, 404, 'used_url');
@@ -581,7 +582,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const run = async (): Promise<void> => {
       if (url.pathname.startsWith('/api/')) return onApi(url.pathname.slice('/api/'.length), req, res, url);
-      if (url.pathname.startsWith('/response/')) return onResponseUrl(url.pathname, req, res, url);
+      if (url.pathname.startsWith('/response/')) return onResponseUrl(url.pathname, req, res);
       violations.push({ method: `${req.method} ${url.pathname}`, problem: 'request to a path outside /api/ and /response/' });
       send(res, 404, 'not_found');
     };
@@ -595,7 +596,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  base = `http://127.0.0.1:${port}`;
 
   const fake: FakeSlack = {
     url: `${base}/api/`,

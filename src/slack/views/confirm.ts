@@ -167,7 +167,7 @@ function describeEmergency(s: LineState, arg: { reason?: string; backupRefPrevie
     ? `the commit just before train #${first.number}`
     : deploying
       ? `the head of train #${deploying.number}, still deploying`
-      : s.lastDeployed
+      : s.lastDeployed && s.lastDeployed.headSha === s.deployedSha
         ? `the head of train #${s.lastDeployed.number}, the last deployed`
         : 'the last deployed commit';
   const removed = [...wiped.flatMap((t) => t.commits), ...s.platform];
@@ -186,7 +186,7 @@ function describeEmergency(s: LineState, arg: { reason?: string; backupRefPrevie
     lines.push(`These ${plural(removed.length, 'commit')} leave the branch (${from}):`);
     lines.push(...listCommits(removed, 'kept in the backup ref'));
     const authors = new Set(removed.map((c) => norm(c.authorEmail))).size;
-    lines.push(`Each of their ${plural(authors, 'author')} gets a DM naming their removed commits.`);
+    lines.push(authors === 1 ? 'Their author gets a DM naming the removed commits.' : `Each of their ${count(authors)} authors gets a DM naming their removed commits.`);
   } else {
     lines.push('No commits leave the branch.');
   }

@@ -61,7 +61,7 @@ export function homeView(data: HomeData): HomeView {
       };
       blocks.push(verify);
     }
-    if (pending.length > MAX_PENDING) blocks.push(context(`…and ${plural(pending.length - MAX_PENDING, 'more pending verification')}: \`/conductor verify <train>\` in each line's channel.`));
+    if (pending.length > MAX_PENDING) blocks.push(context(`…and ${plural(pending.length - MAX_PENDING, 'more pending verification')}: \`/conductor verify &lt;train&gt;\` in each line's channel.`));
     blocks.push({ type: 'divider' });
   }
 

@@ -142,7 +142,7 @@ function statusSentence(train: Train, reason: string | null, mention: (email: st
         return `:large_green_circle: *Ready to deploy.* ${train.engineer ? `${who(train.engineer)}, press *Deploy*` : 'An admin (or whoever claims the engineer role) may press *Deploy*'} to start the production deploy.`;
       // The blocked line above already says it.
       if (train.blocked && train.state === 'verifying') return null;
-      return `:hourglass_flowing_sand: ${escapeWithMentions(truncate(reason, 500), mention)}`;
+      return `${latestJob(train, 'build')?.state === 'failed' ? ':x:' : ':hourglass_flowing_sand:'} ${escapeWithMentions(truncate(reason, 500), mention)}`;
     case 'deploying':
       return latestJob(train, 'deploy')?.state === 'failed'
         ? ':x: *The production deploy failed:* retry it, roll back, or derail the train.'

@@ -44,8 +44,10 @@ export function mrkdwnProblems(text: string, where: string): string[] {
     if (ch === '<') {
       const m = token.exec(text.slice(i));
       if (!m) out.push(`${where}: raw '<' at ${i}: ${JSON.stringify(text.slice(i, i + 40))}`);
-      else if (m[0].startsWith('<!') && !m[0].startsWith('<!date')) out.push(`${where}: broadcast ${m[0]}`);
-      else i += m[0].length - 1;
+      else {
+        if (m[0].startsWith('<!') && !m[0].startsWith('<!date')) out.push(`${where}: broadcast ${m[0]}`);
+        i += m[0].length - 1;
+      }
     } else if (ch === '>') {
       out.push(`${where}: raw '>' at ${i}: ${JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))}`);
     } else if (ch === '&' && !/^&(amp|lt|gt);/.test(text.slice(i))) {
