@@ -4,17 +4,23 @@
  */
 import type { KnownBlock } from '@slack/types';
 import { ACTIONS } from '../registrations.js';
-import { LIMITS, actionButton, escapeMrkdwn, mrkdwn, sections, truncate } from './text.js';
+import { LIMITS, actionButton, escapeMrkdwn, escapeWithMentions, mrkdwn, sections, truncate } from './text.js';
 
 export interface DmOptions {
   /** The author is asked to verify: add a Verify button (needs `train`). */
   askVerify: boolean;
   line: string;
   train: number | null;
+  /**
+   * Turns the emails in `text` into mentions: `<@U123>` for Slack users, else
+   * the email. `text` is the engine's plain sentence: this view escapes it, so
+   * pass it unescaped (never pre-escaped or with mentions already in it).
+   */
+  mention?: (email: string) => string;
 }
 
 export function dmMessage(text: string, opts: DmOptions): { text: string; blocks: KnownBlock[] } {
-  const body = escapeMrkdwn(text);
+  const body = escapeWithMentions(text, opts.mention);
   const blocks: KnownBlock[] = [...sections(body, 20)];
   if (opts.askVerify && opts.train !== null) {
     blocks.push({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dmMessage } from '../../../src/slack/views/dm.js';
 import { ACTIONS } from '../../../src/slack/registrations.js';
-import { LONG_REASON, NASTY } from './fixtures.js';
+import { LONG_REASON, NASTY, mention } from './fixtures.js';
 import { buttonsOf, textsOf } from './helpers.js';
 import { messageProblems } from './slack-limits.js';
 
@@ -47,5 +47,13 @@ describe('dmMessage', () => {
     expect(messageProblems(msg)).toEqual([]);
     expect(textsOf(msg.blocks).at(-1)).toBe('Conductor · line *web&lt;&amp;&gt;* · train #3');
     expect(JSON.parse(buttonsOf(msg.blocks)[0]!.value!)).toEqual({ line: 'web<&>', train: 3 });
+  });
+});
+
+describe('dmMessage: mentions', () => {
+  it('emails in the sentence become mentions for Slack users, after escaping', () => {
+    const msg = dmMessage('alice@acme.test reopened their verification on train #3: <broken> & bad.', { askVerify: false, line: 'web', train: 3, mention });
+    expect(msg.text).toBe('<@UALICE> reopened their verification on train #3: &lt;broken&gt; &amp; bad.');
+    expect(messageProblems(msg)).toEqual([]);
   });
 });
