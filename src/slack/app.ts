@@ -84,7 +84,6 @@ export function createSlack(o: SlackOptions): SlackParts {
     db: o.db,
     directory,
     channelOf: (line) => o.lineChannels.get(line) ?? null,
-    trainUrl: (line, n) => `${o.publicUrl}/api/lines/${encodeURIComponent(line)}/trains/${n}`,
     log: o.log,
     clock: () => o.engine.deps.clock(),
   });

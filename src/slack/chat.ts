@@ -15,8 +15,6 @@ export interface SlackChatOptions {
   directory: SlackDirectory;
   /** The line's Slack channel, or null when it has none (messages are then only logged). */
   channelOf: (line: string) => string | null;
-  /** Where the full train can be read (for summarised cards). */
-  trainUrl: (line: string, train: number) => string;
   log: Logger;
   clock?: () => Date;
 }
@@ -55,7 +53,9 @@ export class SlackChat implements Chat {
     const im = await slackCall(() => this.o.client.conversations.open({ users: userId }));
     const channel = im.channel?.id;
     if (!channel) throw new Error(`conversations.open gave no channel for ${userId}`);
-    const { text, blocks } = dmMessage(await this.mentionize(msg.text), { askVerify: msg.askVerify, line: msg.line, train: msg.train });
+    // dmMessage escapes the text itself and puts the mentions in: pass the raw sentence.
+    const mentions = await this.mentionsIn(msg.text);
+    const { text, blocks } = dmMessage(msg.text, { askVerify: msg.askVerify, line: msg.line, train: msg.train, mention: (e) => mentions.get(e) ?? e });
     await slackCall(() => this.o.client.chat.postMessage({ channel, text, blocks, unfurl_links: false }));
   }
 
@@ -66,8 +66,8 @@ export class SlackChat implements Chat {
     const wanted = [msg.train.engineer, ...msg.train.tickets.slice(0, 20).map((k) => k.authorEmail)].filter((e): e is string => !!e);
     for (const email of new Set(wanted)) mentions.set(email, await slackCall(() => this.o.directory.mention(email)));
     const { text, blocks } = trainCard(msg.state, msg.train, {
-      mention: (email: string) => mentions.get(email) ?? escapeMrkdwn(email),
-      statusUrl: this.o.trainUrl(msg.line, msg.train.number),
+      mention: (email: string) => mentions.get(email) ?? email, // the card escapes what is not a mention
+      // No link: the API needs a token a browser does not have. The card points to `/conductor train N`.
     });
     const line = await this.o.db.line.findUniqueOrThrow({ where: { name: msg.line }, select: { id: true } });
     const existing = await this.o.db.slackCard.findUnique({ where: { lineId_trainNumber: { lineId: line.id, trainNumber: msg.train.number } } });
@@ -111,13 +111,19 @@ export class SlackChat implements Chat {
 
   /** Emails in a sentence become mentions for people on Slack (engineers get notified). */
   private async mentionize(text: string): Promise<string> {
-    const emails = [...new Set(text.match(EMAIL) ?? [])].slice(0, 10);
     let out = escapeMrkdwn(text);
-    for (const e of emails) {
-      const id = await slackCall(() => this.o.directory.idOf(e));
-      if (id) out = out.split(escapeMrkdwn(e)).join(`<@${id}>`);
-    }
+    for (const [email, mention] of await this.mentionsIn(text)) out = out.split(escapeMrkdwn(email)).join(mention);
     return out;
+  }
+
+  /** email → `<@U…>` for the people on Slack named in a sentence. */
+  private async mentionsIn(text: string): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const email of [...new Set(text.match(EMAIL) ?? [])].slice(0, 10)) {
+      const id = await slackCall(() => this.o.directory.idOf(email));
+      if (id) found.set(email, `<@${id}>`);
+    }
+    return found;
   }
 
   private noChannel(line: string, text: string): void {

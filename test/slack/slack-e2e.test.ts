@@ -123,6 +123,7 @@ lines:
     await slack.waitFor(() => slack.dms(USERS.alice.id).some((m) => m.text.includes('Please verify')) && slack.dms(USERS.bob.id).some((m) => m.text.includes('Please verify')));
     const dm = slack.dms(USERS.alice.id).find((m) => m.text.includes('Please verify'))!;
     expect(JSON.stringify(dm.blocks)).toContain(ACTIONS.verify);
+    expect(JSON.stringify(dm.blocks)).not.toMatch(/&amp;amp;|&lt;@U/); // escaped once, mentions intact
 
     // A stranger may not deploy: a polite ephemeral refusal naming who may, and nothing changes.
     const engineer = (await status()).train.engineer as string;
