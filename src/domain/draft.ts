@@ -57,7 +57,10 @@ export class Draft {
           this.announce(`Train #${t.number} is ready to deploy. It has no engineer: claim it with \`/conductor engineer me\`; admins may deploy it.`, t.number);
         }
       }
-      if (!old || signature(old) !== signature(t)) this.emit({ kind: 'chat.card', train: t.number });
+      if (!old) {
+        // A new train's card goes first, so that its thread replies have a card to hang from.
+        this.effects.unshift({ kind: 'chat.card', train: t.number });
+      } else if (signature(old) !== signature(t)) this.emit({ kind: 'chat.card', train: t.number });
     }
     warnIfManual(state, this.effects);
     return { ok: true, state, effects: this.effects, audit: this.audit, reply };

@@ -179,7 +179,10 @@ export function createSlack(o: SlackOptions): SlackParts {
         if (!reply.ok) await dmText(client, body.user.id, say(reply));
         return;
       }
-      await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) });
+      // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
+      await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
+        log.warn({ err: err.message }, 'could not answer the button press'),
+      );
     });
   }
 

@@ -115,7 +115,9 @@ lines:
     await slack.waitFor(() => !!card(1), 15_000);
     await slack.waitFor(() => (card(1)?.text ?? '').includes('verifying') || JSON.stringify(card(1)?.blocks ?? '').includes('Verify'), 15_000);
     const c1 = card(1)!;
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CH && !c.args.thread_ts && String(c.args.text).includes('Train #1'))).toHaveLength(1);
+    const posts = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CH && !c.args.thread_ts && String(c.args.text).includes('Train #1'));
+    expect(posts).toHaveLength(1);
+    expect(Array.isArray(posts[0]!.args.blocks)).toBe(true); // the full card, not a placeholder
     expect(slack.callsTo('chat.update').length).toBeGreaterThan(0);
     expect(JSON.stringify(c1.blocks)).toContain('&lt;search&gt; &amp; filters'); // user text escaped
 
