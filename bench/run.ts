@@ -14,11 +14,13 @@ import { bigTrain } from './big-train.js';
 import { commandApi } from './command-api.js';
 import { pushToTrain } from './push-to-train.js';
 import { pushVsHistory } from './push-vs-history.js';
+import { slackAck } from './slack-ack.js';
+import { slackClick } from './slack-click.js';
 import { startBenchServer, type BenchServer } from './support/database.js';
 import { table } from './support/stats.js';
 import type { BenchResult, Benchmark } from './support/types.js';
 
-const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory];
+const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick];
 /** The whole run is stopped (and cleaned up) after this long. */
 const RUN_LIMIT_MS = 6 * 60_000;
 

@@ -47,6 +47,7 @@ export class Draft {
   finish(reply: string): Decision {
     autoStart(this);
     const { state, before } = this;
+    const cards: Effect[] = [];
     for (const t of state.trains) {
       const old = before.trains.find((o) => o.number === t.number);
       if (isDeployable(state, t) && !(old && isDeployable(before, old))) {
@@ -57,11 +58,11 @@ export class Draft {
           this.announce(`Train #${t.number} is ready to deploy. It has no engineer: claim it with \`/conductor engineer me\`; admins may deploy it.`, t.number);
         }
       }
-      if (!old) {
-        // A new train's card goes first, so that its thread replies have a card to hang from.
-        this.effects.unshift({ kind: 'chat.card', train: t.number });
-      } else if (signature(old) !== signature(t)) this.emit({ kind: 'chat.card', train: t.number });
+      if (!old || signature(old) !== signature(t)) cards.push({ kind: 'chat.card', train: t.number });
     }
+    // Cards go first: a new train's thread replies need their card, and the card (the state
+    // people act on) should not wait behind the narrative when Slack is slow.
+    this.effects.unshift(...cards);
     warnIfManual(state, this.effects);
     return { ok: true, state, effects: this.effects, audit: this.audit, reply };
   }

@@ -75,7 +75,7 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
 async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string): Promise<Reply> {
   const now = () => engine.deps.clock();
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
-    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, extraTrains });
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, extraTrains, precheck: true });
 
   switch (c.name) {
     case 'help':
@@ -162,7 +162,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
             : null;
           return { decision: domain.revert(state, ctx, target, c.sha) };
         },
-        { inputKey },
+        { inputKey, precheck: true },
       );
   }
 }

@@ -40,6 +40,14 @@ export interface RunOptions {
   inputKey?: string;
   /** Trains besides the live ones the use case needs (rollback target). */
   extraTrains?: number[];
+  /**
+   * Decide first on an unlocked snapshot and answer a refusal from it, so that
+   * refusals never queue behind the writes on the line. Sound: the refusal is
+   * what the input got had it arrived at the snapshot's instant. Only for
+   * people's commands; a decision that would change something is taken again
+   * under the lock.
+   */
+  precheck?: boolean;
 }
 
 export class UnknownLineError extends Error {}
@@ -76,6 +84,10 @@ export class Engine {
     opts: RunOptions = {},
   ): Promise<Reply> {
     const cfg = this.lineConfig(lineName);
+    if (opts.precheck) {
+      const early = await this.refusedOnSnapshot(cfg, actor, useCase, opts);
+      if (early) return early;
+    }
     let wroteEffects = false;
     const reply = await this.deps.db
       .$transaction(
@@ -124,6 +136,43 @@ export class Engine {
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');
     return { ok, text };
+  }
+
+  private async refusedOnSnapshot(
+    cfg: LineRuntimeConfig,
+    actor: string,
+    useCase: (input: UseCaseInput) => Promise<UseCaseOutcome> | UseCaseOutcome,
+    opts: RunOptions,
+  ): Promise<Reply | null> {
+    return this.deps.db.$transaction(
+      async (tx) => {
+        if (opts.inputKey) {
+          // A replay answers what the first delivery answered, whatever the state is now.
+          const prior = await tx.processedInput.findUnique({ where: { key: opts.inputKey } });
+          if (prior?.reply) return prior.reply as unknown as Reply;
+          if (prior) return null; // applied, reply not recorded: let the locked path answer
+        }
+        const loaded = await loadLine(tx, cfg, { lock: false, extraTrains: opts.extraTrains });
+        if (!loaded) return null;
+        const { decision } = await useCase({ tx, loaded, state: loaded.state, ctx: this.context(actor) });
+        if (decision.ok) return null;
+        const reply: Reply = { ok: false, text: decision.reply };
+        if (opts.inputKey) {
+          // The key is answered once and for all: a retry of a refused request stays refused.
+          const stored = await tx.$queryRaw<{ key: string }[]>`
+            INSERT INTO processed_input (key, line_id, reply, processed_at)
+            VALUES (${opts.inputKey}, ${loaded.ids.lineId}, ${JSON.stringify(reply)}::jsonb, now())
+            ON CONFLICT (key) DO NOTHING RETURNING key`;
+          if (stored.length === 0) return null; // a twin delivery got there first: the locked path answers
+        }
+        return reply;
+      },
+      { isolationLevel: 'RepeatableRead', timeout: 30_000, maxWait: 30_000 },
+    ).catch((err: unknown) => {
+      // A serialisation conflict with a twin delivery: take the locked path, which is exact.
+      this.deps.log.debug({ err: (err as Error).message, line: cfg.name }, 'refusal pre-check gave way to the locked path');
+      return null;
+    });
   }
 
   /** Read-only view of a line (no lock): live trains plus the newest train and any named ones. */

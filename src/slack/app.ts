@@ -29,8 +29,6 @@ export interface SlackOptions {
   publicUrl: string;
   /** Writes an outbox row and wakes the worker (App Home refreshes). */
   enqueue: (kind: string, payload: Record<string, unknown>, idempotencyKey: string) => Promise<void>;
-  /** Ack deadline for slash commands that run their answer before acking (Slack allows 3 s). */
-  ackBudgetMs?: number;
 }
 
 export interface SlackParts {
@@ -56,6 +54,8 @@ export function createSlack(o: SlackOptions): SlackParts {
     // The outbox retries on its own schedule; the interactive paths must never hang on retries.
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    // A Slack call that never answers must not stall the outbox worker.
+    timeout: 15_000,
     logger,
   };
   const socketMode = !!o.env.appToken;
@@ -70,7 +70,19 @@ export function createSlack(o: SlackOptions): SlackParts {
       });
   const app = new App({
     token: o.env.botToken,
-    ...(receiver ? { receiver } : { socketMode: true, appToken: o.env.appToken, signingSecret: o.env.signingSecret }),
+    ...(receiver
+      ? { receiver }
+      : {
+          socketMode: true,
+          appToken: o.env.appToken,
+          signingSecret: o.env.signingSecret,
+          // Bolt gives the Socket Mode client `installerOptions.clientOptions` (by default the App's
+          // clientOptions) for apps.connections.open, which it calls again on every reconnect. Without
+          // `retries: 0` / `rejectRateLimitedCalls` it keeps @slack/socket-mode's own retry policy: with
+          // ours, one 5xx during a reconnect ends Socket Mode for good (an unhandled rejection inside
+          // the library). See test/slack/socket-mode.test.ts.
+          installerOptions: { clientOptions: socketClientOptions(clientOptions) },
+        }),
     clientOptions,
     logger,
     extendedErrorHandler: true,
@@ -87,7 +99,6 @@ export function createSlack(o: SlackOptions): SlackParts {
     log: o.log,
     clock: () => o.engine.deps.clock(),
   });
-  const ackBudget = o.ackBudgetMs ?? 2_000;
   const say = (reply: Reply) => escapeMrkdwn(reply.text);
 
   // ---- /conductor ---------------------------------------------------------
@@ -102,14 +113,14 @@ export function createSlack(o: SlackOptions): SlackParts {
     };
     const prepared = prepareCommand(o.engine, { ...base, user: 'nobody@slack' });
     if (!prepared.ok) {
-        await ack({ response_type: 'ephemeral', text: say(prepared.reply) });
-        return;
-      }
+      // Usage and help need no database: they are the ack itself.
+      await ack({ response_type: 'ephemeral', text: say(prepared.reply) });
+      return;
+    }
 
-    let email = await directory.cachedEmail(command.user_id);
     if (CONFIRMED.has(prepared.command.name)) {
       await ack(); // first: the modal must open within trigger_id's 3 s
-      email ??= await directory.emailOf(command.user_id);
+      const email = await directory.emailOf(command.user_id);
       if (!email) {
         await respond({ response_type: 'ephemeral', text: noEmail });
         return;
@@ -129,30 +140,18 @@ export function createSlack(o: SlackOptions): SlackParts {
       ).catch((err) => log.warn({ err: (err as Error).message }, 'could not open the confirmation'));
       return;
     }
-    const p = { ...prepared, actor: email ?? '' };
-    if (email) {
-      // Known user: the answer needs only the database, so it goes in the ack itself —
-      // unless the line is busy, then the ack goes first and the answer follows.
-      const work = runPrepared(o.engine, p, { ...base, user: email });
-      const early = await Promise.race([work, sleep(ackBudget).then(() => null)]);
-      if (early) {
-        await ack({ response_type: 'ephemeral', text: say(early) });
-        return;
-      }
-      await ack();
-      {
-        await respond({ response_type: 'ephemeral', text: say(await work) });
-        return;
-      }
-    }
-    await ack(); // unknown user: Slack must be asked who they are, after the ack
-    email = await directory.emailOf(command.user_id);
+    // Everything else acks at once, before any database work, and answers through response_url:
+    // the ack then costs what a bare Bolt app's costs (measured by `npm run bench -- slack-ack`).
+    await ack();
+    const email = await directory.emailOf(command.user_id);
     if (!email) {
-        await respond({ response_type: 'ephemeral', text: noEmail });
-        return;
-      }
-    const reply = await runPrepared(o.engine, { ...p, actor: email }, { ...base, user: email });
-    await respond({ response_type: 'ephemeral', text: say(reply) });
+      await respond({ response_type: 'ephemeral', text: noEmail });
+      return;
+    }
+    const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
+    await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
+      log.warn({ err: err.message }, 'could not answer the command'),
+    );
   });
 
   // ---- buttons -------------------------------------------------------------
@@ -161,7 +160,8 @@ export function createSlack(o: SlackOptions): SlackParts {
       await ack();
       const value = parseActionValue((action as { value?: string }).value);
       const log = o.log.child({ slack: 'action', action: id, user: body.user.id });
-      if (!value) {
+      // A value naming no configured line is malformed too: acting on it would throw after the ack.
+      if (!value || !o.engine.lines.has(value.line)) {
         log.warn({ value: (action as { value?: string }).value }, 'button with a malformed value ignored');
         return;
       }
@@ -248,9 +248,13 @@ export function createSlack(o: SlackOptions): SlackParts {
   };
 }
 
-const noEmail = 'I cannot read your email address from Slack, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope.';
+/** The App's client options without the no-retry policy meant for interactive calls. */
+function socketClientOptions<T extends { retryConfig?: unknown; rejectRateLimitedCalls?: boolean }>(options: T): Omit<T, 'retryConfig' | 'rejectRateLimitedCalls'> {
+  const { retryConfig: _retries, rejectRateLimitedCalls: _rejectRateLimited, ...rest } = options;
+  return rest;
+}
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const noEmail = 'I cannot read your email address from Slack, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope.';
 
 async function dmText(client: WebClient, user: string, text: string): Promise<void> {
   const im = await client.conversations.open({ users: user });

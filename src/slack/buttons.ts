@@ -27,7 +27,7 @@ function guarded(
       }
       return { decision: decide(state, ctx) };
     },
-    { inputKey },
+    { inputKey, precheck: true },
   );
 }
 

@@ -4,7 +4,7 @@ import type { Db } from '../engine/db.js';
 import type { Chat } from '../engine/ports/chat.js';
 import { RetryLaterError } from '../engine/outbox.js';
 import type { SlackDirectory } from './directory.js';
-import { slackCall } from './errors.js';
+import { slackAnswered, slackCall, toOutboxError } from './errors.js';
 import { dmMessage } from './views/dm.js';
 import { trainCard } from './views/train-card.js';
 import { escapeMrkdwn } from './views/text.js';
@@ -103,7 +103,16 @@ export class SlackChat implements Chat {
       if (other?.ts) return other.ts;
       throw new RetryLaterError(`card of train #${train} is being posted by another worker`, 1000);
     }
-    const res = await slackCall(() => this.o.client.chat.postMessage({ channel, text, ...(blocks ? { blocks: blocks as never } : {}), unfurl_links: false }));
+    let res: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
+    try {
+      res = await this.o.client.chat.postMessage({ channel, text, ...(blocks ? { blocks: blocks as never } : {}), unfurl_links: false });
+    } catch (err) {
+      // Slack answered and posted nothing (HTTP error status, 429, ok:false): release the claim so
+      // the retry posts at once instead of waiting STALE_CLAIM_MS. Without an answer (timeout,
+      // reset) the message may exist: the claim stands, so the card is never posted twice.
+      if (slackAnswered(err)) await this.o.db.slackCard.updateMany({ where: { id: claimed[0]!.id, ts: null }, data: { claimedAt: new Date(0) } });
+      throw toOutboxError(err);
+    }
     if (!res.ts) throw new Error('chat.postMessage returned no ts');
     await this.o.db.slackCard.update({ where: { id: claimed[0]!.id }, data: { ts: res.ts, channel: res.channel ?? channel } });
     return res.ts;

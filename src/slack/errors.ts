@@ -44,3 +44,9 @@ export async function slackCall<T>(fn: () => Promise<T>): Promise<T> {
     throw toOutboxError(err);
   }
 }
+
+/** Slack answered the call with a refusal (HTTP error status, rate limit, ok:false): nothing was done. */
+export function slackAnswered(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === ErrorCode.HTTPError || code === ErrorCode.RateLimitedError || code === ErrorCode.PlatformError;
+}

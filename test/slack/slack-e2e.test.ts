@@ -185,6 +185,8 @@ lines:
     const trigger = `trig.${Date.now()}.777`;
     await cmd('admin', 'freeze add 2027-03-01', { triggerId: trigger });
     await send(base, slashCommand({ text: 'freeze add 2027-03-01', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl(), triggerId: trigger }), { retryNum: 1, retryReason: 'http_timeout' });
+    // Both deliveries are answered (the ack comes first, the answer after); the action happened once.
+    await slack.waitFor(() => slack.responses.filter((r) => String(r.body?.text).includes('2027-03-01')).length >= 2);
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.freeze-add' } })).toBe(1);
   });
 
@@ -200,8 +202,7 @@ lines:
   it('keeps going through a Slack rate limit: the message waits for Retry-After, nothing is lost', async () => {
     slack.failNext('chat.postMessage', { rateLimited: 1 });
     const posted = slack.callsTo('chat.postMessage').length;
-    const r = await cmd('admin', 'mode manual');
-    expect(r.json?.text ?? lastResponse()?.text).toContain('manual mode');
+    expect(await answer(() => cmd('admin', 'mode manual'))).toContain('manual mode');
     await slack.waitFor(() => slack.messages().some((m) => m.text.includes('switched the line to manual mode')), 10_000);
     expect(slack.callsTo('chat.postMessage').length).toBeGreaterThanOrEqual(posted + 2); // the 429, then the retry
     slack.expectNoUnexpectedCalls();
