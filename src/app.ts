@@ -179,15 +179,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
         opts.extendRoutes?.(router);
       },
     });
-    if (slack) {
-      await slack.start();
-      cleanups.push(() => slack.stop());
-    }
+
     cleanups.push(() => http.close());
     worker.start();
     cleanups.push(() => worker.stop());
     await scheduler.start();
     cleanups.push(() => scheduler.stop());
+    // Last: in Socket Mode this waits for Slack's WebSocket, which may take retries; trains keep moving meanwhile.
+    if (slack) {
+      await slack.start();
+      cleanups.push(() => slack.stop());
+    }
     log.info({ port: http.port, lines: file.lines.map((l) => l.name), source: config.source, slack: slack ? (env.slack?.appToken ? 'socket mode' : 'http') : 'off' }, 'conductor is running');
     return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker, chat: logChat, slack, databaseUrl, stop };
   } catch (err) {

@@ -233,6 +233,8 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
   const out: Button[] = [];
   const pending = train.tickets.some((k) => k.state === 'pending');
   if (going && pending) out.push(actionButton(ACTIONS.verify, ':white_check_mark: Verify my changes', value, { style: 'primary' }));
+  // Rule 9: an author who verified can take it back ("found a problem"), which blocks the deploy again.
+  if (going && train.tickets.some((k) => k.state === 'verified')) out.push(actionButton(ACTIONS.reopen, ':warning: Found a problem', value));
   if (going) {
     // Slack cannot disable a button: a train that cannot deploy shows it "off" (no style); the engine refuses anyway.
     out.push(reason === null ? actionButton(ACTIONS.deploy, ':rocket: Deploy', value, { style: 'primary' }) : actionButton(ACTIONS.deploy, 'Deploy (not ready)', value));
@@ -242,10 +244,8 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
   if (failed) out.push(actionButton(ACTIONS.retry, `:repeat: Retry ${retryKind}`, value));
   out.push(actionButton(ACTIONS.claim, ':raising_hand: Claim engineer', value));
   if (going) {
-    const n = state.platform.length;
-    const text = n
-      ? `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed and replaced by train #${state.nextTrainNumber}: its commits plus the ${plural(n, 'commit')} on the platform. Verified changes stay verified; the engineer stays.`
-      : `Train #${train.number} would be replaced by a train with the platform's commits, but the platform is empty: push the revert first (the extend will be refused until then).`;
+    // The card is not redrawn when only the platform changes, so the text must not count it.
+    const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed and replaced by a new train: its commits plus every commit on the platform (push the revert first). Verified changes stay verified; the engineer stays.`;
     out.push(actionButton(ACTIONS.extend, ':heavy_plus_sign: Extend', value, { confirm: confirmDialog(`Extend train #${train.number}?`, text, 'Extend', 'primary') }));
   }
   if (going || (train.state === 'deploying' && failed)) {

@@ -227,12 +227,15 @@ describe('trainCard: buttons per state', () => {
       expect(buttonsOf(card(size, 'build failed').blocks).find((b) => b.action_id === ACTIONS.retry)!.text.text).toBe(':repeat: Retry build');
     });
     it(`${size}: verifying with pending tickets — verify`, () => {
-      expect(ids(size, 'verifying, pending')).toEqual([ACTIONS.verify, ACTIONS.deploy, ACTIONS.claim, ACTIONS.extend, ACTIONS.derail]);
+      // The largest train already has verified authors: they may take it back ("found a problem").
+      const reopen = size === 'largest' ? [ACTIONS.reopen] : [];
+      expect(ids(size, 'verifying, pending')).toEqual([ACTIONS.verify, ...reopen, ACTIONS.deploy, ACTIONS.claim, ACTIONS.extend, ACTIONS.derail]);
     });
     it(`${size}: verifying, all verified — deploy is on (primary)`, () => {
       const buttons = buttonsOf(card(size, 'verifying, all verified').blocks);
-      expect(buttons.map((b) => b.action_id)).toEqual([ACTIONS.deploy, ACTIONS.claim, ACTIONS.extend, ACTIONS.derail]);
-      expect(buttons[0]).toMatchObject({ text: { text: ':rocket: Deploy' }, style: 'primary' });
+      expect(buttons.map((b) => b.action_id)).toEqual([ACTIONS.reopen, ACTIONS.deploy, ACTIONS.claim, ACTIONS.extend, ACTIONS.derail]);
+      expect(buttons[0]).toMatchObject({ text: { text: ':warning: Found a problem' } });
+      expect(buttons[1]).toMatchObject({ text: { text: ':rocket: Deploy' }, style: 'primary' });
     });
     it(`${size}: blocked — deploy is off`, () => {
       const deploy = buttonsOf(card(size, 'verifying, blocked').blocks).find((b) => b.action_id === ACTIONS.deploy)!;
@@ -277,7 +280,7 @@ describe('trainCard: buttons per state', () => {
       title: { type: 'plain_text', text: 'Extend train #3?', emoji: true },
       text: {
         type: 'plain_text',
-        text: 'Train #3 (1 commit) will be derailed and replaced by train #4: its commits plus the 2 commits on the platform. Verified changes stay verified; the engineer stays.',
+        text: 'Train #3 (1 commit) will be derailed and replaced by a new train: its commits plus every commit on the platform (push the revert first). Verified changes stay verified; the engineer stays.',
         emoji: true,
       },
       confirm: { type: 'plain_text', text: 'Extend', emoji: true },
@@ -295,9 +298,9 @@ describe('trainCard: buttons per state', () => {
     for (const b of buttons.filter((x) => x.action_id !== ACTIONS.extend && x.action_id !== ACTIONS.derail)) expect(b.confirm).toBeUndefined();
   });
 
-  it('extend with an empty platform warns in its confirmation', () => {
+  it('the extend confirmation does not count the platform (the card is not redrawn when only the platform changes)', () => {
     const extend = buttonsOf(card('smallest', 'verifying, pending').blocks).find((b) => b.action_id === ACTIONS.extend)!;
-    expect(extend.confirm!.text.text).toContain('the platform is empty: push the revert first');
+    expect(extend.confirm!.text.text).toContain('plus every commit on the platform (push the revert first)');
   });
 
   it('a train with no human author has no engineer and shows claim', () => {
