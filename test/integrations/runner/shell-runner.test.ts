@@ -248,7 +248,7 @@ describe('shell runner', () => {
     expect(ra.output).not.toContain('only-here.txt');
     expect(rb.output).toContain(`at ${h.second}`);
     expect(rb.output).toContain('only-here.txt');
-    expect(elapsed).toBeLessThan(3_500); // one after the other would take over 4 s
+    expect(elapsed).toBeLessThan(3_900); // one after the other would take over 4 s (margin for a loaded CI machine)
     expect(jobDirs(h)).toEqual([]);
   });
 
