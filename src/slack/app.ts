@@ -198,9 +198,9 @@ export function createSlack(o: SlackOptions): SlackParts {
     }
     const email = await directory.emailOf(body.user.id);
     if (!email) {
-        await dmText(client, body.user.id, noEmail);
-        return;
-      }
+      await dmText(client, body.user.id, noEmail);
+      return;
+    }
     const req: CommandRequest = { user: email, line: meta.line, text: meta.text, inputKey: `slack:view:${view.id}`, resolveSlackUser: (id) => directory.emailOf(id) };
     const prepared = prepareCommand(o.engine, req);
     const reply = prepared.ok ? await runPrepared(o.engine, prepared, req) : prepared.reply;
