@@ -1,13 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { ACTIONS } from '../../src/slack/registrations.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
-import { blockAction, event, send, slashCommand, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeMessage, FakeSlack } from '../support/fake-slack.js';
+import { slackApp } from '../support/slack-app.js';
+import { event, send, slashCommand } from '../support/slack-requests.js';
 
 const USERS = {
   alice: { id: 'U0ALICE', email: 'alice@example.com' },
@@ -20,78 +17,27 @@ type Who = keyof typeof USERS;
 /** One line (own repository and channel) per test, so the tests do not depend on each other. */
 const LINES = ['claim', 'retry', 'extend', 'derail', 'stale', 'reopen', 'junk', 'home'] as const;
 type Line = (typeof LINES)[number];
-const channelOf = (line: Line) => `C0${line.toUpperCase()}`;
 
 /** The buttons of the train card, end to end: signed block_actions in, Slack calls / database / status API out. */
 describe('Slack buttons', () => {
+  const logs: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const harness = slackApp({
+    users: USERS,
+    lines: LINES.map((name) => ({ name, build: 'test -f broken.txt && exit 1 || true' })),
+    admins: ['admin@example.com'],
+    robots: ['bot@example.com'],
+    // The engineer is the first human author of a new train.
+    app: { log: pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s)) }), random: () => 0 },
+    tmpPrefix: 'conductor-slack-buttons-',
+  });
+  const { channelOf, status, train, push, untilTrain, card, threadOf } = harness;
   let slack: FakeSlack;
   let t: RunningApp;
   let base: string;
-  const repos = {} as Record<Line, string>;
-  const logs: { level: number; msg: string; [k: string]: unknown }[] = [];
-
-  beforeAll(async () => {
-    slack = await startFakeSlack({ users: Object.values(USERS) });
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-slack-buttons-'));
-    for (const line of LINES) {
-      repos[line] = path.join(dir, `${line}.git`);
-      await ensureDemoRepository(repos[line], pino({ level: 'silent' }));
-    }
-    const log = pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s)) });
-    t = await startTestApp({
-      env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.url },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-robots: [bot@example.com]
-lines:
-${LINES.map(
-  (l) => `  - name: ${l}
-    repo: ${repos[l]}
-    channel: ${channelOf(l)}
-    pollSeconds: 1
-    build: { command: "test -f broken.txt && exit 1 || true" }
-    deploy: { command: "true" }
-`,
-).join('')}`,
-      },
-      // The engineer is the first human author of a new train.
-      app: { log, random: () => 0 },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
-  }, 60_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    await slack?.close();
-  });
+  beforeAll(async () => void ({ slack, t, base } = await harness.start()), 60_000);
+  afterAll(() => harness.stop());
 
   // ---- helpers ---------------------------------------------------------------
-  const status = (line: Line) => t.status(line);
-  const train = async (line: Line, n: number) => {
-    const res = await fetch(`${base}/api/lines/${line}/trains/${n}`);
-    return res.status === 200 ? ((await res.json()) as any) : null;
-  };
-  /** Pushes commits (author, message[, file]) and fetches at once. */
-  const push = async (line: Line, commits: [Who, string, string?][]) => {
-    const dev = await t.developer(repos[line]);
-    const shas: string[] = [];
-    for (const [who, message, file] of commits) shas.push(await dev.commit(USERS[who].email, message, file));
-    await dev.push();
-    await t.app.scheduler.fetchNow(line);
-    return shas;
-  };
-  const untilTrain = (line: Line, n: number, ok: (train: any) => boolean, what = `train #${n} on ${line}`) =>
-    t.until(what, async () => {
-      const s = await train(line, n);
-      return s && ok(s) ? s : null;
-    }, 20_000);
-  const card = (line: Line, n: number): FakeMessage | undefined =>
-    slack.messages().find((m) => m.channel === channelOf(line) && !m.thread_ts && m.text.startsWith(`Train #${n} on ${line}`));
-  const threadOf = (line: Line, n: number): string[] => {
-    const c = card(line, n);
-    return c ? slack.thread(c.ts, channelOf(line)).map((m) => m.text) : [];
-  };
   const buttonsOf = (m: FakeMessage | undefined): any[] =>
     (m?.blocks ?? []).filter((b: any) => b.type === 'actions').flatMap((b: any) => b.elements as any[]);
   const button = (m: FakeMessage | undefined, actionId: string) => buttonsOf(m).find((b) => b.action_id === actionId);
@@ -99,26 +45,17 @@ ${LINES.map(
     String((m?.blocks ?? []).flatMap((b: any) => b.fields ?? []).find((f: any) => String(f.text).startsWith('*Engineer*'))?.text ?? '');
   const audits = (line: Line, action: string) => t.db.prisma.auditEntry.count({ where: { action, line: { name: line } } });
 
-  /** Presses a button on the train card (or passes `value` verbatim); resolves with what the presser reads (ephemeral via response_url). */
+  /** Presses a button on the train card (or passes `value` verbatim); `press` resolves with what the presser reads (ephemeral via response_url). */
   const click = async (who: Who, actionId: string, line: Line, n: number, opts: { value?: string; view?: any } = {}) => {
     const responseUrl = slack.responseUrl();
     const c = card(line, n);
-    const res = await send(
-      base,
-      blockAction({
-        actionId,
-        value: opts.value ?? JSON.stringify({ line, train: n }),
-        userId: USERS[who].id,
-        ...(opts.view ? { view: opts.view } : { channelId: channelOf(line), responseUrl, ...(c ? { messageTs: c.ts } : {}) }),
-      }),
-    );
+    const res = await harness.click(who, actionId, line, n, { ...opts, responseUrl, ...(c ? { messageTs: c.ts } : {}) });
     expect(res.status).toBe(200);
-    return { res, responseUrl, reply: () => slack.responses.find((r) => r.url === responseUrl)?.body };
+    return { res, responseUrl };
   };
   const press = async (who: Who, actionId: string, line: Line, n: number, value?: string): Promise<any> => {
     const c = await click(who, actionId, line, n, value ? { value } : {});
-    await slack.waitFor(() => !!c.reply(), 10_000);
-    return c.reply();
+    return harness.reply(c.responseUrl);
   };
 
   // ---- tests -------------------------------------------------------------------

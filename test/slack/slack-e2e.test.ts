@@ -1,11 +1,9 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { ACTIONS } from '../../src/slack/registrations.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { blockAction, event, send, slashCommand, TEST_SIGNING_SECRET, viewSubmission } from '../support/slack-requests.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { slackApp } from '../support/slack-app.js';
+import { event, send, slashCommand, viewSubmission } from '../support/slack-requests.js';
 
 const CH = 'C0WEB';
 const USERS = {
@@ -17,71 +15,33 @@ const USERS = {
 
 /** Conductor with Slack on, against a strict fake Slack Web API; people act only through signed Slack requests. */
 describe('Slack end to end', () => {
+  const harness = slackApp({
+    users: USERS,
+    lines: [
+      { name: 'web', channel: CH },
+      { name: 'api', channel: 'C0SHARED', pollSeconds: null },
+      { name: 'docs', channel: 'C0SHARED', pollSeconds: null },
+    ],
+    admins: ['admin@example.com'],
+    robots: ['bot@example.com'],
+    tmpPrefix: 'conductor-slack-',
+  });
+  const { answer } = harness;
   let slack: FakeSlack;
   let t: RunningApp;
   let repo: string;
   let base: string;
+  beforeAll(async () => {
+    ({ slack, t, base } = await harness.start());
+    repo = harness.repos.web;
+  }, 60_000);
+  afterAll(() => harness.stop());
 
-  const cmd = (who: keyof typeof USERS, text: string, extra: { channelId?: string; triggerId?: string } = {}) =>
-    send(base, slashCommand({ text, userId: USERS[who].id, channelId: extra.channelId ?? CH, responseUrl: slack.responseUrl(), ...(extra.triggerId ? { triggerId: extra.triggerId } : {}) }));
-  const click = (who: keyof typeof USERS, actionId: string, train: number, opts: { channelId?: string; view?: any } = {}) =>
-    send(base, blockAction({ actionId, value: JSON.stringify({ line: 'web', train }), userId: USERS[who].id, channelId: opts.channelId ?? CH, responseUrl: slack.responseUrl(), ...(opts.view ? { view: opts.view } : {}) }));
+  const cmd = (who: keyof typeof USERS, text: string, extra: { channelId?: string; triggerId?: string } = {}) => harness.cmd(who, 'web', text, extra);
+  const click = (who: keyof typeof USERS, actionId: string, train: number, opts: { channelId?: string } = {}) => harness.click(who, actionId, 'web', train, opts);
   const status = () => t.status('web');
   const card = (n: number) => slack.messages().find((m) => m.channel === CH && !m.thread_ts && m.text.includes(`Train #${n}`));
   const lastResponse = () => slack.responses[slack.responses.length - 1]?.body;
-  /** What the person reads: the ack's ephemeral text, or (after a bare ack) what was posted to response_url. */
-  const answer = async (request: () => ReturnType<typeof send>): Promise<string> => {
-    const seen = slack.responses.length;
-    const r = await request();
-    expect(r.status).toBe(200);
-    if (r.json?.text) return String(r.json.text);
-    await slack.waitFor(() => slack.responses.length > seen);
-    return String(slack.responses[slack.responses.length - 1]!.body.text);
-  };
-
-  beforeAll(async () => {
-    slack = await startFakeSlack({ users: Object.values(USERS) });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-slack-'));
-    repo = path.join(dir, 'web.git');
-    for (const name of ['web', 'api', 'docs']) await ensureDemoRepository(path.join(dir, `${name}.git`), pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.url },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-robots: [bot@example.com]
-lines:
-  - name: web
-    repo: ${repo}
-    channel: ${CH}
-    pollSeconds: 1
-    build: { command: "true" }
-    deploy: { command: "true" }
-  - name: api
-    repo: ${repo.replace('web.git', 'api.git')}
-    channel: C0SHARED
-    build: { command: "true" }
-    deploy: { command: "true" }
-  - name: docs
-    repo: ${repo.replace('web.git', 'docs.git')}
-    channel: C0SHARED
-    build: { command: "true" }
-    deploy: { command: "true" }
-`,
-      },
-      app: {},
-    }).catch(async (e) => {
-      throw e;
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
-  }, 60_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    await slack?.close();
-  });
 
   it('rejects unsigned, wrongly signed and stale requests with 401, changing nothing', async () => {
     const before = slack.calls.length;

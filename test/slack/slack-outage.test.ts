@@ -1,13 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { ACTIONS } from '../../src/slack/registrations.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
-import { blockAction, send, slashCommand, TEST_SIGNING_SECRET, triggerId } from '../support/slack-requests.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeMessage, FakeSlack } from '../support/fake-slack.js';
+import { slackApp } from '../support/slack-app.js';
+import { triggerId } from '../support/slack-requests.js';
 
 const USERS = {
   alice: { id: 'U0ALICE', email: 'alice@example.com' },
@@ -19,63 +15,21 @@ type Who = keyof typeof USERS;
 
 const LINES = ['down', 'limit', 'slow'] as const;
 type Line = (typeof LINES)[number];
-const channelOf = (line: Line) => `C0${line.toUpperCase()}`;
 
 /** Slack misbehaving: state changes never wait for Slack, and nothing is lost or doubled. */
 describe('Slack outages', () => {
+  const harness = slackApp({ users: USERS, lines: LINES, admins: ['admin@example.com'], app: { random: () => 0 }, tmpPrefix: 'conductor-slack-outage-' });
+  const { channelOf, status, push, card, click } = harness;
   let slack: FakeSlack;
   let t: RunningApp;
-  let base: string;
-  const repos = {} as Record<Line, string>;
-
-  beforeAll(async () => {
-    slack = await startFakeSlack({ users: Object.values(USERS) });
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-slack-outage-'));
-    for (const line of LINES) {
-      repos[line] = path.join(dir, `${line}.git`);
-      await ensureDemoRepository(repos[line], pino({ level: 'silent' }));
-    }
-    t = await startTestApp({
-      env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.url },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-lines:
-${LINES.map(
-  (l) => `  - name: ${l}
-    repo: ${repos[l]}
-    channel: ${channelOf(l)}
-    pollSeconds: 1
-    build: { command: "true" }
-    deploy: { command: "true" }
-`,
-).join('')}`,
-      },
-      app: { random: () => 0 },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
-  }, 60_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    await slack?.close();
-  });
+  beforeAll(async () => void ({ slack, t } = await harness.start()), 60_000);
+  afterAll(() => harness.stop());
 
   // ---- helpers ---------------------------------------------------------------
-  const status = (line: Line) => t.status(line);
-  const push = async (line: Line, commits: [Who, string][]) => {
-    const dev = await t.developer(repos[line]);
-    for (const [who, message] of commits) await dev.commit(USERS[who].email, message);
-    await dev.push();
-    await t.app.scheduler.fetchNow(line);
-  };
   const topLevel = (line: Line): FakeMessage[] => slack.messages().filter((m) => m.channel === channelOf(line) && !m.thread_ts);
-  const card = (line: Line, n: number) => topLevel(line).find((m) => m.text.startsWith(`Train #${n} on ${line}`));
   const cardPosts = (line: Line) =>
     slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channelOf(line) && !c.args.thread_ts && c.answer?.ok === true && String(c.args.text).startsWith('Train #'));
   const outboxIdle = () => t.until('the outbox to drain', async () => ((await t.db.prisma.outboxItem.count({ where: { doneAt: null } })) === 0 ? true : null), 30_000);
-  const click = (who: Who, actionId: string, line: Line, n: number) =>
-    send(base, blockAction({ actionId, value: JSON.stringify({ line, train: n }), userId: USERS[who].id, channelId: channelOf(line), responseUrl: slack.responseUrl() }));
 
   // ---- tests -------------------------------------------------------------------
 
@@ -152,17 +106,12 @@ ${LINES.map(
       slack.failNext(m, { delayMs: 2000 }, 10);
 
     const timed = async (who: Who, text: string) => {
-      const responseUrl = slack.responseUrl();
       const started = performance.now();
-      const r = await send(base, slashCommand({ text, userId: USERS[who].id, channelId: channelOf('slow'), responseUrl, triggerId: triggerId() }));
+      const r = await harness.cmd(who, 'slow', text, { triggerId: triggerId() });
       const ms = performance.now() - started;
       expect(r.status).toBe(200);
       /** What the person reads: the ack's text, or what was posted to response_url after a bare ack. */
-      const answer = async (): Promise<string> => {
-        if (r.json?.text) return String(r.json.text);
-        await slack.waitFor(() => slack.responses.some((x) => x.url === responseUrl), 15_000);
-        return String(slack.responses.find((x) => x.url === responseUrl)!.body.text);
-      };
+      const answer = async (): Promise<string> => (r.json?.text ? String(r.json.text) : String((await harness.reply(r.responseUrl, 15_000)).text));
       return { r, ms, answer };
     };
     // A read, a state change, a confirmed command (modal after the ack), a user never seen before.

@@ -1,14 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { ACTIONS, VIEWS } from '../../src/slack/registrations.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack, type FakeView } from '../support/fake-slack.js';
-import { blockAction, send, slashCommand, TEST_SIGNING_SECRET, triggerId, viewSubmission } from '../support/slack-requests.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeSlack, FakeView } from '../support/fake-slack.js';
+import { slackApp } from '../support/slack-app.js';
+import { send, slashCommand, triggerId, viewSubmission } from '../support/slack-requests.js';
 
 const USERS = {
   alice: { id: 'U0ALICE', email: 'alice@example.com' },
@@ -24,92 +20,30 @@ const GHOST = 'ghost@example.com';
 
 const LINES = ['ppl', 'emerg', 'roll'] as const;
 type Line = (typeof LINES)[number];
-const channelOf = (line: Line) => `C0${line.toUpperCase()}`;
 
 /** People on Slack: email ↔ user mapping, mentions, admin-only commands and confirmation modals. */
 describe('Slack people', () => {
+  const harness = slackApp({
+    users: USERS,
+    lines: LINES,
+    admins: ['admin@example.com'],
+    robots: ['bot@example.com'],
+    app: { random: () => 0 },
+    tmpPrefix: 'conductor-slack-people-',
+  });
+  const { repos, channelOf, status, train, push, untilTrain, card, threadOf, cmd } = harness;
   let slack: FakeSlack;
   let t: RunningApp;
   let base: string;
-  const repos = {} as Record<Line, string>;
-
-  beforeAll(async () => {
-    slack = await startFakeSlack({ users: Object.values(USERS) });
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-slack-people-'));
-    for (const line of LINES) {
-      repos[line] = path.join(dir, `${line}.git`);
-      await ensureDemoRepository(repos[line], pino({ level: 'silent' }));
-    }
-    t = await startTestApp({
-      env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.url },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-robots: [bot@example.com]
-lines:
-${LINES.map(
-  (l) => `  - name: ${l}
-    repo: ${repos[l]}
-    channel: ${channelOf(l)}
-    pollSeconds: 1
-    build: { command: "true" }
-    deploy: { command: "true" }
-`,
-).join('')}`,
-      },
-      app: { random: () => 0 },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
-  }, 60_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    await slack?.close();
-  });
+  beforeAll(async () => void ({ slack, t, base } = await harness.start()), 60_000);
+  afterAll(() => harness.stop());
 
   // ---- helpers ---------------------------------------------------------------
-  const status = (line: Line) => t.status(line);
-  const train = async (line: Line, n: number) => {
-    const res = await fetch(`${base}/api/lines/${line}/trains/${n}`);
-    return res.status === 200 ? ((await res.json()) as any) : null;
-  };
-  const push = async (line: Line, commits: [string, string][]) => {
-    const dev = await t.developer(repos[line]);
-    const shas: string[] = [];
-    for (const [email, message] of commits) shas.push(await dev.commit(email, message));
-    await dev.push();
-    await t.app.scheduler.fetchNow(line);
-    return shas;
-  };
-  const untilTrain = (line: Line, n: number, ok: (train: any) => boolean, what = `train #${n} on ${line}`) =>
-    t.until(what, async () => {
-      const s = await train(line, n);
-      return s && ok(s) ? s : null;
-    }, 20_000);
-  const card = (line: Line, n: number): FakeMessage | undefined =>
-    slack.messages().find((m) => m.channel === channelOf(line) && !m.thread_ts && m.text.startsWith(`Train #${n} on ${line}`));
-  const threadOf = (line: Line, n: number): string[] => {
-    const c = card(line, n);
-    return c ? slack.thread(c.ts, channelOf(line)).map((m) => m.text) : [];
-  };
   const branchHead = async (line: Line) => (await simpleGit(repos[line]).revparse(['refs/heads/main'])).trim();
-  const cmd = (who: Who, line: Line, text: string, extra: { triggerId?: string } = {}) =>
-    send(base, slashCommand({ text, userId: USERS[who].id, channelId: channelOf(line), responseUrl: slack.responseUrl(), ...extra }));
   /** What the person reads: the ack's ephemeral text, or (after a bare ack) what was posted to response_url. */
-  const answer = async (who: Who, line: Line, text: string): Promise<string> => {
-    const responseUrl = slack.responseUrl();
-    const r = await send(base, slashCommand({ text, userId: USERS[who].id, channelId: channelOf(line), responseUrl }));
-    expect(r.status).toBe(200);
-    if (r.json?.text) return String(r.json.text);
-    await slack.waitFor(() => slack.responses.some((x) => x.url === responseUrl), 10_000);
-    return String(slack.responses.find((x) => x.url === responseUrl)!.body.text);
-  };
-  const press = async (who: Who, actionId: string, line: Line, n: number) => {
-    const responseUrl = slack.responseUrl();
-    await send(base, blockAction({ actionId, value: JSON.stringify({ line, train: n }), userId: USERS[who].id, channelId: channelOf(line), responseUrl }));
-    await slack.waitFor(() => slack.responses.some((x) => x.url === responseUrl), 10_000);
-    return String(slack.responses.find((x) => x.url === responseUrl)!.body.text);
-  };
+  const answer = (who: Who, line: Line, text: string): Promise<string> => harness.answer(() => cmd(who, line, text), 10_000);
+  const press = async (who: Who, actionId: string, line: Line, n: number) =>
+    String((await harness.reply((await harness.click(who, actionId, line, n)).responseUrl!)).text);
   /** Opens the confirmation modal for `text` and returns it (its sentences as one string in `said`). */
   const modalFor = async (who: Who, line: Line, text: string): Promise<FakeView & { said: string }> => {
     const opened = slack.views.opened.length;

@@ -1,14 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { ACTIONS } from '../../src/slack/registrations.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { socketPayload, startFakeSocketMode, type FakeSocketMode, type PushResult } from '../support/fake-slack-socket.js';
-import { blockAction, send, slashCommand, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { socketPayload, type FakeSocketMode } from '../support/fake-slack-socket.js';
+import { slackApp } from '../support/slack-app.js';
+import { blockAction, send, slashCommand } from '../support/slack-requests.js';
 
 const CH = 'C0SOCK';
 const APP_TOKEN = 'xapp-1-A0CONDUCT-test';
@@ -23,57 +19,35 @@ const USERS = {
  * WebSocket, and no HTTP endpoint for Slack exists.
  */
 describe('Slack in Socket Mode', () => {
+  const harness = slackApp({
+    users: USERS,
+    lines: [{ name: 'web', channel: CH }],
+    admins: ['admin@example.com'],
+    socket: { appToken: APP_TOKEN },
+    tmpPrefix: 'conductor-socket-',
+  });
+  const { answer } = harness;
   let slack: FakeSlack;
   let sock: FakeSocketMode;
   let t: RunningApp | undefined;
   let repo: string;
   let base: string;
+  beforeAll(async () => {
+    ({ slack, sock, t, base } = await harness.start());
+    repo = harness.repos.web;
+  }, 60_000);
+  // Stops the app unless the last test did, then the fakes.
+  afterAll(() => harness.stop());
 
-  const cmd = (who: keyof typeof USERS, text: string) =>
-    sock.push('slash_commands', socketPayload(slashCommand({ text, userId: USERS[who].id, channelId: CH, responseUrl: slack.responseUrl() })));
+  const cmd = async (who: keyof typeof USERS, text: string) => {
+    const responseUrl = slack.responseUrl();
+    return { ...(await sock.push('slash_commands', socketPayload(slashCommand({ text, userId: USERS[who].id, channelId: CH, responseUrl })))), responseUrl };
+  };
   const click = (who: keyof typeof USERS, actionId: string, train: number) =>
     sock.push(
       'interactive',
       socketPayload(blockAction({ actionId, value: JSON.stringify({ line: 'web', train }), userId: USERS[who].id, channelId: slack.dmChannel(USERS[who].id), responseUrl: slack.responseUrl() })),
     );
-  /** What the person reads: the ack's ephemeral text, or (after a bare ack) what was posted to response_url. */
-  const answer = async (push: () => Promise<PushResult>): Promise<string> => {
-    const seen = slack.responses.length;
-    const { ack } = await push();
-    if (ack.payload?.text) return String(ack.payload.text);
-    await slack.waitFor(() => slack.responses.length > seen);
-    return String(slack.responses[slack.responses.length - 1]!.body.text);
-  };
-
-  beforeAll(async () => {
-    slack = await startFakeSlack({ users: Object.values(USERS) });
-    sock = await startFakeSocketMode({ appToken: APP_TOKEN, webApi: slack.url });
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-socket-'));
-    repo = path.join(dir, 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: sock.apiUrl },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-lines:
-  - name: web
-    repo: ${repo}
-    channel: ${CH}
-    pollSeconds: 1
-    build: { command: "true" }
-    deploy: { command: "true" }
-`,
-      },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
-  }, 60_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    await sock?.close();
-    await slack?.close();
-  });
 
   it('is connected once startApp resolves: apps.connections.open with the app-level token, then the WebSocket', () => {
     expect(sock.connections).toBe(1);
