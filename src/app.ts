@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { AppConfig, JobConfig, LineConfig } from './config/index.js';
 import type { Clock } from './engine/engine.js';
 import { Engine } from './engine/engine.js';
-import { ensureLine, jobFinished } from './engine/inputs.js';
+import { ensureLine, jobFinished, NOT_CONTIGUOUS, recordCommits } from './engine/inputs.js';
+import { githubWebhookHandler } from './http/github-webhook.js';
 import { makeEffectHandler, type LinePorts } from './engine/deliver.js';
 import { OutboxWorker } from './engine/outbox.js';
 import type { LineRuntimeConfig } from './engine/line-config.js';
@@ -174,6 +175,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
           router.add('POST', '/slack/events', ({ req, res }) => new Promise<void>((resolve) => {
             res.once('close', resolve);
             listener(req, res);
+          }));
+        }
+        if (env.github?.webhookSecret) {
+          const github = log.child({ route: 'github-webhook' });
+          router.add('POST', '/webhooks/github', githubWebhookHandler({
+            secret: env.github.webhookSecret,
+            lines: file.lines.flatMap((l) => (l.github ? [{ name: l.name, repo: l.github.fullName, branch: l.branch }] : [])),
+            record: async (line, sinceSha, found, inputKey) => {
+              const reply = await recordCommits(engine, line, sinceSha, found, { inputKey, contiguous: true });
+              // Missed or out-of-order delivery: git fetch reconciles (in the background, the answer stays fast).
+              if (!reply.ok && reply.text === NOT_CONTIGUOUS) void scheduler.fetchNow(line).catch((err) => github.warn({ err, line }, 'fetch after webhook failed'));
+              return reply;
+            },
+            fetchNow: (line) => scheduler.fetchNow(line),
+            log: github,
           }));
         }
         opts.extendRoutes?.(router);

@@ -6,6 +6,8 @@ import type { JobResult } from './ports/build-runner.js';
 import type { Db } from './db.js';
 import type { Engine, Reply } from './engine.js';
 
+export const NOT_CONTIGUOUS = 'These commits do not continue the known head: fetching instead.';
+
 /**
  * Rule 1: new commits seen on the branch. Commits already recorded are
  * dropped under the lock, so a webhook and a fetch racing each other record a
@@ -17,12 +19,15 @@ export async function recordCommits(
   lineName: string,
   sinceSha: string,
   found: NewCommits,
-  opts: { inputKey?: string; actor?: string } = {},
+  opts: { inputKey?: string; actor?: string; contiguous?: boolean } = {},
 ): Promise<Reply> {
   return engine.run(
     lineName,
     opts.actor ?? SYSTEM_ACTOR,
     async ({ tx, loaded, state, ctx }) => {
+      // A webhook's commits are recorded only if they continue the known head: a missed or
+      // out-of-order delivery would otherwise put newer commits ahead of older ones. The caller fetches instead.
+      if (opts.contiguous && state.knownHeadSha !== sinceSha) return { decision: domain.refuse(NOT_CONTIGUOUS) };
       const shas = found.commits.map((c) => c.sha);
       const known = shas.length
         ? new Set((await tx.commit.findMany({ where: { lineId: loaded.ids.lineId, sha: { in: shas } }, select: { sha: true } })).map((r) => r.sha))

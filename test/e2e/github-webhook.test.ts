@@ -1,0 +1,110 @@
+import path from 'node:path';
+import pino from 'pino';
+import { simpleGit } from 'simple-git';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
+import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { pushPayload, signedPush } from '../support/fake-github.js';
+
+const SECRET = 'gh-webhook-secret';
+
+/** The whole app fed by signed GitHub push webhooks, with a real bare repository behind. */
+describe('end to end: GitHub push webhook', () => {
+  let t: RunningApp;
+  let repo: string;
+  let base: string;
+  const post = (req: { body: string; headers: Record<string, string> }) =>
+    fetch(`${base}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
+  const head = async () => (await simpleGit(repo).raw(['rev-parse', 'main'])).trim();
+  const commitsOf = async (from: string, to: string) => {
+    const out = await simpleGit(repo).raw(['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%s', `${from}..${to}`]);
+    return out.trim().split('\n').filter(Boolean).map((l) => {
+      const [sha, authorName, authorEmail, message] = l.split('\x1f') as [string, string, string, string];
+      return { sha, authorName, authorEmail, message };
+    });
+  };
+
+  beforeAll(async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-gh-'));
+    repo = path.join(dir, 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    t = await startTestApp({
+      env: { GITHUB_WEBHOOK_SECRET: SECRET },
+      files: {
+        'conductor.yml': `
+lines:
+  - name: web
+    repo: ${repo}
+    github: acme/web
+    pollSeconds: 3600
+    build: { command: "true" }
+    deploy: { command: "true" }
+`,
+      },
+    });
+    base = `http://127.0.0.1:${t.app.port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('records a push from the webhook at once (no poll), once per delivery, and refuses bad signatures', async () => {
+    const before = await head();
+    const dev = await t.developer(repo);
+    await dev.commit('carol@example.com', 'From GitHub one');
+    await dev.commit('dave@example.com', 'From GitHub two');
+    await dev.push();
+    const after = await head();
+    const commits = await commitsOf(before, after);
+    const payload = pushPayload({ repo: 'acme/web', branch: 'main', before, after, commits });
+
+    const forged = signedPush('wrong-secret', payload, 'delivery-forged');
+    expect((await post(forged)).status).toBe(401);
+    expect((await t.status('web')).train).toBeNull();
+
+    const t0 = performance.now();
+    const res = await post(signedPush(SECRET, payload, 'delivery-1'));
+    const ms = performance.now() - t0;
+    expect(res.status).toBe(200);
+    const s = await t.status('web');
+    expect(s.train).toMatchObject({ number: 1, headSha: after });
+    expect(s.train.commits.map((c: { sha: string }) => c.sha)).toEqual(commits.map((c) => c.sha));
+    expect(ms).toBeLessThan(2_000); // one transaction; the issue asks for 200 ms, measured by `npm run bench`
+
+    expect((await post(signedPush(SECRET, payload, 'delivery-1'))).status).toBe(200); // redelivery
+    expect(await t.db.prisma.commit.count({ where: { sha: { in: commits.map((c) => c.sha) } } })).toBe(2);
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'commits.arrived' } })).toBe(1);
+  });
+
+  it('reconciles a delivery that does not continue the known head with a git fetch, keeping branch order', async () => {
+    const dev = await t.developer(repo);
+    const start = await head();
+    await dev.commit('erin@example.com', 'Missed delivery');
+    await dev.push();
+    const missed = await head();
+    await dev.commit('frank@example.com', 'Arrives first');
+    await dev.push();
+    const latest = await head();
+    // GitHub delivers the second push first; its `before` is not the head Conductor knows.
+    const late = pushPayload({ repo: 'acme/web', branch: 'main', before: missed, after: latest, commits: await commitsOf(missed, latest) });
+    expect((await post(signedPush(SECRET, late, 'delivery-3'))).status).toBe(200);
+    const platform = await t.until('the fetch recorded both, in branch order', async () => {
+      const p = (await t.status('web')).platform;
+      return p.length === 2 ? p : null;
+    });
+    expect(platform.map((c: { sha: string }) => c.sha)).toEqual([missed, latest]);
+    expect(start).not.toBe(latest);
+  });
+
+  it('ignores events and branches it does not watch', async () => {
+    const other = pushPayload({ repo: 'acme/web', branch: 'feature', before: '1'.repeat(40), after: '2'.repeat(40), commits: [] });
+    const r1 = await post(signedPush(SECRET, other, 'delivery-4'));
+    expect(r1.status).toBe(202);
+    const r2 = await post(signedPush(SECRET, { zen: 'Keep it logically awesome.' }, 'delivery-5', 'ping'));
+    expect(r2.status).toBe(200);
+    const r3 = await post(signedPush(SECRET, { action: 'opened' }, 'delivery-6', 'pull_request'));
+    expect(r3.status).toBe(202);
+  });
+});
