@@ -15,6 +15,10 @@ import { createLogChat } from './integrations/chat/log-chat.js';
 import { ensureDemoRepository } from './integrations/git/demo-repo.js';
 import { createLocalCodeHost } from './integrations/git/local-code-host.js';
 import { createShellRunner } from './integrations/runner/shell-runner.js';
+import { createRoutedRunner } from './integrations/runner/routed-runner.js';
+import { createJenkinsRunner, type JenkinsRunner } from './integrations/jenkins/jenkins-runner.js';
+import { jenkinsWebhookHandler } from './http/jenkins-webhook.js';
+import type { BuildRunner, JobKind } from './engine/ports/build-runner.js';
 import { createSlack, type SlackParts } from './slack/app.js';
 import type { Chat } from './engine/ports/chat.js';
 import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
@@ -78,6 +82,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
     const logChat = createLogChat(log);
     const ports = new Map<string, LinePorts>();
+    const jenkinsRunners: JenkinsRunner[] = [];
     let engineRef: Engine | undefined;
     const onResult = async (r: JobResult) => deliverJobResult(() => engineRef, r, log);
     for (const line of file.lines) {
@@ -91,13 +96,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         lineName: line.name,
         log, // the code host names the line in its own log fields
       });
-      const runner = createShellRunner({
-        commands: { build: commandOf(line, line.build), deploy: commandOf(line, line.deploy), rollback: commandOf(line, line.rollback) },
-        codeHostRepo: line.repo,
-        workRoot: path.join(env.dataDir, 'jobs', line.name),
-        log, // each job's log names its line and train
-        onResult,
-      });
+      const runner = lineRunner(line, { env, file, log, onResult, jenkinsRunners });
       cleanups.push(() => runner.close());
       ports.set(line.name, { codeHost, runner, tickets: createBuiltinDesk() });
       await ensureLine(
@@ -192,6 +191,25 @@ export async function startApp(opts: AppOptions): Promise<App> {
             log: github,
           }));
         }
+        const jenkinsToken = env.jenkins?.webhookToken;
+        if (jenkinsToken && jenkinsRunners.length > 0) {
+          router.add('POST', '/webhooks/jenkins', jenkinsWebhookHandler({
+            token: jenkinsToken,
+            log: log.child({ route: 'jenkins-webhook' }),
+            // A callback names the job Conductor passed as CONDUCTOR_JOB_ID (or its build URL).
+            runner: {
+              async handleCallback(body) {
+                let outcome: 'accepted' | 'unknown' | 'finished' = 'unknown';
+                for (const r of jenkinsRunners) {
+                  const o = await r.handleCallback(body);
+                  if (o === 'accepted') return o;
+                  if (o === 'finished') outcome = o;
+                }
+                return outcome;
+              },
+            },
+          }));
+        }
         opts.extendRoutes?.(router);
       },
     });
@@ -224,10 +242,41 @@ function runtimeConfig(l: LineConfig): LineRuntimeConfig {
   };
 }
 
-function commandOf(line: LineConfig, job: JobConfig): string {
-  if (job.kind === 'command') return job.command;
-  // Jenkins jobs arrive with the integrations issue; refuse clearly rather than run nothing.
-  throw new Error(`line ${line.name}: Jenkins jobs are not supported yet; use {command: …}`);
+/**
+ * The runner of one line: each job kind runs where its config says — a shell
+ * command in a work tree of the head, or a Jenkins job (config validation
+ * already required the JENKINS_* variables for those).
+ */
+function lineRunner(
+  line: LineConfig,
+  ctx: { env: AppConfig['env']; file: AppConfig['file']; log: Logger; onResult: (r: JobResult) => Promise<void>; jenkinsRunners: JenkinsRunner[] },
+): BuildRunner {
+  const jobs: Record<JobKind, JobConfig> = { build: line.build, deploy: line.deploy, rollback: line.rollback };
+  const commandOf = (j: JobConfig) => (j.kind === 'command' ? j.command : 'false');
+  const shell = createShellRunner({
+    commands: { build: commandOf(jobs.build), deploy: commandOf(jobs.deploy), rollback: commandOf(jobs.rollback) },
+    codeHostRepo: line.repo,
+    workRoot: path.join(ctx.env.dataDir, 'jobs', line.name),
+    log: ctx.log, // each job's log names its line and train
+    onResult: ctx.onResult,
+  });
+  const jenkinsJobs = Object.values(jobs).filter((j) => j.kind === 'jenkins');
+  if (jenkinsJobs.length === 0) return shell;
+  const j = ctx.env.jenkins;
+  if (!j) throw new Error(`line ${line.name}: Jenkins jobs need JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN`);
+  const nameOf = (job: JobConfig) => (job.kind === 'jenkins' ? job.job : '');
+  const jenkins = createJenkinsRunner({
+    url: j.url,
+    user: j.user,
+    apiToken: j.apiToken,
+    jobs: { build: nameOf(jobs.build), deploy: nameOf(jobs.deploy), rollback: nameOf(jobs.rollback) },
+    pollSeconds: ctx.file.jenkins.pollSeconds,
+    log: ctx.log.child({ line: line.name }),
+    onResult: ctx.onResult,
+  });
+  ctx.jenkinsRunners.push(jenkins);
+  const pick = (kind: JobKind) => (jobs[kind].kind === 'jenkins' ? jenkins : shell);
+  return createRoutedRunner({ build: pick('build'), deploy: pick('deploy'), rollback: pick('rollback') });
 }
 
 /** Job results are inputs like any other; retry while the database is unreachable. */

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
+import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { FakeJenkins } from '../support/fake-jenkins.js';
+
+const HOOK_TOKEN = 'jenkins-callback-token';
+
+/** A line whose build and deploy run on Jenkins (a strict fake), results by polling and by callback. */
+describe('end to end: Jenkins jobs', () => {
+  let t: RunningApp;
+  let jenkins: FakeJenkins;
+  let repo: string;
+  let base: string;
+
+  beforeAll(async () => {
+    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-'));
+    repo = path.join(dir, 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    t = await startTestApp({
+      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
+      files: {
+        'conductor.yml': `
+admins: [admin@example.com]
+jenkins: { pollSeconds: 1 }
+lines:
+  - name: web
+    repo: ${repo}
+    pollSeconds: 3600
+    build: { jenkins: web-build }
+    deploy: { jenkins: web-deploy }
+`,
+      },
+    });
+    base = `http://127.0.0.1:${t.app.port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await jenkins?.close();
+  });
+
+  it('builds on Jenkins with the train parameters, learns the result by polling, deploys on Jenkins and learns it by callback', async () => {
+    const dev = await t.developer(repo);
+    const sha = await dev.commit('carol@example.com', 'Ship it');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+
+    const build = await t.until('Jenkins build triggered', async () => jenkins.lastBuild('web-build'));
+    expect(build.params).toMatchObject({ TRAIN: '1', LINE: 'web', SHA: sha, BRANCH: 'main', ENGINEER: 'carol@example.com' });
+    const running = await t.until('job recorded with its Jenkins URL', async () => {
+      const j = (await t.status('web')).train.jobs[0];
+      return j?.state === 'running' ? j : null;
+    });
+    expect(running.url).toBe(build.url);
+
+    jenkins.finish('web-build', build.number, 'SUCCESS');
+    await t.until('verifying (result by polling)', async () => (await t.status('web')).train.state === 'verifying');
+    await t.api('carol@example.com', 'verify');
+    expect((await t.api('carol@example.com', 'deploy')).ok).toBe(true);
+
+    const deploy = await t.until('Jenkins deploy triggered', async () => jenkins.lastBuild('web-deploy'));
+    await t.until('deploy running', async () => (await t.status('web')).train.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'));
+    const job = await t.db.prisma.job.findFirstOrThrow({ where: { kind: 'deploy' } });
+
+    // The Jenkinsfile's callback: unauthenticated → 401; unknown job → 409; the real one → 200.
+    const callback = (body: unknown, token = HOOK_TOKEN) =>
+      fetch(`${base}/webhooks/jenkins`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await callback({ jobId: job.id, build: deploy.url, result: 'SUCCESS' }, 'wrong')).status).toBe(401);
+    expect((await callback({ jobId: 999_999, result: 'SUCCESS' })).status).toBe(409);
+    jenkins.finish('web-deploy', deploy.number, 'SUCCESS');
+    expect((await callback({ jobId: job.id, build: deploy.url, result: 'SUCCESS' })).status).toBe(200);
+    await t.until('deployed', async () => (await t.status('web')).lastDeployed?.number === 1);
+    expect((await callback({ jobId: job.id, build: deploy.url, result: 'SUCCESS' })).status).toBe(409); // already finished
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'train.deployed' } })).toBe(1);
+    jenkins.expectNoUnexpectedCalls();
+  }, 60_000);
+});
