@@ -5,6 +5,8 @@ import type { Clock } from './engine/engine.js';
 import { Engine } from './engine/engine.js';
 import { ensureLine, jobFinished, NOT_CONTIGUOUS, recordCommits } from './engine/inputs.js';
 import { githubWebhookHandler } from './http/github-webhook.js';
+import { createGithubStatuses, PermanentGithubError } from './integrations/github/statuses.js';
+import type { OutboxItem } from './engine/outbox.js';
 import { makeEffectHandler, type LinePorts } from './engine/deliver.js';
 import { OutboxWorker } from './engine/outbox.js';
 import type { LineRuntimeConfig } from './engine/line-config.js';
@@ -109,7 +111,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const outboxRef: { worker?: OutboxWorker } = {};
     const engine = new Engine({
       db: db.prisma,
-      config: { lines: file.lines.map(runtimeConfig), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl },
+      config: { lines: file.lines.map((l) => runtimeConfig(l, env)), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl },
       clock,
       random: opts.random ?? Math.random,
       log,
@@ -156,7 +158,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         fetchNow: (name) => scheduler.fetchNow(name),
         publicUrl: env.publicUrl,
         log,
-        extra: slack?.handlers,
+        extra: { ...slack?.handlers, ...githubStatusHandler(file.lines, env, log) },
       }),
     });
     outboxRef.worker = worker;
@@ -232,8 +234,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
 }
 
-function runtimeConfig(l: LineConfig): LineRuntimeConfig {
+function runtimeConfig(l: LineConfig, env: AppConfig['env']): LineRuntimeConfig {
   return {
+    commitStatuses: !!(l.github && env.github?.token),
     name: l.name,
     branch: l.branch,
     maxCommits: l.maxCommits ?? null,
@@ -277,6 +280,30 @@ function lineRunner(
   ctx.jenkinsRunners.push(jenkins);
   const pick = (kind: JobKind) => (jobs[kind].kind === 'jenkins' ? jenkins : shell);
   return createRoutedRunner({ build: pick('build'), deploy: pick('deploy'), rollback: pick('rollback') });
+}
+
+/** GitHub commit statuses (context `conductor`) for lines that name a repository, when GITHUB_TOKEN is set. */
+function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Logger): Record<string, (item: OutboxItem) => Promise<void>> {
+  const token = env.github?.token;
+  if (!token) return { 'code.status': async () => {} };
+  const statuses = createGithubStatuses({ token, apiUrl: env.github!.apiUrl, log });
+  const repos = new Map(lines.flatMap((l) => (l.github ? [[l.name, l.github] as const] : [])));
+  return {
+    'code.status': async (item) => {
+      const p = item.payload as { line: string; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
+      const repo = repos.get(p.line);
+      if (!repo) return;
+      for (const sha of p.shas) {
+        try {
+          await statuses.set({ owner: repo.owner, name: repo.name }, sha, { state: p.state, description: p.description });
+        } catch (err) {
+          // 404/422: GitHub does not know this commit (yet, or any more): retrying cannot help.
+          if (err instanceof PermanentGithubError) log.warn({ err: err.message, sha, line: p.line }, 'commit status refused by GitHub');
+          else throw err;
+        }
+      }
+    },
+  };
 }
 
 /** Job results are inputs like any other; retry while the database is unreachable. */

@@ -117,8 +117,9 @@ export class Engine {
             actor,
             now: ctx.now,
             newCommits,
+            commitStatuses: cfg.commitStatuses,
           });
-          wroteEffects = decision.effects.length > 0;
+          wroteEffects = decision.effects.length > 0 || (cfg.commitStatuses === true && decision.state !== loaded.state);
           out = { ok: true, text: decision.reply };
         }
         if (opts.inputKey) {

@@ -7,6 +7,8 @@ export interface LineRuntimeConfig {
   maxCommits: number | null;
   reminderMinutes: number;
   timeouts: Record<JobKind, number>;
+  /** The line's commits get GitHub commit statuses (the line names a GitHub repository and a token is set). */
+  commitStatuses?: boolean;
 }
 
 export interface EngineConfig {

@@ -35,10 +35,11 @@ export async function saveDecision(
   loaded: Loaded,
   after: LineState,
   audit: AuditEvent[],
-  effects: Effect[],
-  meta: { actor: string; now: Date; newCommits?: CommitRef[] },
+  decidedEffects: Effect[],
+  meta: { actor: string; now: Date; newCommits?: CommitRef[]; commitStatuses?: boolean },
 ): Promise<void> {
   const { ids, state: before } = loaded;
+  let effects: OutboxEffect[] = decidedEffects;
   const lineId = ids.lineId;
 
   // 1. Commits seen for the first time, in branch order.
@@ -127,18 +128,21 @@ export async function saveDecision(
   const was = locations(before);
   const now = locations(after);
   const groups = new Map<string, number[]>();
+  const moved = new Map<string, string[]>(); // same keys, SHAs: for commit statuses
   const freshShas = new Set(fresh.map((c) => c.sha));
   const consider = new Set([...was.keys(), ...now.keys()]);
   for (const sha of consider) {
     const from = was.get(sha);
     const to = now.get(sha);
     if (!freshShas.has(sha) && from && to && from.state === to.state && from.train === to.train) continue;
-    if (freshShas.has(sha) && to?.state === 'platform') continue; // inserted as platform already
     const key = to ? `${to.state}:${to.train ?? ''}` : 'removed:';
+    moved.set(key, [...(moved.get(key) ?? []), sha]);
+    if (freshShas.has(sha) && to?.state === 'platform') continue; // inserted as platform already
     const list = groups.get(key) ?? [];
     list.push(commitId(ids.commits, sha));
     groups.set(key, list);
   }
+  if (meta.commitStatuses) effects = [...effects, ...statusEffects(moved)];
   for (const [key, commitIds] of groups) {
     const [state, train] = key.split(':') as ['platform' | 'train' | 'deployed' | 'removed', string];
     await tx.commit.updateMany({
@@ -225,7 +229,27 @@ export async function saveDecision(
   }
 }
 
-function jobRef(ids: Loaded['ids'], e: Effect): { jobId?: number } {
+/** A GitHub commit status for commits that moved (SPEC §4): where each commit is now. */
+export type StatusEffect = { kind: 'code.status'; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
+type OutboxEffect = Effect | StatusEffect;
+
+/** At most this many statuses per move: GitHub allows ~5,000 calls an hour, so a huge train marks its newest commits. */
+const MAX_STATUSES = 100;
+
+function statusEffects(moved: Map<string, string[]>): StatusEffect[] {
+  const out: StatusEffect[] = [];
+  for (const [key, shas] of moved) {
+    const [state, train] = key.split(':') as [string, string];
+    const newest = shas.slice(-MAX_STATUSES);
+    if (state === 'platform') out.push({ kind: 'code.status', shas: newest, state: 'pending', description: 'waiting on the platform' });
+    else if (state === 'train') out.push({ kind: 'code.status', shas: newest, state: 'pending', description: `on train #${train}` });
+    else if (state === 'deployed') out.push({ kind: 'code.status', shas: newest, state: 'success', description: `deployed with train #${train}` });
+    else out.push({ kind: 'code.status', shas: newest, state: 'error', description: 'removed by emergency reset' });
+  }
+  return out;
+}
+
+function jobRef(ids: Loaded['ids'], e: OutboxEffect): { jobId?: number } {
   if (e.kind !== 'job.start' && e.kind !== 'job.stop') return {};
   return { jobId: ids.jobs.get(jobKey(e.train, e.jobKind, e.attempt)) };
 }

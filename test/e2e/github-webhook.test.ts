@@ -4,13 +4,14 @@ import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { pushPayload, signedPush } from '../support/fake-github.js';
+import { pushPayload, signedPush, startFakeGithub, type FakeGithub } from '../support/fake-github.js';
 
 const SECRET = 'gh-webhook-secret';
 
 /** The whole app fed by signed GitHub push webhooks, with a real bare repository behind. */
 describe('end to end: GitHub push webhook', () => {
   let t: RunningApp;
+  let gh: FakeGithub;
   let repo: string;
   let base: string;
   const post = (req: { body: string; headers: Record<string, string> }) =>
@@ -30,8 +31,9 @@ describe('end to end: GitHub push webhook', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'conductor-gh-'));
     repo = path.join(dir, 'web.git');
     await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    gh = await startFakeGithub({ token: 'ghp-test' });
     t = await startTestApp({
-      env: { GITHUB_WEBHOOK_SECRET: SECRET },
+      env: { GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_TOKEN: 'ghp-test', GITHUB_API_URL: gh.url },
       files: {
         'conductor.yml': `
 lines:
@@ -48,6 +50,7 @@ lines:
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
+    await gh?.close();
   });
 
   it('records a push from the webhook at once (no poll), once per delivery, and refuses bad signatures', async () => {
@@ -76,6 +79,18 @@ lines:
     expect((await post(signedPush(SECRET, payload, 'delivery-1'))).status).toBe(200); // redelivery
     expect(await t.db.prisma.commit.count({ where: { sha: { in: commits.map((c) => c.sha) } } })).toBe(2);
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'commits.arrived' } })).toBe(1);
+
+    // Commit statuses follow each commit: on the train, then deployed.
+    const statusOf = (sha: string) => gh.statuses.filter((c) => c.sha === sha).map((c) => `${c.state}: ${c.description}`);
+    await t.until('statuses posted', async () => commits.every((c) => statusOf(c.sha).includes('pending: on train #1')));
+    expect(gh.statuses.every((c) => c.context === 'conductor' && c.owner === 'acme' && c.repo === 'web')).toBe(true);
+    await t.until('delivered', async () => (await t.status('web')).train.state === 'verifying');
+    await t.api('carol@example.com', 'verify');
+    await t.api('dave@example.com', 'verify');
+    const engineer = (await t.status('web')).train.engineer as string;
+    expect((await t.api(engineer, 'deploy')).ok).toBe(true);
+    await t.until('deployed status', async () => commits.every((c) => statusOf(c.sha).includes('success: deployed with train #1')));
+    gh.expectNoUnexpectedCalls();
   });
 
   it('reconciles a delivery that does not continue the known head with a git fetch, keeping branch order', async () => {
@@ -90,11 +105,13 @@ lines:
     // GitHub delivers the second push first; its `before` is not the head Conductor knows.
     const late = pushPayload({ repo: 'acme/web', branch: 'main', before: missed, after: latest, commits: await commitsOf(missed, latest) });
     expect((await post(signedPush(SECRET, late, 'delivery-3'))).status).toBe(200);
-    const platform = await t.until('the fetch recorded both, in branch order', async () => {
-      const p = (await t.status('web')).platform;
-      return p.length === 2 ? p : null;
+    // Train #1 is deployed by now, so the fetched commits start train #2 at once, in branch order.
+    const train = await t.until('the fetch recorded both, in branch order', async () => {
+      const tr = (await t.status('web')).train;
+      return tr?.number === 2 ? tr : null;
     });
-    expect(platform.map((c: { sha: string }) => c.sha)).toEqual([missed, latest]);
+    expect(train.commits.map((c: { sha: string }) => c.sha)).toEqual([missed, latest]);
+    await t.until('statuses of the fetched commits', async () => [missed, latest].every((sha) => gh.statuses.some((c) => c.sha === sha && c.description === 'on train #2')));
     expect(start).not.toBe(latest);
   });
 
