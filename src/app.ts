@@ -21,6 +21,10 @@ import { createRoutedRunner } from './integrations/runner/routed-runner.js';
 import { createJenkinsRunner, type JenkinsRunner } from './integrations/jenkins/jenkins-runner.js';
 import { jenkinsWebhookHandler } from './http/jenkins-webhook.js';
 import type { BuildRunner, JobKind } from './engine/ports/build-runner.js';
+import type { TicketDesk } from './engine/ports/ticket-desk.js';
+import { createJiraDesk } from './integrations/jira/jira-desk.js';
+import { jiraWebhookHandler } from './http/jira-webhook.js';
+import { pollTickets, ticketChangedOutside } from './engine/tickets-outside.js';
 import { createSlack, type SlackParts } from './slack/app.js';
 import type { Chat } from './engine/ports/chat.js';
 import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
@@ -85,12 +89,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const logChat = createLogChat(log);
     const ports = new Map<string, LinePorts>();
     const jenkinsRunners: JenkinsRunner[] = [];
+    const jiraDesks = new Map<string, TicketDesk>();
     let engineRef: Engine | undefined;
     const onResult = async (r: JobResult) => deliverJobResult(() => engineRef, r, log);
     for (const line of file.lines) {
       if (config.source === 'demo') await ensureDemoRepository(line.repo, log);
-      // Jira tickets arrive with the integrations work; refuse clearly rather than silently use built-in ones.
-      if (line.tickets.kind !== 'builtin') throw new Error(`line ${line.name}: Jira tickets are not supported yet; use tickets: builtin`);
       const codeHost = createLocalCodeHost({
         repo: line.repo,
         branch: line.branch,
@@ -100,7 +103,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       });
       const runner = lineRunner(line, { env, file, log, onResult, jenkinsRunners });
       cleanups.push(() => runner.close());
-      ports.set(line.name, { codeHost, runner, tickets: createBuiltinDesk() });
+      ports.set(line.name, { codeHost, runner, tickets: ticketDesk(line, env, file, log, jiraDesks) });
       await ensureLine(
         db.prisma,
         { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: line.timezone },
@@ -212,6 +215,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
             },
           }));
         }
+        const jiraSecret = env.jira?.webhookSecret;
+        if (jiraSecret && jiraDesks.size > 0) {
+          router.add('POST', '/webhooks/jira', jiraWebhookHandler({
+            secret: jiraSecret,
+            doneStatus: file.jira.doneStatus,
+            log: log.child({ route: 'jira-webhook' }),
+            onChange: ({ key, done }) => ticketChangedOutside(engine, key, done),
+          }));
+        }
         opts.extendRoutes?.(router);
       },
     });
@@ -221,6 +233,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
     cleanups.push(() => worker.stop());
     await scheduler.start();
     cleanups.push(() => scheduler.stop());
+    // Jira's safety net: poll the open tickets (the leader only), in case a webhook was lost.
+    const jiraLines = file.lines.filter((l) => l.tickets.kind === 'jira');
+    if (jiraLines.length > 0) {
+      const poll = setInterval(() => {
+        void (async () => {
+          if (!(await leader.tryAcquire())) return;
+          for (const l of jiraLines) await pollTickets(engine, l.name, ports.get(l.name)!.tickets).catch((err) => log.warn({ err, line: l.name }, 'Jira poll failed'));
+        })();
+      }, file.jira.pollSeconds * 1000);
+      cleanups.push(async () => clearInterval(poll));
+    }
     // Last: in Socket Mode this waits for Slack's WebSocket, which may take retries; trains keep moving meanwhile.
     if (slack) {
       await slack.start();
@@ -280,6 +303,20 @@ function lineRunner(
   ctx.jenkinsRunners.push(jenkins);
   const pick = (kind: JobKind) => (jobs[kind].kind === 'jenkins' ? jenkins : shell);
   return createRoutedRunner({ build: pick('build'), deploy: pick('deploy'), rollback: pick('rollback') });
+}
+
+/** Built-in tickets, or Jira (one desk per project, reused so its memory of created issues helps retries). */
+function ticketDesk(line: LineConfig, env: AppConfig['env'], file: AppConfig['file'], log: Logger, desks: Map<string, TicketDesk>): TicketDesk {
+  if (line.tickets.kind === 'builtin') return createBuiltinDesk();
+  const jira = env.jira;
+  if (!jira) throw new Error(`line ${line.name}: Jira tickets need JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN`);
+  const project = line.tickets.project;
+  let desk = desks.get(project);
+  if (!desk) {
+    desk = createJiraDesk({ url: jira.url, email: jira.email, apiToken: jira.apiToken, project, doneStatus: file.jira.doneStatus, log: log.child({ jira: project }) });
+    desks.set(project, desk);
+  }
+  return desk;
 }
 
 /** GitHub commit statuses (context `conductor`) for lines that name a repository, when GITHUB_TOKEN is set. */

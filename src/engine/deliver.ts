@@ -35,6 +35,11 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
   return async (item) => {
     const extra = deps.extra?.[item.kind];
     if (extra) return extra(item);
+    if (item.kind === 'ticket.sync') {
+      // Written by the saver (not a domain effect) when a ticket with an outside key changes state.
+      const t = item.payload as { line: string; externalKey: string; done: boolean };
+      return deps.ports(t.line).tickets.setDone(t.externalKey, t.done);
+    }
     const p = item.payload as Payload;
     if (!p.line || !engine.lines.has(p.line)) throw new PermanentEffectError(`unknown line in outbox item ${item.id}`);
     const key = item.idempotencyKey;

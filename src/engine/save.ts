@@ -181,6 +181,9 @@ export async function saveDecision(
     for (const k of t.tickets) {
       const prev = old?.tickets.find((o) => o.authorEmail === k.authorEmail);
       if (prev && JSON.stringify(prev) === JSON.stringify(k)) continue;
+      // Verified or reopened here: the outside ticket (Jira) follows, through the outbox.
+      if (prev && prev.state !== k.state && k.externalKey)
+        effects = [...effects, { kind: 'ticket.sync', externalKey: k.externalKey, done: k.state === 'verified' }];
       const existing = ids.tickets.get(ticketKey(t.number, k.authorEmail));
       if (existing) await tx.ticket.update({ where: { id: existing }, data: ticketData(k) });
       else created.push(k);
@@ -231,7 +234,8 @@ export async function saveDecision(
 
 /** A GitHub commit status for commits that moved (SPEC §4): where each commit is now. */
 export type StatusEffect = { kind: 'code.status'; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
-type OutboxEffect = Effect | StatusEffect;
+type TicketSyncEffect = { kind: 'ticket.sync'; externalKey: string; done: boolean };
+type OutboxEffect = Effect | StatusEffect | TicketSyncEffect;
 
 /** At most this many statuses per move: GitHub allows ~5,000 calls an hour, so a huge train marks its newest commits. */
 const MAX_STATUSES = 100;
