@@ -1,7 +1,6 @@
-import pino from 'pino';
 import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
-import { secretEnvPaths } from './config/env.js';
+import { createLogger } from './log.js';
 import { startApp } from './app.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
@@ -16,10 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino({
-    level: config.env.logLevel,
-    redact: { paths: ['*.token', '*.secret', '*.password', 'authorization', '*.authorization', ...secretEnvPaths()], censor: '[redacted]' },
-  });
+  const log = createLogger(config.env.logLevel);
   if (config.source === 'demo') log.info({ dataDir: config.env.dataDir }, 'no config file: running the demo line');
   const app = await startApp({ config, log });
   log.info({ url: config.env.publicUrl }, 'ready');
