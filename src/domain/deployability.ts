@@ -35,7 +35,8 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
       return `Train #${t.number} is already deploying.`;
     case 'delivering': {
       const build = latestJob(t, 'build');
-      if (!build || build.state === 'queued') return 'The build has not started yet.';
+      if (!build || build.state === 'queued')
+        return build?.output?.startsWith('waiting') ? `The build has not started: ${build.output}.` : 'The build has not started yet.';
       if (build.state === 'failed')
         return 'The build failed: retry it, or revert the bad commit and extend, or derail the train.';
       return 'The build and staging deploy are still running.';

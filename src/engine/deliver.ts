@@ -55,7 +55,7 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
         return chat.card({ line: p.line, state, train, key });
       }
       case 'job.start':
-        return startJob(deps, p, key);
+        return startJob(deps, p, key, item.attempts);
       case 'job.stop':
         if (p.jobId) await deps.ports(p.line).runner.stop(p.jobId);
         return;
@@ -94,29 +94,55 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
   };
 }
 
-async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, key: string): Promise<void> {
+async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, key: string, attempts: number): Promise<void> {
   if (!p.jobId) throw new PermanentEffectError('job.start without a job id');
   const job = await deps.engine.deps.db.job.findUnique({ where: { id: p.jobId }, include: { train: true } });
   // Stopped (derail) or already started by an earlier delivery: nothing to do.
   if (!job || job.state !== 'queued') return;
   const cfg = deps.engine.lineConfig(p.line);
   const runner = deps.ports(p.line).runner;
-  const handle = await runner.start({
-    jobId: job.id,
-    kind: job.kind,
-    line: p.line,
-    train: job.train.number,
-    sha: job.sha,
-    branch: cfg.branch,
-    engineer: job.train.engineerEmail,
-    conductorUrl: deps.publicUrl,
-    timeoutMinutes: cfg.timeouts[job.kind],
-    idempotencyKey: key,
-  });
+  let handle: Awaited<ReturnType<typeof runner.start>>;
+  try {
+    handle = await runner.start({
+      jobId: job.id,
+      kind: job.kind,
+      line: p.line,
+      train: job.train.number,
+      sha: job.sha,
+      branch: cfg.branch,
+      engineer: job.train.engineerEmail,
+      conductorUrl: deps.publicUrl,
+      timeoutMinutes: cfg.timeouts[job.kind],
+      idempotencyKey: key,
+    });
+  } catch (err) {
+    await waiting(deps, p.line, job.id, job.train.number, job.kind, err, attempts);
+    throw err; // the outbox retries with backoff
+  }
   const recorded = await jobStarted(deps.engine, job.id, handle.externalId, handle.url);
   // The train was derailed while the job was starting: stop what we just started.
   if (!recorded.ok) {
     deps.log.info({ line: p.line, jobId: job.id }, 'job no longer wanted after start; stopping it');
     await runner.stop(job.id);
   }
+}
+
+/**
+ * The runner (Jenkins) could not start the job: the job stays queued, its row
+ * says what it waits for (shown on the card), and the first failure is told in
+ * the train's thread. Nothing is lost: the outbox keeps retrying.
+ */
+async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: number, kind: string, err: unknown, attempts: number): Promise<void> {
+  const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  const what = /jenkins/i.test(reason) ? 'Jenkins' : 'the job runner';
+  const changed = await deps.engine.deps.db.job.updateMany({ where: { id: jobId, state: 'queued' }, data: { output: `waiting for ${what}: ${reason}` } });
+  if (changed.count === 0) return;
+  if (attempts === 1) {
+    await deps.chat
+      .announce({ line, train, text: `The ${kind} of train #${train} is waiting for ${what} (${reason}). Conductor keeps retrying; nothing is lost.`, key: `job:${jobId}:waiting` })
+      .catch((e: Error) => deps.log.warn({ err: e.message, line }, 'could not tell the channel a job is waiting'));
+  }
+  const { state } = await deps.engine.read(line, { extraTrains: [train] });
+  const t = state.trains.find((x) => x.number === train);
+  if (t) await deps.chat.card({ line, state, train: t, key: `job:${jobId}:waiting:${attempts}` }).catch(() => undefined);
 }

@@ -78,4 +78,25 @@ lines:
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'train.deployed' } })).toBe(1);
     jenkins.expectNoUnexpectedCalls();
   }, 60_000);
+
+  it('Jenkins down: the train waits, the channel and the card say why, and one build starts when Jenkins is back', async () => {
+    await jenkins.down('503');
+    const builds = jenkins.builds.length;
+    const dev = await t.developer(repo);
+    await dev.commit('erin@example.com', 'While Jenkins sleeps');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+    const waiting = await t.until('waiting for Jenkins', async () => {
+      const tr = (await t.status('web')).train;
+      return tr?.number === 2 && String(tr.notDeployableReason).includes('waiting for Jenkins') ? tr : null;
+    });
+    expect(waiting.jobs).toEqual([expect.objectContaining({ kind: 'build', state: 'queued' })]);
+    await t.until('told in the thread', async () => t.app.chat.messages.some((m) => m.train === 2 && m.text.includes('is waiting for Jenkins')));
+    expect(jenkins.builds.length).toBe(builds);
+    await jenkins.up();
+    const build = await t.until('one build once Jenkins is back', async () => (jenkins.builds.length === builds + 1 ? jenkins.lastBuild('web-build') : null), 20_000);
+    expect(build.params.TRAIN).toBe('2');
+    await t.until('running', async () => (await t.status('web')).train.jobs[0].state === 'running');
+    expect(jenkins.builds.length).toBe(builds + 1);
+  }, 40_000);
 });

@@ -159,7 +159,9 @@ function jobsText(train: Train, max: number): string | null {
   const newest = [...train.jobs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt);
   const lines = newest.slice(0, max).map((j) => {
     const url = j.url && j.url.length <= 1000 ? ` · ${link(j.url, 'open')}` : '';
-    return `${JOB_EMOJI[j.state]} ${JOB_LABEL[j.kind]} #${j.attempt}: ${j.state}${url}`;
+    // A job the runner could not start yet says what it waits for ("waiting for Jenkins: …").
+    const waiting = j.state === 'queued' && j.output?.startsWith('waiting') ? ` — ${escapeMrkdwn(truncate(j.output, 200))}` : '';
+    return `${JOB_EMOJI[j.state]} ${JOB_LABEL[j.kind]} #${j.attempt}: ${j.state}${waiting}${url}`;
   });
   if (newest.length > max) lines.push(`…and ${plural(newest.length - max, 'earlier job')}`);
   return `*Jobs*\n${lines.join('\n')}`;
