@@ -99,6 +99,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         branch: line.branch,
         workDir: path.join(env.dataDir, 'git', line.name),
         lineName: line.name,
+        httpToken: env.github?.token,
         log, // the code host names the line in its own log fields
       });
       const runner = lineRunner(line, { env, file, log, onResult, jenkinsRunners });
@@ -282,6 +283,7 @@ function lineRunner(
   const shell = createShellRunner({
     commands: { build: commandOf(jobs.build), deploy: commandOf(jobs.deploy), rollback: commandOf(jobs.rollback) },
     codeHostRepo: line.repo,
+    httpToken: ctx.env.github?.token,
     workRoot: path.join(ctx.env.dataDir, 'jobs', line.name),
     log: ctx.log, // each job's log names its line and train
     onResult: ctx.onResult,

@@ -29,6 +29,18 @@ const PASSED_THROUGH = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
 /** Non-`GIT_` names simple-git refuses in an explicit environment. */
 const GUARDED = new Set(['editor', 'pager', 'visual', 'prefix', 'ssh_askpass']);
 
+/**
+ * HTTPS auth for a token (GitHub: `x-access-token:<token>`) as an extra header
+ * given to git through its environment (`GIT_CONFIG_*`): never written to
+ * `.git/config`, never part of a URL, never in a log line.
+ */
+const AUTH_ENV = ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0'];
+function authEnv(token: string | undefined): Record<string, string> {
+  if (!token) return {};
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+}
+
 function childEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -45,6 +57,8 @@ function childEnv(): Record<string, string> {
 export interface GitOptions {
   /** Kill a git process that shows no output for this long (default 10 min). */
   blockTimeoutMs?: number;
+  /** Token for HTTPS remotes (GITHUB_TOKEN): sent as a Basic auth header, kept out of disk and logs. */
+  httpToken?: string;
 }
 
 export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
@@ -52,7 +66,9 @@ export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
     baseDir,
     maxConcurrentProcesses: 4,
     timeout: { block: opts.blockTimeoutMs ?? 10 * 60_000 },
-    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...PASSED_THROUGH],
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...PASSED_THROUGH, ...(opts.httpToken ? AUTH_ENV : [])],
+    // Our own GIT_CONFIG_* (the auth header) only; simple-git refuses them unless told.
+    ...(opts.httpToken ? { unsafe: { allowUnsafeConfigEnvCount: true } } : {}),
     errors(error, result) {
       if (error instanceof GitPluginError) return error; // timeout, abort, unsafe
       if (result.exitCode) {
@@ -65,7 +81,7 @@ export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
       return error;
     },
   });
-  git.env(childEnv());
+  git.env({ ...childEnv(), ...authEnv(opts.httpToken) });
   return git;
 }
 

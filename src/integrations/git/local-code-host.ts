@@ -57,6 +57,8 @@ export interface LocalCodeHostOptions {
   log: Logger;
   /** Committer identity; default Conductor <conductor@localhost>. */
   gitAuthor?: { name: string; email: string };
+  /** Token for HTTPS remotes (GITHUB_TOKEN), never written to disk or logs. */
+  httpToken?: string;
 }
 
 export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
@@ -99,7 +101,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       const started = Date.now();
       try {
         const config = Object.entries(localConfig()).flatMap(([k, v]) => (k.startsWith('remote.') ? [] : ['--config', `${k}=${v}`]));
-        await createGit(parent).raw(['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch, ...config, '--', repo, tmp]);
+        await createGit(parent, { httpToken: opts.httpToken }).raw(['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch, ...config, '--', repo, tmp]);
         await fs.rmdir(workDir).catch(() => undefined); // an empty leftover directory; a full one makes rename fail
         await fs.rename(tmp, workDir);
       } catch (err) {
@@ -108,7 +110,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       }
       log.info({ workDir, ms: Date.now() - started }, 'cloned line repository');
     }
-    const git = createGit(workDir);
+    const git = createGit(workDir, { httpToken: opts.httpToken });
     // Read the local config once and write only what differs (each write is a git process).
     const wanted = localConfig();
     const current = new Map<string, string>();

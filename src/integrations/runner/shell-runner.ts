@@ -33,6 +33,8 @@ export interface ShellRunnerOptions {
   commands: { build: string; deploy: string; rollback?: string };
   /** The git URL or path to check the SHA out from. */
   codeHostRepo: string;
+  /** Token for HTTPS remotes (GITHUB_TOKEN), never written to disk or logs. */
+  httpToken?: string;
   /** This runner's own directory (one per line). */
   workRoot: string;
   log: Logger;
@@ -79,7 +81,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
       if (!(await pathExists(path.join(cacheDir, 'HEAD')))) {
         const tmp = `${cacheDir}.creating-${randomBytes(4).toString('hex')}`;
         await fs.mkdir(tmp);
-        const git = createGit(tmp);
+        const git = createGit(tmp, { httpToken: opts.httpToken });
         await git.raw(['init', '--quiet', '--bare']);
         await git.raw(['remote', 'add', 'origin', remote]);
         await git.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/heads/*']);
@@ -87,7 +89,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         await git.raw(['config', 'gc.auto', '0']); // never repack under a running job
         await fs.rename(tmp, cacheDir);
       } else {
-        await createGit(cacheDir).raw(['remote', 'set-url', 'origin', remote]);
+        await createGit(cacheDir, { httpToken: opts.httpToken }).raw(['remote', 'set-url', 'origin', remote]);
       }
       await removeDeadJobDirs();
     })().catch((err: unknown) => {
@@ -107,12 +109,12 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
       if (mine || (pid !== process.pid && isAlive(pid))) continue;
       await fs.rm(path.join(jobsDir, name), { recursive: true, force: true });
     }
-    await createGit(cacheDir).raw(['worktree', 'prune']);
+    await createGit(cacheDir, { httpToken: opts.httpToken }).raw(['worktree', 'prune']);
   }
 
   async function resolveIn(sha: string): Promise<string | null> {
     try {
-      return (await createGit(cacheDir).raw(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`])).trim() || null;
+      return (await createGit(cacheDir, { httpToken: opts.httpToken }).raw(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`])).trim() || null;
     } catch (err) {
       if (err instanceof GitExitError) return null;
       throw err;
@@ -124,7 +126,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     return gitMutex.run(async () => {
       await ensureCache();
       if (!isHexSha(req.sha)) throw new Error(`${JSON.stringify(req.sha)} is not a commit SHA`);
-      const git = createGit(cacheDir);
+      const git = createGit(cacheDir, { httpToken: opts.httpToken });
       let full = await resolveIn(req.sha);
       if (!full) {
         await git.raw(['fetch', '--verbose', '--prune', '--no-tags', 'origin']); // --verbose: simple-git pauses 50 ms after a silent command
@@ -145,11 +147,11 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   function removeWorkTree(dir: string): Promise<void> {
     return gitMutex.run(async () => {
       try {
-        await createGit(cacheDir).raw(['worktree', 'remove', '--force', '--force', dir]);
+        await createGit(cacheDir, { httpToken: opts.httpToken }).raw(['worktree', 'remove', '--force', '--force', dir]);
       } catch (err) {
         log.warn({ err, dir }, 'git worktree remove failed; deleting the directory');
         await fs.rm(dir, { recursive: true, force: true });
-        await createGit(cacheDir)
+        await createGit(cacheDir, { httpToken: opts.httpToken })
           .raw(['worktree', 'prune'])
           .catch(() => undefined);
       }
