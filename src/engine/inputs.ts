@@ -19,7 +19,7 @@ export async function recordCommits(
   lineName: string,
   sinceSha: string,
   found: NewCommits,
-  opts: { inputKey?: string; actor?: string; contiguous?: boolean } = {},
+  opts: { inputKey?: string; actor?: string; contiguous?: boolean; lostTrains?: number[] } = {},
 ): Promise<Reply> {
   return engine.run(
     lineName,
@@ -40,9 +40,10 @@ export async function recordCommits(
         fresh.push({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
       }
       const moveHead = state.knownHeadSha === sinceSha && state.knownHeadSha !== found.headSha;
-      if (fresh.length === 0 && !moveHead) return { decision: domain.refuse('No new commits.') };
+      const lost = (opts.lostTrains ?? []).filter((n) => state.trains.some((t) => t.number === n));
+      if (fresh.length === 0 && !moveHead && lost.length === 0) return { decision: domain.refuse('No new commits.') };
       const head = moveHead ? found.headSha : state.knownHeadSha;
-      const decision = domain.commitsArrived(state, ctx, fresh, head, found.rewritten && moveHead);
+      const decision = domain.commitsArrived(state, ctx, fresh, head, found.rewritten && moveHead, lost);
       return { decision, newCommits: fresh };
     },
     { inputKey: opts.inputKey },

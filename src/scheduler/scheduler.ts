@@ -96,7 +96,16 @@ export class Scheduler {
       if (!row) return;
       const found = await line.codeHost.newCommits(row.knownHeadSha);
       if (found.headSha === row.knownHeadSha && found.commits.length === 0) return;
-      const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found);
+      const lostTrains: number[] = [];
+      if (found.rewritten) {
+        // A force push may have taken commits already on a live train off the branch: say so.
+        const live = await this.opts.engine.deps.db.train.findMany({
+          where: { line: { name }, state: { in: ['delivering', 'verifying', 'deploying'] } },
+          select: { number: true, headSha: true },
+        });
+        for (const t of live) if (!(await line.codeHost.contains(t.headSha))) lostTrains.push(t.number);
+      }
+      const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found, { lostTrains });
       log.info({ commits: found.commits.length, head: found.headSha, recorded: r.text }, 'fetched new commits');
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'fetch failed; will retry at the next poll');

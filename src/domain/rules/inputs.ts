@@ -9,12 +9,25 @@ import { ticketsFor } from '../tickets.js';
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
  * platform. `commits` holds only commits Conductor has never recorded.
  */
-export function commitsArrived(s: LineState, ctx: Context, commits: CommitRef[], headSha: string, rewritten: boolean): Decision {
+export function commitsArrived(
+  s: LineState,
+  ctx: Context,
+  commits: CommitRef[],
+  headSha: string,
+  rewritten: boolean,
+  /** Live trains whose head a force push removed from the branch. */
+  lostTrains: number[] = [],
+): Decision {
   const d = new Draft(s, ctx);
   d.state.knownHeadSha = headSha;
   d.state.platform.push(...commits);
   if (rewritten)
     d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);
+  for (const n of lostTrains) {
+    // Nothing vanishes from Conductor's records; people decide what the train becomes.
+    d.announce(`:warning: A force push removed train #${n}'s commits from ${s.settings.branch}. They stay on the train in Conductor's records, but the branch no longer has them: derail the train, or push the commits back.`, n, true);
+    d.record('train.rewritten', n, { headSha });
+  }
   if (commits.length > 0) {
     // In manual mode, Draft.finish adds the warning rule 8 asks for.
     d.announce(`${commits.length} new commit${commits.length === 1 ? '' : 's'} on the platform (${d.state.platform.length} waiting).`);

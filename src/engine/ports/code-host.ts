@@ -37,6 +37,8 @@ export interface CodeHost {
   newCommits(sinceSha: string): Promise<NewCommits>;
   /** Current branch head on the remote (after a fetch). */
   head(): Promise<string>;
+  /** Whether `sha` is still on the branch as of the last fetch (a force push may have removed it). */
+  contains(sha: string): Promise<boolean>;
   /**
    * Make a revert commit of `sha` on top of the branch head and push it.
    * Idempotent by key: the commit message carries a trailer

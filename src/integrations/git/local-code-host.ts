@@ -220,6 +220,15 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       return mutex.run(async () => fetch(await ensureClone()));
     },
 
+    contains(sha: string): Promise<boolean> {
+      // Reads the last fetch (newCommits just ran): is `sha` still reachable from the branch?
+      return mutex.run(async () => {
+        const git = await ensureClone();
+        const full = await resolveCommit(git, sha);
+        return !!full && (await isAncestor(git, full, remoteRef));
+      });
+    },
+
     revert(sha, { idempotencyKey, requestedBy }): Promise<RevertResult> {
       const key = idempotencyKey.replace(/\s+/g, ' ').trim();
       if (!key) return Promise.reject(new Error('revert needs an idempotency key'));

@@ -1,0 +1,62 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { simpleGit } from 'simple-git';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
+import { startTestApp, type RunningApp } from '../support/app-harness.js';
+
+/** A force push that takes a live train's commits off the branch: reported, and nothing vanishes from the records. */
+describe('end to end: force push over a live train', () => {
+  let t: RunningApp;
+  let repo: string;
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-force-'));
+    repo = path.join(dir, 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    t = await startTestApp({
+      files: {
+        'conductor.yml': `
+lines:
+  - name: web
+    repo: ${repo}
+    pollSeconds: 3600
+    build: { command: "sleep 30" }
+    deploy: { command: "true" }
+`,
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('reports the rewritten train in the channel and keeps its commits recorded', async () => {
+    const base = (await simpleGit(repo).raw(['rev-parse', 'main'])).trim();
+    const dev = await t.developer(repo);
+    const a = await dev.commit('carol@example.com', 'Soon rewritten A');
+    const b = await dev.commit('carol@example.com', 'Soon rewritten B');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+    expect((await t.status('web')).train).toMatchObject({ number: 1, headSha: b });
+
+    // Someone force-pushes the branch back to before the train, with another commit on top.
+    const work = await mkdtemp(path.join(tmpdir(), 'conductor-force-dev-'));
+    const git = simpleGit(work);
+    await git.clone(repo, work);
+    await git.raw(['reset', '--hard', base]);
+    await git.raw(['-c', 'user.name=Mallory', '-c', 'user.email=mallory@example.com', 'commit', '--allow-empty', '-q', '-m', 'Rewritten history']);
+    await git.raw(['push', '--force', 'origin', 'main']);
+    const rewritten = (await git.raw(['rev-parse', 'HEAD'])).trim();
+
+    await t.app.scheduler.fetchNow('web');
+    await t.until('reported', async () => t.app.chat.messages.some((m) => m.train === 1 && m.text.includes("A force push removed train #1's commits")));
+    const s = await t.status('web');
+    expect(s.train).toMatchObject({ number: 1, state: 'delivering' });
+    expect(s.train.commits.map((c: { sha: string }) => c.sha)).toEqual([a, b]); // nothing vanished
+    expect(s.platform.map((c: { sha: string }) => c.sha)).toEqual([rewritten]);
+    expect(await t.db.prisma.commit.count({ where: { sha: { in: [a, b] }, state: 'train' } })).toBe(2);
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'train.rewritten' } })).toBe(1);
+  }, 60_000);
+});
