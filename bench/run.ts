@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { bigTrain } from './big-train.js';
 import { commandApi } from './command-api.js';
+import { githubWebhook } from './github-webhook.js';
 import { pushToTrain } from './push-to-train.js';
 import { pushVsHistory } from './push-vs-history.js';
 import { slackAck } from './slack-ack.js';
@@ -20,7 +21,7 @@ import { startBenchServer, type BenchServer } from './support/database.js';
 import { table } from './support/stats.js';
 import type { BenchResult, Benchmark } from './support/types.js';
 
-const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick];
+const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook];
 /** The whole run is stopped (and cleaned up) after this long. */
 const RUN_LIMIT_MS = 6 * 60_000;
 

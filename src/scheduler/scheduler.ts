@@ -30,6 +30,7 @@ export class Scheduler {
   private task: ScheduledTask | null = null;
   private pollers: NodeJS.Timeout[] = [];
   private fetching = new Map<string, Promise<void>>();
+  private queued = new Map<string, Promise<void>>();
   private ticking = false;
   private stopped = false;
 
@@ -78,10 +79,23 @@ export class Scheduler {
     await this.fetchNow(line);
   }
 
-  /** Fetch one line's remote and record new commits; concurrent calls for a line share one fetch. */
+  /**
+   * Fetch one line's remote and record new commits. While a fetch runs, every
+   * further request shares ONE follow-up fetch (it sees everything pushed
+   * meanwhile), so a burst of requests costs at most two fetches.
+   */
   fetchNow(line: string): Promise<void> {
+    const queued = this.queued.get(line);
+    if (queued) return queued;
     const running = this.fetching.get(line);
-    if (running) return running.then(() => this.fetchNow(line));
+    if (running) {
+      const next = running.then(() => {
+        this.queued.delete(line);
+        return this.fetchNow(line);
+      });
+      this.queued.set(line, next);
+      return next;
+    }
     const p = this.fetchLine(line).finally(() => this.fetching.delete(line));
     this.fetching.set(line, p);
     return p;
