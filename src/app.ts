@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppConfig, JobConfig, LineConfig } from './config/index.js';
 import type { Clock } from './engine/engine.js';
+import type { Db } from './engine/db.js';
 import { Engine } from './engine/engine.js';
 import { ensureLine, jobFinished, NOT_CONTIGUOUS, recordCommits } from './engine/inputs.js';
 import { githubWebhookHandler } from './http/github-webhook.js';
@@ -162,7 +163,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         fetchNow: (name) => scheduler.fetchNow(name),
         publicUrl: env.publicUrl,
         log,
-        extra: { ...slack?.handlers, ...githubStatusHandler(file.lines, env, log) },
+        extra: { ...slack?.handlers, ...githubStatusHandler(file.lines, env, log, db.prisma) },
       }),
     });
     outboxRef.worker = worker;
@@ -322,7 +323,7 @@ function ticketDesk(line: LineConfig, env: AppConfig['env'], file: AppConfig['fi
 }
 
 /** GitHub commit statuses (context `conductor`) for lines that name a repository, when GITHUB_TOKEN is set. */
-function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Logger): Record<string, (item: OutboxItem) => Promise<void>> {
+function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Logger, db: Db): Record<string, (item: OutboxItem) => Promise<void>> {
   const token = env.github?.token;
   if (!token) return { 'code.status': async () => {} };
   const statuses = createGithubStatuses({ token, apiUrl: env.github!.apiUrl, log });
@@ -332,7 +333,15 @@ function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Lo
       const p = item.payload as { line: string; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
       const repo = repos.get(p.line);
       if (!repo) return;
+      // A retried status must not overwrite a newer one already delivered for the same commit
+      // (e.g. "on train #4" failing while "deployed with train #4" got through).
+      const newer = await db.outboxItem.findMany({
+        where: { kind: 'code.status', id: { gt: item.id }, doneAt: { not: null }, lastError: null, payload: { path: ['line'], equals: p.line } },
+        select: { payload: true },
+      });
+      const superseded = new Set(newer.flatMap((n) => (n.payload as { shas?: string[] }).shas ?? []));
       for (const sha of p.shas) {
+        if (superseded.has(sha)) continue;
         try {
           await statuses.set({ owner: repo.owner, name: repo.name }, sha, { state: p.state, description: p.description });
         } catch (err) {
