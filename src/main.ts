@@ -1,7 +1,7 @@
 import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
 import { createLogger } from './log.js';
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -17,27 +17,36 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.env.logLevel);
   if (config.source === 'demo') log.info({ dataDir: config.env.dataDir }, 'no config file: running the demo line');
-  const app = await startApp({ config, log });
-  log.info({ url: config.env.publicUrl }, 'ready');
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    app.stop().then(
+  // Signals are handled from the start: the HTTP server answers before start-up has finished,
+  // and a signal then must still stop everything cleanly (the embedded PostgreSQL included).
+  let app: App | null = null;
+  let stopping: string | null = null;
+  const stop = (running: App) =>
+    running.stop().then(
       () => process.exit(0),
       (err) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);
       },
     );
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = signal;
+    log.info({ signal }, 'stopping');
+    if (app) void stop(app); // else: start-up finishes first, then stops (below)
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  app = await startApp({ config, log });
+  if (stopping) {
+    await stop(app);
+    return;
+  }
+  log.info({ url: config.env.publicUrl }, 'ready');
 }
 
 main().catch((err) => {
