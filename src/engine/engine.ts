@@ -113,13 +113,13 @@ export class Engine {
           if (!opts.inputKey) throw new Refused(decision.reply);
           out = { ok: false, text: decision.reply };
         } else {
-          await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
+          const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
             actor,
             now: ctx.now,
             newCommits,
             commitStatuses: cfg.commitStatuses,
           });
-          wroteEffects = decision.effects.length > 0 || (cfg.commitStatuses === true && decision.state !== loaded.state);
+          wroteEffects = saved.outboxRows > 0;
           out = { ok: true, text: decision.reply };
         }
         if (opts.inputKey) {

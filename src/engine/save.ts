@@ -37,7 +37,7 @@ export async function saveDecision(
   audit: AuditEvent[],
   decidedEffects: Effect[],
   meta: { actor: string; now: Date; newCommits?: CommitRef[]; commitStatuses?: boolean },
-): Promise<void> {
+): Promise<{ outboxRows: number }> {
   const { ids, state: before } = loaded;
   let effects: OutboxEffect[] = decidedEffects;
   const lineId = ids.lineId;
@@ -230,6 +230,7 @@ export async function saveDecision(
       })),
     });
   }
+  return { outboxRows: effects.length };
 }
 
 /** A GitHub commit status for commits that moved (SPEC §4): where each commit is now. */
