@@ -4,7 +4,6 @@
 // or fallback fetches), and a lean keep-alive HTTP client for
 // POST /webhooks/github.
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -13,6 +12,8 @@ import { freePort } from './app.js';
 import type { ChainCommit } from './github-chains.js';
 import type { ScratchDatabase } from './database.js';
 import type { BenchContext } from './types.js';
+import { KeepAlivePoster } from './http-poster.js';
+export type { PostResult } from './http-poster.js';
 
 export const GITHUB_SECRET = 'bench-github-webhook-secret';
 export const GITHUB_ADMIN = 'admin@example.com';
@@ -109,48 +110,9 @@ export function signedCommitPush(line: string, branch: string, before: string, c
   return { body: Buffer.from(s.body, 'utf8'), headers: s.headers };
 }
 
-export interface PostResult {
-  status: number;
-  body: string;
-  ms: number;
-}
-
-/** node:http with a keep-alive agent (lighter than fetch, so the client weighs less on the shared CPUs). */
-export class GithubPoster {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 30_000 });
-  private readonly url: URL;
-
+/** Posts signed push webhooks to `/webhooks/github` (the shared keep-alive poster). */
+export class GithubPoster extends KeepAlivePoster {
   constructor(baseUrl: string) {
-    this.url = new URL('/webhooks/github', baseUrl);
-  }
-
-  post(req: SignedPush, timeoutMs = 15_000): Promise<PostResult> {
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const r = http.request(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          path: this.url.pathname,
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...req.headers, 'content-length': String(req.body.length) },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
-          res.on('error', reject);
-        },
-      );
-      r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      r.on('error', reject);
-      r.end(req.body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
+    super(baseUrl, '/webhooks/github', 15_000);
   }
 }

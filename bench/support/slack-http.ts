@@ -2,55 +2,18 @@
 // agent per target (lighter than fetch, so the client's own cost weighs less
 // in figures taken in the same process as the servers), and a closed-loop
 // driver: N workers, each sending one request at a time.
-import http from 'node:http';
+import { KeepAlivePoster } from './http-poster.js';
 import type { SlackRequest } from '../../test/support/slack-requests.js';
+export type { PostResult } from './http-poster.js';
 
-export interface PostResult {
-  status: number;
-  body: string;
-  /** Request written → whole response read, in ms. */
-  ms: number;
-}
-
-export class SlackPoster {
-  private readonly agent: http.Agent;
-  private readonly url: URL;
-
-  /** `baseUrl` of the app; requests go to `<baseUrl>/slack/events`. */
+/** Posts signed Slack requests to `/slack/events` (the shared keep-alive poster). */
+export class SlackPoster extends KeepAlivePoster {
   constructor(baseUrl: string) {
-    this.url = new URL('/slack/events', baseUrl);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 30_000 });
+    super(baseUrl, '/slack/events', 10_000);
   }
 
-  post(req: SlackRequest, timeoutMs = 10_000): Promise<PostResult> {
-    return new Promise((resolve, reject) => {
-      const body = Buffer.from(req.body, 'utf8');
-      const t0 = performance.now();
-      const r = http.request(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          path: this.url.pathname,
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...req.headers, 'Content-Length': String(body.length) },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
-          res.on('error', reject);
-        },
-      );
-      r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      r.on('error', reject);
-      r.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
+  override post(req: SlackRequest, timeoutMs?: number) {
+    return super.post(req, timeoutMs);
   }
 }
 
