@@ -9,15 +9,22 @@ import type { AddressInfo } from 'node:net';
  *   issue type, sub-task ⇔ parent, ADF description, labels without spaces, assignable accountId)
  * - `GET  /rest/api/3/issue/<key>?fields=status` → `{id, key, fields: {status}}`
  * - `GET  /rest/api/3/user/search?query=…` → users whose email or display name contains the query
- * - `GET  /rest/api/3/issue/<key>/transitions` → `{transitions: [{id, name, to: {name, statusCategory}}]}`
- * - `POST /rest/api/3/issue/<key>/transitions` `{transition: {id}}` → 204 (the issue's status changes)
+ * - `GET  /rest/api/3/issue/<key>/transitions` → `{transitions: [{id, name, to: {name, statusCategory}}]}`: the ones the
+ *   workflow offers from the issue's current status
+ * - `POST /rest/api/3/issue/<key>/transitions` `{transition: {id}}` → 204 (the issue's status changes); an id not
+ *   offered from the current status → 400 and a recorded violation (the desk posts only what it just listed)
  * - `POST /rest/api/3/search/jql` (enhanced search) with the JQL forms
  *   `key in (A-1, A-2)` and `project = "P" AND labels = "l" [ORDER BY created ASC]` → `{issues, isLast, nextPageToken?}`;
  *   like Jira, `key in` naming an issue that does not exist → 400
  * - `POST /rest/api/3/issueLink` `{type: {name}, inwardIssue: {key}, outwardIssue: {key}}` → 201
  *
+ * The workflow: `statuses` (with their categories; new issues start in the first) and the transitions offered,
+ * either Jira-style per status (`workflow`: status → its outgoing transitions) or global (`transitions`: offered
+ * from every status but their own target; the default, DEFAULT_TRANSITIONS, lets any status reach any other).
+ *
  * Every request needs basic auth with the email and API token (401 otherwise).
- * Anything else → 404 and a recorded violation.
+ * Anything else → 404 and a recorded violation. Failures can be injected: `failNext` (the next requests, whatever
+ * they are) and `failOn` (the next requests of one method and path, e.g. the second transition only).
  */
 
 export interface FakeJiraUser {
@@ -69,8 +76,16 @@ export interface FakeJiraOptions {
   token?: string;
   users?: FakeJiraUser[];
   statuses?: FakeStatus[];
-  /** Transitions offered from any status (except those leading to the current one). */
+  /**
+   * Global transitions, offered from any status (except those leading to the current one).
+   * Default DEFAULT_TRANSITIONS without a `workflow`, none with one.
+   */
   transitions?: FakeTransition[];
+  /**
+   * Jira's workflow: status name → the transitions offered from it (a status not listed offers none, besides
+   * the global `transitions`). Every status named must be in `statuses`.
+   */
+  workflow?: Record<string, FakeTransition[]>;
   issueTypes?: { name: string; subtask: boolean }[];
 }
 
@@ -89,6 +104,17 @@ export const DEFAULT_TRANSITIONS: FakeTransition[] = [
 
 const CATEGORY_IDS = { new: 2, indeterminate: 4, done: 3 } as const;
 
+/** An injected failure for the requests of one method and path (`failOn`). */
+interface TargetedFailure {
+  method: string;
+  path: RegExp;
+  status: number;
+  /** Matching requests still let through before failing. */
+  skip: number;
+  /** Matching requests still to fail. */
+  times: number;
+}
+
 export class FakeJira {
   readonly project: string;
   readonly email: string;
@@ -99,11 +125,13 @@ export class FakeJira {
   users: FakeJiraUser[];
   statuses: FakeStatus[];
   transitions: FakeTransition[];
+  workflow: Record<string, FakeTransition[]> | null;
   issueTypes: { name: string; subtask: boolean }[];
   private server: http.Server;
   private port = 0;
   private nextNumber = 1;
   private failures: number[] = [];
+  private targeted: TargetedFailure[] = [];
 
   private constructor(opts: FakeJiraOptions) {
     this.project = opts.project ?? 'WEB';
@@ -111,7 +139,15 @@ export class FakeJira {
     this.token = opts.token ?? 'jira-token-123';
     this.users = opts.users ?? [];
     this.statuses = opts.statuses ?? DEFAULT_STATUSES;
-    this.transitions = opts.transitions ?? DEFAULT_TRANSITIONS;
+    this.transitions = opts.transitions ?? (opts.workflow ? [] : DEFAULT_TRANSITIONS);
+    this.workflow = opts.workflow ?? null;
+    // A typo in a test's workflow would otherwise show up as a puzzling walk: refuse it here.
+    const known = new Set(this.statuses.map((x) => x.name));
+    const named = [
+      ...this.transitions.map((t) => t.to),
+      ...Object.entries(this.workflow ?? {}).flatMap(([from, ts]) => [from, ...ts.map((t) => t.to)]),
+    ];
+    for (const n of named) if (!known.has(n)) throw new Error(`fake Jira: the workflow names status "${n}", which is not in statuses`);
     this.issueTypes = opts.issueTypes ?? [
       { name: 'Task', subtask: false },
       { name: 'Sub-task', subtask: true },
@@ -147,6 +183,15 @@ export class FakeJira {
     for (let i = 0; i < times; i++) this.failures.push(status);
   }
 
+  /**
+   * The next `times` requests of `method` whose path matches `path` get `status` (and change nothing), after
+   * `skip` such requests went through: e.g. `failOn('POST', /\/transitions$/, 500, { skip: 1 })` fails the
+   * second transition. `expectNoUnexpectedCalls` reports the ones never used.
+   */
+  failOn(method: string, path: RegExp, status: number, opts: { skip?: number; times?: number } = {}): void {
+    this.targeted.push({ method, path, status, skip: opts.skip ?? 0, times: opts.times ?? 1 });
+  }
+
   issue(key: string): FakeIssue {
     const i = this.issues.get(key);
     if (!i) throw new Error(`fake Jira has no issue ${key}`);
@@ -168,6 +213,8 @@ export class FakeJira {
   }
 
   expectNoUnexpectedCalls(): void {
+    const unused = this.targeted.filter((f) => f.times > 0).map((f) => `failOn ${f.method} ${f.path} → ${f.status} was never used`);
+    if (unused.length) throw new Error(`fake Jira: ${unused.join('; ')}`);
     if (this.violations.length) throw new Error(`fake Jira saw unexpected requests:\n${this.violations.join('\n')}`);
   }
 
@@ -211,7 +258,7 @@ export class FakeJira {
       this.refuse(res, 401, ['Client must be authenticated to access this resource.']);
       return;
     }
-    const failure = this.failures.shift();
+    const failure = this.targetedFailure(method, url.pathname) ?? this.failures.shift();
     if (failure !== undefined) {
       this.refuse(res, failure, [`injected failure ${failure}`]);
       return;
@@ -230,6 +277,17 @@ export class FakeJira {
     if (method === 'GET' && (m = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(p))) return this.getIssue(res, m[1]!, url.searchParams);
     this.violations.push(`${method} ${p}${url.search}: no such endpoint in the fake`);
     this.refuse(res, 404, ['no such endpoint']);
+  }
+
+  private targetedFailure(method: string, path: string): number | undefined {
+    const f = this.targeted.find((x) => x.times > 0 && x.method === method && x.path.test(path));
+    if (!f) return undefined;
+    if (f.skip > 0) {
+      f.skip--;
+      return undefined;
+    }
+    f.times--;
+    return f.status;
   }
 
   private statusJson(name: string): unknown {
@@ -337,7 +395,8 @@ export class FakeJira {
   }
 
   private available(issue: FakeIssue): FakeTransition[] {
-    return this.transitions.filter((t) => t.to !== issue.status);
+    const own = this.workflow?.[issue.status] ?? [];
+    return [...own, ...this.transitions.filter((t) => t.to !== issue.status && !own.some((o) => o.id === t.id))];
   }
 
   private listTransitions(res: ServerResponse, key: string): void {
@@ -361,6 +420,7 @@ export class FakeJira {
     const id = (body as { transition?: { id?: unknown } } | undefined)?.transition?.id;
     const t = this.available(issue).find((x) => x.id === String(id));
     if (!t) {
+      this.violations.push(`POST /issue/${key}/transitions: transition ${String(id)} is not offered from ${issue.status}`);
       this.refuse(res, 400, [`Transition id '${String(id)}' is not valid for this issue.`]);
       return;
     }

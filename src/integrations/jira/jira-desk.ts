@@ -15,7 +15,7 @@ export { PermanentJiraError, RetryableJiraError } from './errors.js';
  * REST v3 endpoints used, and nothing else (test/support/fake-jira.ts serves exactly these):
  *
  *   POST /rest/api/3/issue                      create parent / sub-task
- *   GET  /rest/api/3/issue/{key}?fields=status   current status before a transition
+ *   GET  /rest/api/3/issue/{key}?fields=status   current status before each transition
  *   GET  /rest/api/3/user/search?query=<email>   author → accountId
  *   GET  /rest/api/3/issue/{key}/transitions     transitions with their target status
  *   POST /rest/api/3/issue/{key}/transitions     do one
@@ -69,6 +69,12 @@ export const MAX_LISTED_COMMITS = 50;
 const SEARCH_PAGE = 100;
 const KEY = /^[A-Z][A-Z0-9_]*-[1-9]\d*$/;
 const SUMMARY_LIMIT = 255;
+/**
+ * Most transitions one setDone takes: enough for the usual workflows (one or
+ * two statuses in between), small enough that a strange workflow fails fast
+ * with a clear message instead of wandering through it.
+ */
+export const MAX_WALK = 4;
 
 export function trainLabel(line: string, train: number): string {
   return `conductor-${line.replace(/[^A-Za-z0-9_-]/g, '_')}-train-${train}`;
@@ -99,7 +105,15 @@ interface JiraUser {
 interface Transition {
   id?: string;
   name?: string;
+  /** Jira lists only available transitions unless asked otherwise; false ones are skipped all the same. */
+  isAvailable?: boolean;
   to?: { name?: string; statusCategory?: { key?: string } };
+}
+
+/** A status and its Jira category key ('new', 'indeterminate', 'done'; null when Jira sends none). */
+interface IssueStatus {
+  name: string | null;
+  category: string | null;
 }
 
 export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
@@ -115,7 +129,8 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
   const subtaskType = o.subtaskType ?? 'Sub-task';
   const parentType = o.parentType ?? 'Task';
   const done = o.doneStatus.trim().toLowerCase();
-  const isDone = (status: string | undefined | null): boolean => (status ?? '').trim().toLowerCase() === done;
+  const norm = (status: string | undefined | null): string => (status ?? '').trim().toLowerCase();
+  const isDone = (status: string | undefined | null): boolean => norm(status) === done;
   const browse = (key: string): string => `${base}/browse/${key}`;
 
   /** What this process created, per train label: covers the search's indexing lag on a quick retry. */
@@ -208,48 +223,99 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
     );
   }
 
-  async function currentStatus(key: string): Promise<string | null> {
+  async function readStatus(key: string): Promise<IssueStatus> {
     const issue = await call(`reading ${key}`, () =>
-      client.issues.getIssue<{ fields?: { status?: { name?: string } } }>({ issueIdOrKey: key, fields: ['status'] }),
+      client.issues.getIssue<{ fields?: { status?: { name?: string; statusCategory?: { key?: string } } } }>({ issueIdOrKey: key, fields: ['status'] }),
     );
-    return issue.fields?.status?.name ?? null;
+    return { name: issue.fields?.status?.name ?? null, category: issue.fields?.status?.statusCategory?.key ?? null };
   }
 
+  async function currentStatus(key: string): Promise<string | null> {
+    return (await readStatus(key)).name;
+  }
+
+  /**
+   * Where setDone is heading. Done: the configured done status. Not done: an
+   * open status, i.e. neither the done status nor another status of Jira's
+   * "done" category ("Closed", "Won't Do"): an issue reopened in Conductor must
+   * look open in Jira, so such a status is only a step on the way.
+   * The same test decides "already there" and "arrived", so a retry after a
+   * partial walk carries on from wherever the issue is, and stops when it is there.
+   */
+  const arrived = (s: IssueStatus, wantDone: boolean): boolean =>
+    wantDone ? isDone(s.name) : !isDone(s.name) && s.category !== 'done';
+
+  /**
+   * The next transition of a walk toward the wanted state, or undefined when
+   * none gets closer. Statuses already seen in this walk are never targets (no
+   * cycles). A transition that arrives wins; reopening prefers an open status
+   * like a new issue's ("To Do", then Jira's "new" category). Otherwise a step
+   * through a status not seen yet: toward done, "in progress" statuses first,
+   * never a done-category status other than the done one (that would close the
+   * issue as e.g. "Won't Do"); out of done, the only steps left are through
+   * other done-category statuses (e.g. Done → Closed → Reopened).
+   */
+  function nextStep(transitions: Transition[], wantDone: boolean, visited: Set<string>): Transition | undefined {
+    const usable = transitions.filter((t) => !visited.has(norm(t.to!.name)));
+    const to = (t: Transition): IssueStatus => ({ name: t.to!.name!, category: t.to!.statusCategory?.key ?? null });
+    const rank = <T>(list: T[], score: (t: T) => number): T | undefined =>
+      list.map((t, i) => ({ t, s: score(t), i })).sort((a, b) => a.s - b.s || a.i - b.i)[0]?.t;
+    const arriving = usable.filter((t) => arrived(to(t), wantDone));
+    if (arriving.length) {
+      if (wantDone) return arriving[0];
+      const categoryRank = { new: 1, indeterminate: 2 } as Record<string, number>;
+      return rank(arriving, (t) => (norm(t.to!.name) === 'to do' ? 0 : (categoryRank[t.to!.statusCategory?.key ?? ''] ?? 3)));
+    }
+    const via = usable.filter((t) => !wantDone || t.to!.statusCategory?.key !== 'done');
+    const stepRank = { indeterminate: 0, new: 1 } as Record<string, number>;
+    return rank(via, (t) => stepRank[t.to!.statusCategory?.key ?? ''] ?? 2);
+  }
+
+  /**
+   * Moves the issue to the done status (done) or out of it to an open status
+   * (not done), walking the workflow: Jira only offers the transitions of the
+   * current status, and a workflow often needs a status in between (To Do →
+   * In Progress → Done; Done → Closed → Reopened). At most MAX_WALK
+   * transitions, each chosen from a fresh read of the issue (its status may
+   * have moved meanwhile, by a person or a post-function). Runs from the
+   * outbox, so it is idempotent: already there → nothing is sent; a retry
+   * after a walk that broke half way continues from the current status.
+   * No way forward → PermanentJiraError naming the status, the transitions
+   * it offers and the steps already taken (those stay: Jira has no undo).
+   */
   async function setDone(externalKey: string, wantDone: boolean): Promise<void> {
     if (!KEY.test(externalKey)) throw new PermanentJiraError(0, `"${externalKey}" is not a Jira issue key`);
-    const status = await currentStatus(externalKey);
-    if (isDone(status) === wantDone) {
-      log.debug({ key: externalKey, status, wantDone }, 'jira issue already in the wanted state');
-      return;
-    }
-    const res = await call(`listing the transitions of ${externalKey}`, () =>
-      client.issues.getTransitions<{ transitions?: Transition[] }>({ issueIdOrKey: externalKey }),
-    );
-    const transitions = (res.transitions ?? []).filter((t) => t.id && t.to?.name);
-    let pick: Transition | undefined;
-    if (wantDone) {
-      pick = transitions.find((t) => isDone(t.to!.name));
-    } else {
-      const open = transitions.filter((t) => !isDone(t.to!.name));
-      const named = (n: string): Transition | undefined => open.find((t) => t.to!.name!.trim().toLowerCase() === n);
-      pick =
-        named('to do') ??
-        named('in progress') ??
-        open.find((t) => t.to!.statusCategory?.key === 'new') ??
-        open.find((t) => t.to!.statusCategory?.key === 'indeterminate') ??
-        open[0];
-    }
-    if (!pick) {
-      const targets = transitions.map((t) => `"${t.name}" → ${t.to!.name}`).join(', ') || 'none';
-      throw new PermanentJiraError(
-        0,
-        `${externalKey} (status ${status ?? 'unknown'}) has no transition ${wantDone ? `to "${o.doneStatus}"` : `out of "${o.doneStatus}"`}; available: ${targets}`,
+    const goal = wantDone ? `to "${o.doneStatus}"` : `out of "${o.doneStatus}" to an open status`;
+    const visited = new Set<string>();
+    const taken: string[] = [];
+    for (let step = 1; ; step++) {
+      const status = await readStatus(externalKey);
+      if (arrived(status, wantDone)) {
+        if (step === 1) log.debug({ key: externalKey, status: status.name, wantDone }, 'jira issue already in the wanted state');
+        return;
+      }
+      const stuck = (why: string, transitions: Transition[]): PermanentJiraError => {
+        const available = transitions.map((t) => `"${t.name}" → ${t.to!.name}`).join(', ') || 'none';
+        const walked = taken.length ? `; moved so far: ${taken.join(', ')}` : '';
+        log.warn({ key: externalKey, status: status.name, wantDone, taken }, `jira issue stuck on its way ${goal}`);
+        return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`);
+      };
+      visited.add(norm(status.name));
+      const res = await call(`listing the transitions of ${externalKey}`, () =>
+        client.issues.getTransitions<{ transitions?: Transition[] }>({ issueIdOrKey: externalKey }),
       );
+      const transitions = (res.transitions ?? []).filter((t) => t.id && t.to?.name && t.isAvailable !== false);
+      if (step > MAX_WALK) throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, transitions);
+      const pick = nextStep(transitions, wantDone, visited);
+      if (!pick) throw stuck(`has no transition ${goal}`, transitions);
+      await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
+        client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),
+      );
+      taken.push(`"${pick.name}" → ${pick.to!.name}`);
+      log.info({ key: externalKey, step, from: status.name, to: pick.to!.name, transition: pick.name, wantDone }, 'jira issue moved');
+      // Jira answers 204 once the transition is made: no need to read the issue back when this one arrives.
+      if (arrived({ name: pick.to!.name!, category: pick.to!.statusCategory?.key ?? null }, wantDone)) return;
     }
-    await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
-      client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),
-    );
-    log.info({ key: externalKey, from: status, to: pick.to!.name, transition: pick.name }, 'jira issue moved');
   }
 
   return {

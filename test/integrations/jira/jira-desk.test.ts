@@ -4,6 +4,7 @@ import type { Ticket, Train } from '../../../src/domain/index.js';
 import { PermanentEffectError, RetryLaterError } from '../../../src/engine/outbox.js';
 import { plainText } from '../../../src/integrations/jira/adf.js';
 import {
+  MAX_WALK,
   PermanentJiraError,
   RetryableJiraError,
   createJiraDesk,
@@ -12,7 +13,7 @@ import {
   type JiraDeskOptions,
 } from '../../../src/integrations/jira/jira-desk.js';
 import { ALICE, BOB, CAROL, aCommit } from '../../support/domain-builders.js';
-import { FakeJira, type FakeJiraOptions } from '../../support/fake-jira.js';
+import { FakeJira, type FakeJiraOptions, type FakeStatus, type FakeTransition } from '../../support/fake-jira.js';
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -271,11 +272,15 @@ describe('JiraDesk.setDone and states', () => {
     expect(fake.issue(a).status).toBe('In Progress');
   });
 
-  it('without a transition to the done status, says so permanently', async () => {
-    const { desk, a } = await opened({ transitions: [{ id: '8', name: 'Rework', to: 'In Progress' }] });
+  it('without a way to the done status, says so permanently, naming the steps it could take', async () => {
+    const { fake, desk, a } = await opened({ transitions: [{ id: '8', name: 'Rework', to: 'In Progress' }] });
     const err = await desk.setDone(a, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentJiraError);
-    expect((err as Error).message).toMatch(/no transition to "Done".*"Rework" → In Progress/);
+    // In Progress might have led to Done (Jira shows only the current status's transitions): the walk tried it.
+    expect((err as Error).message).toBe(`${a} (status In Progress) has no transition to "Done"; available: none; moved so far: "Rework" → In Progress`);
+    expect(fake.issue(a).status).toBe('In Progress');
+    expect(fake.callsTo('POST', /\/transitions$/)).toHaveLength(1);
+    fake.expectNoUnexpectedCalls();
   });
 
   it('setDone on an unknown issue is permanent (404); a 5xx is retryable', async () => {
@@ -320,5 +325,166 @@ describe('JiraDesk.setDone and states', () => {
     // A retry of open pages through the 121 issues of the train label.
     expect(await desk.open({ line: 'web', train: aTrain(1, tickets), key: 'k' })).toEqual(opened);
     expect(fake.issues.size).toBe(121);
+  });
+});
+
+describe('JiraDesk.setDone walks the workflow', () => {
+  const STATUSES: FakeStatus[] = [
+    { name: 'To Do', category: 'new' },
+    { name: 'In Progress', category: 'indeterminate' },
+    { name: 'In Review', category: 'indeterminate' },
+    { name: 'Done', category: 'done' },
+    { name: "Won't Do", category: 'done' },
+    { name: 'Closed', category: 'done' },
+    { name: 'Reopened', category: 'new' },
+  ];
+  const T = {
+    start: { id: '21', name: 'Start work', to: 'In Progress' },
+    review: { id: '41', name: 'Ask for review', to: 'In Review' },
+    ship: { id: '31', name: 'Ship it', to: 'Done' },
+    stop: { id: '11', name: 'Stop work', to: 'To Do' },
+    rework: { id: '51', name: 'Rework', to: 'In Progress' },
+    cancel: { id: '61', name: 'Cancel', to: "Won't Do" },
+    close: { id: '71', name: 'Close', to: 'Closed' },
+    reopen: { id: '81', name: 'Reopen', to: 'Reopened' },
+  } satisfies Record<string, FakeTransition>;
+
+  /** One sub-task (Alice's), created in To Do, under `workflow`; every log line of the desk is kept. */
+  async function walking(workflow: Record<string, FakeTransition[]>) {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const h = await setup({ statuses: STATUSES, workflow }, { log: logger });
+    const [t] = await h.desk.open({ line: 'web', train: aTrain(1, [ticket(ALICE, ['a1'])]), key: 'k' });
+    const posted = () => h.fake.callsTo('POST', new RegExp(`/issue/${t!.externalKey}/transitions$`)).map((c) => (c.body as { transition: { id: string } }).transition.id);
+    return { ...h, a: t!.externalKey, lines, posted };
+  }
+
+  it('walks through an in-progress status to Done, never through another done status, logging each step', async () => {
+    const h = await walking({
+      'To Do': [T.cancel, T.start],
+      'In Progress': [T.stop, T.ship],
+      Done: [T.rework],
+    });
+    await h.desk.setDone(h.a, true);
+    expect(h.fake.issue(h.a).status).toBe('Done');
+    expect(h.posted()).toEqual(['21', '31']); // not "Cancel" → Won't Do, although it is listed first and in the done category
+    // A fresh list of transitions at each step: they depend on the status.
+    expect(h.fake.callsTo('GET', /\/transitions$/)).toHaveLength(2);
+    const moves = h.lines.filter((l) => l.msg === 'jira issue moved');
+    expect(moves).toMatchObject([
+      { key: h.a, step: 1, from: 'To Do', to: 'In Progress', transition: 'Start work', wantDone: true },
+      { key: h.a, step: 2, from: 'In Progress', to: 'Done', transition: 'Ship it', wantDone: true },
+    ]);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('reopens through an intermediate status when Done only leads to another done status', async () => {
+    const h = await walking({
+      'To Do': [T.start],
+      'In Progress': [T.ship],
+      Done: [T.close],
+      // Back to Done is a cycle; Reopened (an open status like a new issue's) beats In Progress.
+      Closed: [{ id: '91', name: 'Undo close', to: 'Done' }, T.rework, T.reopen],
+      Reopened: [T.start],
+    });
+    h.fake.setStatus(h.a, 'Done');
+    await h.desk.setDone(h.a, false);
+    expect(h.fake.issue(h.a).status).toBe('Reopened');
+    expect(h.posted()).toEqual(['71', '81']);
+    // Open now: nothing more to do.
+    await h.desk.setDone(h.a, false);
+    expect(h.posted()).toHaveLength(2);
+
+    // Out of Done in one step, the new-category status is preferred to an in-progress one.
+    h.fake.workflow!.Done = [T.rework, T.reopen];
+    h.fake.setStatus(h.a, 'Done');
+    await h.desk.setDone(h.a, false);
+    expect(h.fake.issue(h.a).status).toBe('Reopened');
+    expect(h.posted()).toEqual(['71', '81', '81']);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('a retry after a walk broke half way continues from where the issue is, with no extra transition', async () => {
+    const h = await walking({
+      'To Do': [T.start],
+      'In Progress': [T.stop, T.review],
+      'In Review': [T.rework, T.ship],
+    });
+    h.fake.failOn('POST', /\/transitions$/, 500, { skip: 1 }); // the second transition
+    const err = await h.desk.setDone(h.a, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableJiraError);
+    expect(h.fake.issue(h.a).status).toBe('In Progress');
+
+    // The outbox retries (here with a fresh desk: nothing is remembered in memory). From In Progress, back to
+    // To Do would be new to this walk too: the in-progress status is preferred.
+    const retry = createJiraDesk({ url: h.fake.url, email: h.fake.email, apiToken: h.fake.token, project: 'WEB', doneStatus: 'Done', log });
+    await retry.setDone(h.a, true);
+    expect(h.fake.issue(h.a).status).toBe('Done');
+    expect(h.posted()).toEqual(['21', '41', '41', '31']); // the failed one, then only the two still needed
+    await retry.setDone(h.a, true);
+    expect(h.posted()).toHaveLength(4);
+
+    // Jira made the last transition but the answer was lost: the retry finds the issue done and sends nothing.
+    h.fake.setStatus(h.a, 'In Review');
+    h.fake.failOn('POST', /\/transitions$/, 500);
+    await expect(h.desk.setDone(h.a, true)).rejects.toBeInstanceOf(RetryableJiraError);
+    h.fake.setStatus(h.a, 'Done');
+    const before = h.fake.calls.length;
+    await h.desk.setDone(h.a, true);
+    expect(h.fake.calls.slice(before).map((c) => `${c.method} ${c.path}`)).toEqual([`GET /rest/api/3/issue/${h.a}`]);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('with no way forward, says so permanently and moves nothing', async () => {
+    const h = await walking({ 'To Do': [T.cancel], Done: [] });
+    const err = await h.desk.setDone(h.a, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentJiraError);
+    expect((err as Error).message).toBe(`${h.a} (status To Do) has no transition to "Done"; available: "Cancel" → Won't Do`);
+    expect(h.fake.issue(h.a).status).toBe('To Do');
+
+    h.fake.setStatus(h.a, 'Done');
+    const reopen = await h.desk.setDone(h.a, false).catch((e: unknown) => e);
+    expect(reopen).toBeInstanceOf(PermanentJiraError);
+    expect((reopen as Error).message).toBe(`${h.a} (status Done) has no transition out of "Done" to an open status; available: none`);
+    expect(h.posted()).toEqual([]);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('never goes round in circles: a workflow without Done ends after visiting each status once', async () => {
+    const h = await walking({
+      'To Do': [T.start],
+      'In Progress': [T.stop, T.review],
+      'In Review': [T.stop, T.rework],
+    });
+    const err = await h.desk.setDone(h.a, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentJiraError);
+    expect((err as Error).message).toBe(
+      `${h.a} (status In Review) has no transition to "Done"; available: "Stop work" → To Do, "Rework" → In Progress; ` +
+        'moved so far: "Start work" → In Progress, "Ask for review" → In Review',
+    );
+    expect(h.posted()).toEqual(['21', '41']);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it(`takes at most ${MAX_WALK} transitions`, async () => {
+    const chain = ['S1', 'S2', 'S3', 'S4', 'S5'];
+    const statuses: FakeStatus[] = [
+      { name: 'To Do', category: 'new' },
+      ...chain.map((name) => ({ name, category: 'indeterminate' as const })),
+      { name: 'Done', category: 'done' },
+    ];
+    const workflow: Record<string, FakeTransition[]> = { 'To Do': [{ id: '1', name: 'Go S1', to: 'S1' }] };
+    chain.forEach((s, i) => (workflow[s] = [{ id: String(i + 2), name: `Go ${chain[i + 1] ?? 'Done'}`, to: chain[i + 1] ?? 'Done' }]));
+    const { fake, desk } = await setup({ statuses, workflow });
+    const [t] = await desk.open({ line: 'web', train: aTrain(1, [ticket(ALICE, ['a1'])]), key: 'k' });
+    const err = await desk.setDone(t!.externalKey, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentJiraError);
+    expect((err as Error).message).toMatch(new RegExp(`\\(status S4\\) is not "Done" after ${MAX_WALK} transitions; available: "Go S5" → S5; moved so far: "Go S1" → S1, `));
+    expect(fake.callsTo('POST', /\/transitions$/)).toHaveLength(MAX_WALK);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('the fake refuses a workflow naming an unknown status', async () => {
+    await expect(FakeJira.start({ statuses: STATUSES, workflow: { 'To Do': [{ id: '1', name: 'Go', to: 'Nowhere' }] } })).rejects.toThrow(/"Nowhere"/);
   });
 });
