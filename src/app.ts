@@ -123,6 +123,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       onEffects: () => outboxRef.worker?.wake(),
     });
     engineRef = engine;
+    await resumeRunningJobs(db.prisma, ports, log);
 
     // Slack, when both its token and signing secret are set (config checks the pair).
     const slack = env.slack
@@ -352,6 +353,32 @@ function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Lo
       }
     },
   };
+}
+
+/**
+ * Jenkins builds outlive the process: the jobs the database records as
+ * running (with the `<job>#<number>` their start returned) go back to their
+ * line's runner, so that polling, callbacks, stop and the timeout work again.
+ * Runners that cannot resume (shell: those processes died with ours) ignore
+ * them and the engine's job timeout ends them. A failure here costs only that,
+ * never the start-up.
+ */
+async function resumeRunningJobs(db: Db, ports: Map<string, LinePorts>, log: Logger): Promise<void> {
+  try {
+    const rows = await db.job.findMany({
+      where: { state: 'running', externalId: { not: null }, train: { line: { name: { in: [...ports.keys()] } } } },
+      select: { id: true, kind: true, externalId: true, url: true, startedAt: true, timeoutAt: true, train: { select: { line: { select: { name: true } } } } },
+    });
+    for (const [line, p] of ports) {
+      const running = rows
+        .filter((r) => r.train.line.name === line)
+        .map((r) => ({ jobId: r.id, kind: r.kind, externalId: r.externalId!, url: r.url, startedAt: r.startedAt, timeoutAt: r.timeoutAt }));
+      if (running.length > 0 && p.runner.resume) await p.runner.resume(running);
+    }
+    if (rows.length > 0) log.info({ jobs: rows.map((r) => r.id) }, 'running jobs handed back to their runners');
+  } catch (err) {
+    log.error({ err }, 'could not resume the running jobs; they will end by timeout');
+  }
 }
 
 /** Job results are inputs like any other; retry while the database is unreachable. */

@@ -30,6 +30,8 @@ export interface RunningApp {
   until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms?: number): Promise<T>;
   /** A developer's clone of the line's repository, for pushing commits. */
   developer(repo: string): Promise<{ commit(author: string, message: string, file?: string): Promise<string>; push(): Promise<void> }>;
+  /** Stops the app and starts it again on the same database, directory and port (a process restart); `app` is the new one. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,8 @@ export async function startTestApp(opts: { env?: Record<string, string>; files?:
     cwd: dir,
   });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await startApp({ config, log, host: '127.0.0.1', outbox: { pollMs: 200 }, ...opts.app });
+  const boot = () => startApp({ config, log, host: '127.0.0.1', outbox: { pollMs: 200 }, ...opts.app });
+  const app = await boot();
   const base = `http://127.0.0.1:${app.port}`;
   const running: RunningApp = {
     app,
@@ -96,8 +99,12 @@ export async function startTestApp(opts: { env?: Record<string, string>; files?:
         },
       };
     },
+    async restart() {
+      await running.app.stop();
+      running.app = await boot();
+    },
     async stop() {
-      await app.stop();
+      await running.app.stop();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },

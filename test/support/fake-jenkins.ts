@@ -7,10 +7,18 @@ import type { AddressInfo } from 'node:net';
  *
  * - `POST {job}/buildWithParameters` (form body) → 201, `Location: <base>/queue/item/<n>/`
  * - `GET /queue/item/<n>/api/json` → `{ id, cancelled, executable: {number, url} | null }`
+ * - `GET /queue/api/json` → `{ items: [...] }`, the items still waiting, with
+ *   `task {name, url}` and `actions[].parameters[{name, value}]`
+ * - `GET {job}/api/json` → the job with `builds` (newest first, each with
+ *   `number, url, building, result, actions[].parameters`)
  * - `POST /queue/item/<n>/cancelQueue` → 302
  * - `GET {job}/<number>/api/json` → `{ number, url, building, result }`
  * - `POST {job}/<number>/stop` → 302 (the build ends ABORTED)
  * - `POST {job}/<number>/logText/progressiveText` (form `start`) and `GET {job}/<number>/consoleText`
+ *
+ * The two lists honour Jenkins's `tree` query (`builds[number,url]{0,50}`:
+ * only the named fields, `_class` always, ranges on arrays); without `tree`
+ * a job lists its builds as `{number, url}` only, as Jenkins does at depth 0.
  *
  * where `{job}` is `/job/a/job/b` for the job `a/b`. Every request must carry
  * basic auth with the user and API token, and no CSRF crumb (the runner turns
@@ -59,6 +67,8 @@ export class FakeJenkins {
   readonly builds: FakeBuild[] = [];
   /** How long a queue item waits before it gets a build number (Infinity: until `release`). */
   queueDelayMs = 0;
+  /** How long the answer to a trigger takes; Jenkins has queued the item already (a slow network or Jenkins). */
+  triggerDelayMs = 0;
   /** What `stop` and `cancelQueue` answer: 302 (what the client insists on) or a bare 2xx as some Jenkins versions send. */
   stopStatus: 302 | 200 | 204 = 302;
   private server: http.Server;
@@ -67,6 +77,7 @@ export class FakeJenkins {
   private nextNumber = new Map<string, number>();
   private mode: 'up' | 'refused' | '503' = 'up';
   private failures: number[] = [];
+  private lostTriggers: ('reset' | 'hang')[] = [];
   private jobs: Set<string>;
 
   private constructor(opts: FakeJenkinsOptions) {
@@ -135,6 +146,15 @@ export class FakeJenkins {
       await this.listen(this.port);
     }
     this.mode = 'up';
+  }
+
+  /**
+   * The next trigger (`buildWithParameters`) is queued as usual but its
+   * response is lost: 'reset' destroys the connection, 'hang' never answers
+   * (the client's request timeout fires). Jenkins has the item either way.
+   */
+  loseNextTriggerResponse(how: 'reset' | 'hang' = 'reset'): void {
+    this.lostTriggers.push(how);
   }
 
   /** The next `times` requests get `status`. */
@@ -230,6 +250,10 @@ export class FakeJenkins {
         why: item.build || item.cancelled ? null : 'Waiting for next available executor',
       });
     }
+    if (method === 'GET' && u.pathname === '/queue/api/json') {
+      const items = [...this.queue.values()].filter((i) => !i.cancelled && !i.build).map((i) => this.queueItemJson(i));
+      return this.answerTree(res, where, u, { _class: 'hudson.model.Queue', discoverableItems: [], items }, null);
+    }
     if (method === 'POST' && (m = /^\/queue\/item\/(\d+)\/cancelQueue$/.exec(u.pathname))) {
       const item = this.queue.get(Number(m[1]));
       if (!item) return this.notFound(res, where);
@@ -246,7 +270,31 @@ export class FakeJenkins {
       const item: QueueItem = { id: this.nextQueueId++, job, params, createdAt: Date.now(), cancelled: false, build: null };
       this.queue.set(item.id, item);
       if (this.queueDelayMs <= 0) this.assign(item);
+      const lost = this.lostTriggers.shift();
+      if (lost === 'reset') return void req.socket.destroy();
+      if (lost === 'hang') return; // close() drops the connection
+      if (this.triggerDelayMs > 0) await new Promise((r) => setTimeout(r, this.triggerDelayMs));
       return void res.writeHead(201, { location: `${this.url}/queue/item/${item.id}/` }).end();
+    }
+    if (method === 'GET' && rest === '/api/json') {
+      const builds = this.builds.filter((b) => b.job === job).reverse();
+      const full = {
+        _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+        name: job.split('/').at(-1),
+        fullName: job,
+        url: `${this.url}${jobPath(job)}/`,
+        buildable: true,
+        nextBuildNumber: this.nextNumber.get(job) ?? 1,
+        builds: builds.map((b) => ({
+          _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+          number: b.number,
+          url: b.url,
+          building: b.building,
+          result: b.result,
+          actions: parameterActions(b.params),
+        })),
+      };
+      return this.answerTree(res, where, u, full, 'name,fullName,url,buildable,nextBuildNumber,builds[number,url]');
     }
     m = /^\/(\d+)(\/.*)$/.exec(rest);
     const b = m ? this.builds.find((x) => x.job === job && x.number === Number(m![1])) : undefined;
@@ -278,6 +326,35 @@ export class FakeJenkins {
     return this.notFound(res, where);
   }
 
+  private queueItemJson(i: QueueItem): Record<string, unknown> {
+    return {
+      _class: 'hudson.model.Queue$WaitingItem',
+      actions: parameterActions(i.params),
+      blocked: false,
+      buildable: false,
+      id: i.id,
+      inQueueSince: i.createdAt,
+      params: Object.entries(i.params).map(([k, v]) => `\n${k}=${v}`).join(''),
+      stuck: false,
+      task: { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob', name: i.job.split('/').at(-1), url: `${this.url}${jobPath(i.job)}/`, color: 'notbuilt' },
+      url: `queue/item/${i.id}/`,
+      why: 'Waiting for next available executor',
+    };
+  }
+
+  /** `tree` as Jenkins reads it; `fallback` is the depth-0 shape (null: the whole object). A bad tree → 400. */
+  private answerTree(res: ServerResponse, where: string, u: URL, full: unknown, fallback: string | null): void {
+    const spec = u.searchParams.get('tree') ?? fallback;
+    let tree: Tree | null = null;
+    try {
+      tree = spec === null ? null : parseTree(spec);
+    } catch (err) {
+      this.violations.push(`${where}: bad tree (${String(err)})`);
+      return void res.writeHead(400, { 'content-type': 'text/plain' }).end('bad tree');
+    }
+    return json(res, 200, tree ? pick(full, tree) : full);
+  }
+
   private notFound(res: ServerResponse, where: string): void {
     this.violations.push(`${where}: not a path this fake serves (or an unknown job/build/queue item)`);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -303,6 +380,69 @@ function parseJobPath(pathname: string): { job: string; rest: string } | null {
   }
   if (!names.length) return null;
   return { job: names.join('/'), rest: '/' + parts.slice(i).join('/') };
+}
+
+/** Jenkins's `actions`: the build parameters, then a cause (which a `tree` of parameters shows as `{_class}`). */
+function parameterActions(params: Record<string, string>): unknown[] {
+  return [
+    {
+      _class: 'hudson.model.ParametersAction',
+      parameters: Object.entries(params).map(([name, value]) => ({ _class: 'hudson.model.StringParameterValue', name, value })),
+    },
+    { _class: 'hudson.model.CauseAction', causes: [{ _class: 'hudson.model.Cause$UserIdCause', shortDescription: 'Started by user conductor' }] },
+  ];
+}
+
+type Tree = Map<string, { sub: Tree | null; range: [number, number | undefined] | null }>;
+
+/** `a,b[c,d]{0,50}` → fields, their sub-trees and array ranges (`{m,n}`, `{m,}`, `{,n}`, `{n}`). */
+function parseTree(src: string): Tree {
+  let i = 0;
+  const list = (): Tree => {
+    const out: Tree = new Map();
+    for (;;) {
+      let name = '';
+      while (i < src.length && !',[]{}'.includes(src[i]!)) name += src[i++];
+      let sub: Tree | null = null;
+      let range: [number, number | undefined] | null = null;
+      if (src[i] === '[') {
+        i++;
+        sub = list();
+        if (src[i++] !== ']') throw new Error(`missing ] at ${i}`);
+      }
+      if (src[i] === '{') {
+        const end = src.indexOf('}', i);
+        if (end < 0) throw new Error('missing }');
+        const m = /^(\d*)(,?)(\d*)$/.exec(src.slice(i + 1, end));
+        if (!m || (!m[1] && !m[3])) throw new Error(`bad range ${src.slice(i, end + 1)}`);
+        const from = m[1] ? Number(m[1]) : 0;
+        range = m[2] ? [from, m[3] ? Number(m[3]) : undefined] : [from, from + 1];
+        i = end + 1;
+      }
+      if (!name.trim()) throw new Error(`empty field at ${i}`);
+      out.set(name.trim(), { sub, range });
+      if (src[i] !== ',') return out;
+      i++;
+    }
+  };
+  const tree = list();
+  if (i !== src.length) throw new Error(`unexpected ${src[i]} at ${i}`);
+  return tree;
+}
+
+function pick(v: unknown, tree: Tree): unknown {
+  if (Array.isArray(v)) return v.map((x) => pick(x, tree));
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  if ('_class' in o) out._class = o._class;
+  for (const [k, { sub, range }] of tree) {
+    if (!(k in o)) continue;
+    let x = o[k];
+    if (range && Array.isArray(x)) x = x.slice(range[0], range[1]);
+    out[k] = pick(x, sub ?? new Map());
+  }
+  return out;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

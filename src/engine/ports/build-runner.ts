@@ -39,4 +39,23 @@ export interface BuildRunner {
   stop(jobId: number): Promise<void>;
   /** Stop everything (process shutdown) without reporting results. */
   close(): Promise<void>;
+  /**
+   * Take back jobs that were running when the process stopped (start-up).
+   * Only runners whose jobs outlive the process (Jenkins) implement it; a
+   * resumed job reports its result through `onResult` exactly once, like a
+   * started one. Jobs it cannot take back are left to the engine's timeout.
+   */
+  resume?(running: RunningJob[]): Promise<void>;
+}
+
+/** A job the database records as running, as `start` described it. */
+export interface RunningJob {
+  jobId: number;
+  kind: JobKind;
+  /** What `start` returned, e.g. `web-build#12` for Jenkins. */
+  externalId: string;
+  url: string | null;
+  startedAt: Date | null;
+  /** The job fails at this moment (the engine's deadline); null: no deadline. */
+  timeoutAt: Date | null;
 }

@@ -1,6 +1,8 @@
-import Jenkins from 'jenkins';
 import type { Logger } from 'pino';
-import type { BuildRunner, JobKind, JobRequest, JobResult } from '../../engine/ports/build-runner.js';
+import type { BuildRunner, JobKind, JobRequest, JobResult, RunningJob } from '../../engine/ports/build-runner.js';
+import { createJenkinsClient, errorMessage, isRedirectOrOk } from './jenkins-client.js';
+import { findTriggered, parseExternalId, type Triggered } from './jenkins-lookup.js';
+import { compose } from './jenkins-output.js';
 
 /**
  * The Jenkins BuildRunner: each job triggers a parameterised Jenkins job
@@ -13,11 +15,18 @@ import type { BuildRunner, JobKind, JobRequest, JobResult } from '../../engine/p
  *   trigger → `start` throws (the caller retries). A queue item that is
  *   cancelled in Jenkins, or still queued at the deadline (it is then
  *   cancelled), is reported as a failed result.
+ * - Before triggering, `start` looks for a queue item or build of the same
+ *   job carrying the same CONDUCTOR_JOB_ID (jenkins-lookup.ts) and adopts it:
+ *   a retry after a lost trigger response does not run the job twice.
+ * - `resume` takes back builds that were running when the process stopped
+ *   (their `<job>#<number>` from the database): polling, callbacks, and the
+ *   timeout from its original deadline, as if this process had started them.
  * - The result: `build.get` every `pollSeconds` until `building === false`,
  *   or the `/webhooks/jenkins` callback (`handleCallback`), whichever comes
  *   first; reported exactly once.
  * - The timeout (`timeoutMinutes`) counts from the moment the build got its
- *   number: the build is stopped and reported as failed with `timedOut`.
+ *   number (a resumed build keeps its recorded deadline): the build is
+ *   stopped and reported as failed with `timedOut`.
  * - `stop` stops the build (or cancels the queue item) and reports nothing;
  *   when Jenkins cannot be reached it throws and a later `stop` retries.
  * - Output: `Jenkins <RESULT>: <url>` followed by the tail of the console log
@@ -59,39 +68,17 @@ export interface JenkinsCallback {
 export type CallbackOutcome = 'accepted' | 'unknown' | 'finished';
 
 export interface JenkinsRunner extends BuildRunner {
+  resume(running: RunningJob[]): Promise<void>;
   handleCallback(body: JenkinsCallback): Promise<CallbackOutcome>;
 }
 
-/** The part of the `jenkins` client used here (its bundled types do not match 1.1.0's option objects). */
-interface Client {
-  job: { build(opts: { name: string; parameters: Record<string, string> }): Promise<unknown> };
-  queue: {
-    item(n: number): Promise<QueueItem>;
-    cancel(n: number): Promise<void>;
-  };
-  build: {
-    get(name: string, n: number): Promise<BuildInfo>;
-    stop(name: string, n: number): Promise<void>;
-    log(opts: { name: string; number: number }): Promise<unknown>;
-  };
-}
-
-interface QueueItem {
-  id?: number;
-  cancelled?: boolean;
-  executable?: { number?: number; url?: string } | null;
-}
-
-interface BuildInfo {
-  number?: number;
-  url?: string;
-  building?: boolean;
-  result?: string | null;
-}
-
 interface Run {
-  req: JobRequest;
+  jobId: number;
   name: string;
+  /** "after 30 min": the timeout's note. */
+  timeoutLabel: string;
+  /** When the build is stopped as timed out (epoch ms): set when it gets its number, or the resumed job's deadline. */
+  deadlineAt: number | null;
   queueId: number | null;
   number: number | null;
   url: string | null;
@@ -100,6 +87,8 @@ interface Run {
   over: boolean;
   /** stop() asked for it; the remote stop may still be pending. */
   stopped: boolean;
+  /** stop() came before the queue item was known: launch() must stop what the trigger became. */
+  stopBeforeQueued: boolean;
   /** The timeout fired: the build is being stopped and the poller must not report its ABORTED. */
   timingOut: boolean;
   pollTimer: NodeJS.Timeout | null;
@@ -116,15 +105,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
   const maxOutput = opts.maxOutputBytes ?? 64 * 1024;
   const remember = opts.rememberFinished ?? 1000;
 
-  const base = new URL(opts.url);
-  base.username = encodeURIComponent(opts.user);
-  base.password = encodeURIComponent(opts.apiToken);
-  const client = new Jenkins({
-    baseUrl: base.toString().replace(/\/+$/, ''),
-    // API tokens need no CSRF crumb (and the crumb costs an extra GET per POST).
-    crumbIssuer: false,
-    timeout: opts.requestTimeoutMs ?? 30_000,
-  } as ConstructorParameters<typeof Jenkins>[0]) as unknown as Client;
+  const client = createJenkinsClient({ url: opts.url, user: opts.user, apiToken: opts.apiToken, requestTimeoutMs: opts.requestTimeoutMs ?? 30_000 });
 
   const runs = new Map<number, Run>();
   /** jobIds and build URLs of runs already reported (or stopped), oldest first. */
@@ -150,8 +131,8 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     if (run.pollTimer) clearTimeout(run.pollTimer);
     if (run.deadline) clearTimeout(run.deadline);
     run.pollTimer = run.deadline = null;
-    if (runs.get(run.req.jobId) === run) runs.delete(run.req.jobId);
-    remembered(`job:${run.req.jobId}`);
+    if (runs.get(run.jobId) === run) runs.delete(run.jobId);
+    remembered(`job:${run.jobId}`);
     if (run.url) remembered(`url:${normalizeUrl(run.url)}`);
   }
 
@@ -166,7 +147,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
       return text;
     } catch (err) {
-      log.warn({ err, jobId: run.req.jobId, build: externalId(run) }, 'could not fetch the console log');
+      log.warn({ err, jobId: run.jobId, build: externalId(run) }, 'could not fetch the console log');
       return '';
     }
   }
@@ -178,17 +159,17 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     const head = `Jenkins ${result}: ${run.url ?? externalId(run)}${extra.note ? `\n${extra.note}` : ''}`;
     const logText = await logTail(run);
     const out: JobResult = {
-      jobId: run.req.jobId,
+      jobId: run.jobId,
       succeeded: result === 'SUCCESS' && !extra.timedOut,
       output: compose(head, logText, maxOutput),
       exitCode: null,
       timedOut: extra.timedOut ?? false,
     };
-    log.info({ jobId: run.req.jobId, build: externalId(run), result, timedOut: out.timedOut }, 'jenkins job finished');
+    log.info({ jobId: run.jobId, build: externalId(run), result, timedOut: out.timedOut }, 'jenkins job finished');
     try {
       await opts.onResult(out);
     } catch (err) {
-      log.error({ err, jobId: run.req.jobId }, 'onResult failed');
+      log.error({ err, jobId: run.jobId }, 'onResult failed');
     }
   }
 
@@ -203,30 +184,34 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     try {
       const info = await client.build.get(run.name, run.number);
       if (run.over || run.timingOut) return;
+      // A resumed or adopted build may lack its URL: callbacks match by it.
+      if (run.url === null && typeof info.url === 'string') run.url = info.url;
       if (info.building === false && info.result) {
         await report(run, info.result);
         return;
       }
     } catch (err) {
-      log.warn({ err, jobId: run.req.jobId, build: externalId(run) }, 'polling the Jenkins build failed; will retry');
+      log.warn({ err, jobId: run.jobId, build: externalId(run) }, 'polling the Jenkins build failed; will retry');
     }
     schedulePoll(run);
   }
 
   function armTimeout(run: Run): void {
-    const ms = run.req.timeoutMinutes * 60_000;
-    if (!(ms > 0)) return;
+    if (run.deadlineAt === null) return;
+    // setTimeout cannot wait longer than ~24.8 days; a longer timeout is as good as none.
+    const ms = Math.max(0, run.deadlineAt - Date.now());
+    if (ms > 2 ** 31 - 1) return;
     run.deadline = setTimeout(() => {
       run.deadline = null;
       if (run.over) return;
       run.timingOut = true;
       if (run.pollTimer) clearTimeout(run.pollTimer);
       run.pollTimer = null;
-      const note = `timed out after ${run.req.timeoutMinutes} min; the build was stopped`;
+      const note = `timed out ${run.timeoutLabel}; the build was stopped`;
       void (async () => {
         if (run.number !== null) {
           await client.build.stop(run.name, run.number).catch((err: unknown) => {
-            if (!isRedirectOrOk(err)) log.warn({ err, jobId: run.req.jobId }, 'could not stop the timed-out build');
+            if (!isRedirectOrOk(err)) log.warn({ err, jobId: run.jobId }, 'could not stop the timed-out build');
           });
         }
         await report(run, 'TIMEOUT', { timedOut: true, note });
@@ -254,7 +239,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
         lastErr = null;
       } catch (err) {
         lastErr = err;
-        log.warn({ err, jobId: run.req.jobId, queueItem: run.queueId }, 'polling the Jenkins queue failed; will retry');
+        log.warn({ err, jobId: run.jobId, queueItem: run.queueId }, 'polling the Jenkins queue failed; will retry');
       }
       if (Date.now() >= deadline) {
         await client.queue.cancel(run.queueId!).catch((err: unknown) => {
@@ -268,8 +253,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     }
   }
 
-  async function launch(run: Run): Promise<{ externalId: string; url: string | null }> {
-    const r = run.req;
+  async function launch(run: Run, r: JobRequest): Promise<{ externalId: string; url: string | null }> {
     const parameters: Record<string, string> = {
       TRAIN: String(r.train),
       LINE: r.line,
@@ -279,31 +263,111 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       ENGINEER: r.engineer ?? '',
       CONDUCTOR_JOB_ID: String(r.jobId),
     };
-    let queued: unknown;
+    let found: Triggered | null;
     try {
-      queued = await client.job.build({ name: run.name, parameters });
+      found = await findTriggered(client, run.name, parameters, (url) => finished.has(`url:${normalizeUrl(url)}`));
     } catch (err) {
-      throw new Error(`Jenkins refused to start ${run.name}: ${errorMessage(err)}`, { cause: err });
+      // Triggering without knowing could run the job twice: the caller retries instead.
+      throw new Error(`Jenkins refused to start ${run.name} (looking for an earlier trigger): ${errorMessage(err)}`, { cause: err });
     }
-    if (typeof queued !== 'number' || !Number.isInteger(queued)) {
-      throw new Error(`Jenkins started ${run.name} without a queue item location`);
-    }
-    run.queueId = queued;
-    log.info({ jobId: r.jobId, job: run.name, queueItem: queued }, 'jenkins job queued');
-    await waitForBuild(run);
-    if (run.number !== null) {
-      if (run.stopped) {
-        // stop() came while the item was leaving the queue: stop the build it became.
-        await client.build.stop(run.name, run.number).catch((err: unknown) => {
-          if (!isRedirectOrOk(err)) log.warn({ err, jobId: r.jobId }, 'could not stop the build');
-        });
-      } else if (!run.over && !closed) {
-        log.info({ jobId: r.jobId, build: externalId(run), url: run.url }, 'jenkins build started');
-        armTimeout(run);
-        schedulePoll(run);
+    if (found?.kind === 'build') {
+      run.number = found.number;
+      run.url = found.url;
+      log.info({ jobId: r.jobId, build: externalId(run) }, 'adopting the build an earlier trigger started');
+    } else {
+      if (found) {
+        run.queueId = found.queueId;
+        log.info({ jobId: r.jobId, job: run.name, queueItem: found.queueId }, 'adopting the queue item of an earlier trigger');
+      } else {
+        if (closed) throw new Error('the Jenkins runner is closed');
+        if (run.stopped) return { externalId: externalId(run), url: null }; // stop() came during the look: trigger nothing
+        let queued: unknown;
+        try {
+          queued = await client.job.build({ name: run.name, parameters });
+        } catch (err) {
+          throw new Error(`Jenkins refused to start ${run.name}: ${errorMessage(err)}`, { cause: err });
+        }
+        if (typeof queued !== 'number' || !Number.isInteger(queued)) {
+          throw new Error(`Jenkins started ${run.name} without a queue item location`);
+        }
+        run.queueId = queued;
+        log.info({ jobId: r.jobId, job: run.name, queueItem: queued }, 'jenkins job queued');
       }
+      await waitForBuild(run);
+    }
+    if (run.stopped) await abandon(run);
+    else if (run.number !== null && !run.over && !closed) {
+      log.info({ jobId: r.jobId, build: externalId(run), url: run.url }, 'jenkins build started');
+      run.deadlineAt = r.timeoutMinutes > 0 ? Date.now() + r.timeoutMinutes * 60_000 : null;
+      follow(run);
     }
     return { externalId: externalId(run), url: run.url };
+  }
+
+  /** Timeout and polling of a build that has its number. */
+  function follow(run: Run): void {
+    armTimeout(run);
+    schedulePoll(run);
+  }
+
+  /**
+   * stop() came while the trigger was in flight (or the item was leaving the
+   * queue): stop what it became, which stop() itself could not name.
+   */
+  async function abandon(run: Run): Promise<void> {
+    try {
+      if (run.number === null && run.queueId !== null && run.stopBeforeQueued) {
+        const item = await client.queue.item(run.queueId);
+        if (typeof item.executable?.number === 'number') run.number = item.executable.number;
+        else await client.queue.cancel(run.queueId);
+      }
+      if (run.number !== null) await client.build.stop(run.name, run.number);
+    } catch (err) {
+      if (!isRedirectOrOk(err)) log.warn({ err, jobId: run.jobId, build: externalId(run) }, 'could not stop the job stopped while it was being triggered');
+    }
+  }
+
+  function newRun(jobId: number, name: string, timeoutLabel: string): Run {
+    return {
+      jobId,
+      name,
+      timeoutLabel,
+      deadlineAt: null,
+      queueId: null,
+      number: null,
+      url: null,
+      handle: Promise.resolve({ externalId: '', url: null }),
+      over: false,
+      stopped: false,
+      stopBeforeQueued: false,
+      timingOut: false,
+      pollTimer: null,
+      deadline: null,
+    };
+  }
+
+  /** A build from the database: followed again from where the last process left it. */
+  function adopt(job: RunningJob): void {
+    const existing = runs.get(job.jobId);
+    if (existing && !existing.over) return;
+    const parsed = parseExternalId(job.externalId);
+    if (!parsed) {
+      // Still in the queue when the last process stopped (`<job> (queue item n)`): the engine's timeout ends it.
+      log.warn({ jobId: job.jobId, externalId: job.externalId }, 'cannot resume a Jenkins job without a build number');
+      return;
+    }
+    const minutes = job.startedAt && job.timeoutAt ? Math.round((job.timeoutAt.getTime() - job.startedAt.getTime()) / 60_000) : null;
+    // The name recorded at start, not today's config: that is the job that runs.
+    const run = newRun(job.jobId, parsed.name, minutes !== null ? `after ${minutes} min` : `at ${job.timeoutAt?.toISOString() ?? 'its deadline'}`);
+    run.number = parsed.number;
+    run.url = job.url;
+    run.deadlineAt = job.timeoutAt?.getTime() ?? null;
+    run.handle = Promise.resolve({ externalId: externalId(run), url: run.url });
+    runs.set(job.jobId, run);
+    log.info({ jobId: job.jobId, build: externalId(run), deadline: job.timeoutAt }, 'resuming a jenkins build');
+    armTimeout(run);
+    // At once: the build may have finished while no process was watching.
+    void pollOnce(run);
   }
 
   return {
@@ -311,27 +375,20 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       if (closed) throw new Error('the Jenkins runner is closed');
       const existing = runs.get(req.jobId);
       if (existing && !existing.over && !existing.stopped) return existing.handle;
-      const run: Run = {
-        req,
-        name: jobName(req.kind),
-        queueId: null,
-        number: null,
-        url: null,
-        handle: Promise.resolve({ externalId: '', url: null }),
-        over: false,
-        stopped: false,
-        timingOut: false,
-        pollTimer: null,
-        deadline: null,
-      };
+      const run = newRun(req.jobId, jobName(req.kind), `after ${req.timeoutMinutes} min`);
       runs.set(req.jobId, run);
-      run.handle = launch(run).catch((err: unknown) => {
-        // Not started: forget it so that a retry triggers Jenkins again.
+      run.handle = launch(run, req).catch((err: unknown) => {
+        // Not started: forget it so that a retry looks in Jenkins (and triggers) again.
         run.over = true;
         if (runs.get(req.jobId) === run) runs.delete(req.jobId);
         throw err;
       });
       return run.handle;
+    },
+
+    async resume(running) {
+      if (closed) return;
+      for (const job of running) adopt(job);
     },
 
     async stop(jobId) {
@@ -344,7 +401,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       try {
         if (run.number !== null) await client.build.stop(run.name, run.number);
         else if (run.queueId !== null) await client.queue.cancel(run.queueId);
-        // else: the trigger is in flight; launch() cancels the item once it has its number.
+        else run.stopBeforeQueued = true; // the trigger is in flight: launch() stops what it becomes
       } catch (err) {
         if (!isRedirectOrOk(err)) {
           log.warn({ err, jobId, build: externalId(run) }, 'could not stop the Jenkins job');
@@ -393,36 +450,4 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
 
 function normalizeUrl(u: string): string {
   return u.trim().replace(/\/+$/, '');
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** build.stop and queue.cancel insist on a 302; newer Jenkins answers 2xx, which is success too. */
-function isRedirectOrOk(err: unknown): boolean {
-  const e = err as { res?: { statusCode?: number }; message?: string } | null;
-  const status = e?.res?.statusCode;
-  if (typeof status === 'number') return status >= 200 && status < 400;
-  // The client's require302 check makes a plain Error (no `res`) for a 2xx answer.
-  return e instanceof Error && /\bfailed to (stop|cancel): /.test(e.message);
-}
-
-/** The head line, then as much of the log's tail as fits in `max` bytes. */
-function compose(head: string, logText: string, max: number): string {
-  const headBytes = Buffer.byteLength(head);
-  if (!logText) return truncateTail(head, max);
-  const room = max - headBytes - 1;
-  if (room <= 0) return truncateTail(head, max);
-  const buf = Buffer.from(logText, 'utf8');
-  if (buf.length <= room) return `${head}\n${logText}`;
-  const marker = `[… ${buf.length - room} bytes of the console log dropped …]\n`;
-  const keep = Math.max(0, room - Buffer.byteLength(marker));
-  const tail = buf.subarray(buf.length - keep).toString('utf8').replace(/^\uFFFD+/, '');
-  return `${head}\n${marker}${tail}`;
-}
-
-function truncateTail(s: string, max: number): string {
-  const buf = Buffer.from(s, 'utf8');
-  return buf.length <= max ? s : buf.subarray(0, max).toString('utf8');
 }

@@ -1,9 +1,11 @@
-import type { BuildRunner, JobKind } from '../../engine/ports/build-runner.js';
+import type { BuildRunner, JobKind, RunningJob } from '../../engine/ports/build-runner.js';
 
 /**
  * One line's jobs may run in different places (build on Jenkins, deploy as a
  * shell command): each kind goes to its runner; stop and close reach them all
- * (a runner that does not know a job ignores it).
+ * (a runner that does not know a job ignores it). Running jobs are resumed
+ * by the runner of their kind, when it can resume at all (the shell runner's
+ * processes die with Conductor's: the engine's timeout ends those).
  */
 export function createRoutedRunner(byKind: Record<JobKind, BuildRunner>): BuildRunner {
   const all = [...new Set(Object.values(byKind))];
@@ -14,6 +16,14 @@ export function createRoutedRunner(byKind: Record<JobKind, BuildRunner>): BuildR
     },
     close: async () => {
       await Promise.all(all.map((r) => r.close()));
+    },
+    resume: async (running: RunningJob[]) => {
+      await Promise.all(
+        all.map(async (r) => {
+          const mine = running.filter((j) => byKind[j.kind] === r);
+          if (mine.length > 0 && r.resume) await r.resume(mine);
+        }),
+      );
     },
   };
 }

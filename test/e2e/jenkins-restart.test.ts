@@ -1,0 +1,112 @@
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
+import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { FakeJenkins } from '../support/fake-jenkins.js';
+
+const HOOK_TOKEN = 'jenkins-callback-token';
+
+/**
+ * Jenkins builds outlive Conductor's process: a restart while one runs, and a
+ * trigger whose answer is lost, must neither lose the build's result nor run
+ * the job twice.
+ */
+describe('end to end: Jenkins jobs across restarts and lost triggers', () => {
+  let t: RunningApp;
+  let jenkins: FakeJenkins;
+  let repo: string;
+
+  const callback = (body: unknown) =>
+    fetch(`http://127.0.0.1:${t.app.port}/webhooks/jenkins`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${HOOK_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const triggers = () => jenkins.callsTo('POST', /buildWithParameters$/).length;
+  const job = (kind: string) =>
+    t.until(`${kind} running`, async () => (await t.status('web')).train?.jobs.find((j: { kind: string; state: string }) => j.kind === kind && j.state === 'running'));
+
+  beforeAll(async () => {
+    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    repo = path.join(await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-restart-')), 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    t = await startTestApp({
+      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
+      files: {
+        'conductor.yml': `
+admins: [admin@example.com]
+jenkins: { pollSeconds: 1 }
+lines:
+  - name: web
+    repo: ${repo}
+    pollSeconds: 3600
+    build: { jenkins: web-build }
+    deploy: { jenkins: web-deploy }
+`,
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await jenkins?.close();
+  });
+
+  it('a build running across a restart is followed again: the train proceeds when it finishes, and no second build starts', async () => {
+    const dev = await t.developer(repo);
+    await dev.commit('carol@example.com', 'Ship it');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+    const build = await t.until('Jenkins build triggered', async () => jenkins.lastBuild('web-build'));
+    expect((await job('build')).url).toBe(build.url);
+
+    await t.restart();
+    jenkins.finish('web-build', build.number, 'SUCCESS');
+    await t.until('verifying (result by polling, after the restart)', async () => (await t.status('web')).train.state === 'verifying');
+    expect(jenkins.builds.filter((b) => b.job === 'web-build')).toHaveLength(1);
+    expect(triggers()).toBe(1);
+    expect(await t.db.prisma.job.findFirstOrThrow({ where: { kind: 'build' } })).toMatchObject({ state: 'succeeded', externalId: 'web-build#1' });
+    jenkins.expectNoUnexpectedCalls();
+  }, 60_000);
+
+  it('a deploy running across a restart takes its callback (200, not 409), and the train is deployed once', async () => {
+    await t.api('carol@example.com', 'verify');
+    expect((await t.api('carol@example.com', 'deploy')).ok).toBe(true);
+    const deploy = await t.until('Jenkins deploy triggered', async () => jenkins.lastBuild('web-deploy'));
+    await job('deploy');
+    const row = await t.db.prisma.job.findFirstOrThrow({ where: { kind: 'deploy' } });
+
+    await t.restart();
+    const res = await callback({ jobId: row.id, build: deploy.url, result: 'SUCCESS' });
+    expect(res.status).toBe(200);
+    await t.until('deployed', async () => (await t.status('web')).lastDeployed?.number === 1);
+    jenkins.finish('web-deploy', deploy.number, 'SUCCESS');
+    expect((await callback({ jobId: row.id, build: deploy.url, result: 'SUCCESS' })).status).toBe(409);
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'train.deployed' } })).toBe(1);
+    expect(jenkins.builds.filter((b) => b.job === 'web-deploy')).toHaveLength(1);
+    jenkins.expectNoUnexpectedCalls();
+  }, 60_000);
+
+  it('a trigger whose response is lost is retried by the outbox, which adopts the build instead of starting a second one', async () => {
+    const before = triggers();
+    jenkins.loseNextTriggerResponse('reset');
+    const dev = await t.developer(repo);
+    await dev.commit('erin@example.com', 'Second train');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+    const running = await t.until('train #2 build running', async () => {
+      const tr = (await t.status('web')).train;
+      return tr?.number === 2 && tr.jobs[0]?.state === 'running' ? tr.jobs[0] : null;
+    });
+    const builds = jenkins.builds.filter((b) => b.job === 'web-build' && b.params.TRAIN === '2');
+    expect(builds).toHaveLength(1);
+    expect(running.url).toBe(builds[0]!.url);
+    expect(triggers()).toBe(before + 1);
+    jenkins.finish('web-build', builds[0]!.number, 'SUCCESS');
+    await t.until('train #2 verifying', async () => (await t.status('web')).train.state === 'verifying');
+    expect(jenkins.builds.filter((b) => b.job === 'web-build' && b.params.TRAIN === '2')).toHaveLength(1);
+    jenkins.expectNoUnexpectedCalls();
+  }, 60_000);
+});
