@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppConfig, JobConfig, LineConfig } from './config/index.js';
-import type { Clock } from './engine/engine.js';
+import type { Clock, Reply } from './engine/engine.js';
 import type { Db } from './engine/db.js';
 import { Engine } from './engine/engine.js';
-import { ensureLine, jobFinished, NOT_CONTIGUOUS, recordCommits } from './engine/inputs.js';
+import { ensureLine, jobFinished, NOT_CONTIGUOUS, recordPushes, type PushInput } from './engine/inputs.js';
+import { Coalescer } from './engine/coalescer.js';
 import { githubWebhookHandler } from './http/github-webhook.js';
 import { createGithubStatuses, PermanentGithubError } from './integrations/github/statuses.js';
 import type { OutboxItem } from './engine/outbox.js';
@@ -175,7 +176,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       apiToken: env.apiToken,
       port: env.port,
       host: opts.host,
-      extend: (router) => {
+      extend: (router, metrics) => {
         const listener = slack?.requestListener;
         if (listener) {
           // Bolt's receiver verifies the signature and timestamp (401), parses and acks.
@@ -186,11 +187,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
         }
         if (env.github?.webhookSecret) {
           const github = log.child({ route: 'github-webhook' });
+          const pushes = new Coalescer<PushInput, Reply>((line, batch) => recordPushes(engine, line, batch));
+          metrics.gauge('conductor_github_pushes_waiting', 'Push deliveries waiting for the transaction in hand on their line.', () => pushes.pending);
           router.add('POST', '/webhooks/github', githubWebhookHandler({
             secret: env.github.webhookSecret,
             lines: file.lines.flatMap((l) => (l.github ? [{ name: l.name, repo: l.github.fullName, branch: l.branch }] : [])),
             record: async (line, sinceSha, found, inputKey) => {
-              const reply = await recordCommits(engine, line, sinceSha, found, { inputKey, contiguous: true });
+              // Deliveries for one line that arrive while its transaction runs are recorded together in the next one.
+              const reply = await pushes.submit(line, { sinceSha, found, inputKey });
               // Missed or out-of-order delivery: git fetch reconciles (in the background, the answer stays fast).
               if (!reply.ok && reply.text === NOT_CONTIGUOUS) void scheduler.fetchNow(line).catch((err) => github.warn({ err, line }, 'fetch after webhook failed'));
               return reply;

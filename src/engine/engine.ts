@@ -50,6 +50,16 @@ export interface RunOptions {
   precheck?: boolean;
 }
 
+/** One of several inputs decided together (`Engine.runBatch`), each with its own idempotency key. */
+export interface BatchItem {
+  inputKey: string;
+}
+
+export interface BatchOutcome<I> extends UseCaseOutcome {
+  /** The answer to each fresh item (the decision's own reply is not used). */
+  replies: Map<I, Reply>;
+}
+
 export class UnknownLineError extends Error {}
 
 /** Carries a refusal out of the transaction so that it rolls back. */
@@ -137,6 +147,77 @@ export class Engine {
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');
     return { ok, text };
+  }
+
+  /**
+   * Several inputs of one line in ONE transaction (group commit): each item's
+   * key is claimed like `run`'s (a replay answers what the first delivery
+   * answered), the line is locked and loaded once, and the use case decides
+   * for all the fresh items together. Used where inputs arrive faster than
+   * one transaction each can keep up with (push webhooks).
+   */
+  async runBatch<I extends BatchItem>(
+    lineName: string,
+    actor: string,
+    items: I[],
+    useCase: (input: UseCaseInput, fresh: I[]) => Promise<BatchOutcome<I>> | BatchOutcome<I>,
+  ): Promise<Reply[]> {
+    const cfg = this.lineConfig(lineName);
+    // The same key twice in one batch (a redelivery racing the first) is one input answered twice.
+    const firstOf = new Map<string, I>();
+    for (const it of items) if (!firstOf.has(it.inputKey)) firstOf.set(it.inputKey, it);
+    const keys = [...firstOf.keys()];
+    let wroteEffects = false;
+    const byKey = await this.deps.db.$transaction(
+      async (tx) => {
+        const answers = new Map<string, Reply>();
+        const claimed = new Set(
+          (
+            await tx.$queryRaw<{ key: string }[]>`
+              INSERT INTO processed_input (key, processed_at) SELECT k, now() FROM unnest(${keys}::text[]) AS k
+              ON CONFLICT (key) DO NOTHING RETURNING key`
+          ).map((r) => r.key),
+        );
+        const replayed = keys.filter((k) => !claimed.has(k));
+        if (replayed.length > 0) {
+          const prior = await tx.$queryRaw<{ key: string; reply: Reply | null }[]>`
+            SELECT key, reply FROM processed_input WHERE key = ANY(${replayed}::text[])`;
+          const replies = new Map(prior.map((r) => [r.key, r.reply]));
+          for (const k of replayed) {
+            const r = replies.get(k) ?? null;
+            answers.set(k, { ok: r?.ok ?? true, text: r?.text ?? 'Already done.' });
+          }
+        }
+        const fresh = keys.filter((k) => claimed.has(k)).map((k) => firstOf.get(k)!);
+        if (fresh.length === 0) return answers;
+        const loaded = await loadLine(tx, cfg, { lock: true });
+        if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
+        const ctx = this.context(actor);
+        const { decision, newCommits, replies } = await useCase({ tx, loaded, state: loaded.state, ctx }, fresh);
+        if (decision.ok) {
+          const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
+            actor,
+            now: ctx.now,
+            newCommits,
+            commitStatuses: cfg.commitStatuses,
+          });
+          wroteEffects = saved.outboxRows > 0;
+        }
+        for (const it of fresh) {
+          answers.set(it.inputKey, replies.get(it) ?? (decision.ok ? { ok: true, text: decision.reply } : { ok: false, text: decision.reply }));
+        }
+        const freshKeys = fresh.map((it) => it.inputKey);
+        await tx.$executeRaw`
+          UPDATE processed_input AS p SET line_id = ${loaded.ids.lineId}, reply = v.reply
+          FROM unnest(${freshKeys}::text[], ${freshKeys.map((k) => JSON.stringify(answers.get(k)))}::jsonb[]) AS v(key, reply)
+          WHERE p.key = v.key`;
+        return answers;
+      },
+      { timeout: 60_000, maxWait: 60_000 },
+    );
+    if (wroteEffects) this.deps.onEffects?.();
+    this.deps.log.debug({ line: lineName, actor, inputs: items.length, fresh: keys.length }, 'inputs applied together');
+    return items.map((it) => byKey.get(it.inputKey)!);
   }
 
   private async refusedOnSnapshot(

@@ -50,6 +50,57 @@ export async function recordCommits(
   );
 }
 
+/** One push delivery: the commits between `sinceSha` (exclusive) and `found.headSha`, keyed by its delivery. */
+export interface PushInput {
+  sinceSha: string;
+  found: NewCommits;
+  inputKey: string;
+}
+
+/**
+ * Rule 1 for several push deliveries of one line at once (one transaction:
+ * see Engine.runBatch). Deliveries overtake each other in flight, so the
+ * batch is put back in branch order first: starting from the known head,
+ * each step takes the delivery whose `sinceSha` is the current head. A
+ * delivery that does not join that chain is refused with NOT_CONTIGUOUS (its
+ * caller fetches instead), exactly as `recordCommits` with `contiguous` would.
+ * All the chained commits arrive together: one decision, one announcement.
+ */
+export async function recordPushes(engine: Engine, lineName: string, pushes: PushInput[]): Promise<Reply[]> {
+  return engine.runBatch(lineName, SYSTEM_ACTOR, pushes, async ({ tx, loaded, state, ctx }, fresh) => {
+    const waiting = new Map<string, PushInput[]>();
+    for (const p of fresh) waiting.set(p.sinceSha, [...(waiting.get(p.sinceSha) ?? []), p]);
+    const chained: PushInput[] = [];
+    let head = state.knownHeadSha;
+    for (;;) {
+      const next = waiting.get(head)?.shift();
+      if (!next) break;
+      chained.push(next);
+      head = next.found.headSha;
+    }
+    const replies = new Map<PushInput, Reply>();
+    for (const p of fresh) if (!chained.includes(p)) replies.set(p, { ok: false, text: NOT_CONTIGUOUS });
+
+    const shas = chained.flatMap((p) => p.found.commits.map((c) => c.sha));
+    const known = shas.length
+      ? new Set((await tx.commit.findMany({ where: { lineId: loaded.ids.lineId, sha: { in: shas } }, select: { sha: true } })).map((r) => r.sha))
+      : new Set<string>();
+    const commits: CommitRef[] = [];
+    for (const p of chained) {
+      let n = 0;
+      for (const c of p.found.commits) {
+        if (known.has(c.sha)) continue;
+        known.add(c.sha);
+        commits.push({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
+        n++;
+      }
+      replies.set(p, n > 0 || p.found.headSha !== p.sinceSha ? { ok: true, text: `Recorded ${n} new commit${n === 1 ? '' : 's'}.` } : { ok: false, text: 'No new commits.' });
+    }
+    if (commits.length === 0 && head === state.knownHeadSha) return { decision: domain.refuse('No new commits.'), replies };
+    return { decision: domain.commitsArrived(state, ctx, commits, head, false), newCommits: commits, replies };
+  });
+}
+
 /** Finds which line and train a job belongs to. */
 async function jobRef(db: Db, jobId: number) {
   const job = await db.job.findUnique({ where: { id: jobId }, include: { train: { include: { line: true } } } });

@@ -21,8 +21,6 @@ export interface Loaded {
 export const jobKey = (train: number, kind: string, attempt: number): string => `${train}:${kind}:${attempt}`;
 const ticketKey = (train: number, author: string): string => `${train}:${author}`;
 
-const LIVE = ['delivering', 'verifying', 'deploying'] as const;
-
 /**
  * Loads a line's state. With `lock`, the line row is locked FOR UPDATE first so
  * that every input on this line serialises (different lines run in parallel).
@@ -34,149 +32,243 @@ export async function loadLine(
   cfg: LineRuntimeConfig,
   opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean },
 ): Promise<Loaded | null> {
-  if (opts.lock) {
-    const rows = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM line WHERE name = ${cfg.name} FOR UPDATE`;
-    if (rows.length === 0) return null;
-  }
-  const line = await tx.line.findUnique({ where: { name: cfg.name } });
+  // Raw SQL, few round trips: every input on a line pays for this load under the line's lock,
+  // so it bounds how many inputs a second one line takes (push webhooks).
+  // 1. The line row (locked FOR UPDATE first when asked: every input on this line then serialises),
+  //    with the newest train and the last deployed one.
+  const lines = opts.lock
+    ? await tx.$queryRaw<LineRow[]>`
+        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
+               d.number AS deployed_number, d.head_sha AS deployed_head_sha
+        FROM line l LEFT JOIN LATERAL (
+          SELECT number, head_sha FROM train WHERE line_id = l.id AND state = 'deployed' ORDER BY number DESC LIMIT 1
+        ) d ON true
+        WHERE l.name = ${cfg.name} FOR UPDATE OF l`
+    : await tx.$queryRaw<LineRow[]>`
+        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
+               d.number AS deployed_number, d.head_sha AS deployed_head_sha
+        FROM line l LEFT JOIN LATERAL (
+          SELECT number, head_sha FROM train WHERE line_id = l.id AND state = 'deployed' ORDER BY number DESC LIMIT 1
+        ) d ON true
+        WHERE l.name = ${cfg.name}`;
+  const line = lines[0];
   if (!line) return null;
   const extra = [...(opts.extraTrains ?? [])];
-  if (opts.newestTrain) {
-    const newest = await tx.train.findFirst({ where: { lineId: line.id }, orderBy: { number: 'desc' }, select: { number: true } });
-    if (newest) extra.push(newest.number);
-  }
-  const trainRows = await tx.train.findMany({
-    where: {
-      lineId: line.id,
-      OR: [
-        { state: { in: [...LIVE] } },
-        { number: { in: extra } },
-        { jobs: { some: { state: { in: ['queued', 'running'] } } } },
-      ],
-    },
-    include: { tickets: true, jobs: true },
-    orderBy: { number: 'asc' },
-  });
+  if (opts.newestTrain && line.newest_train !== null) extra.push(line.newest_train);
+
+  // 2. Live trains, named ones and trains with unfinished jobs; 3. the platform.
+  const trainRows = await tx.$queryRaw<TrainRow[]>`
+    SELECT t.* FROM train t
+    WHERE t.line_id = ${line.id}
+      AND (t.state IN ('delivering', 'verifying', 'deploying')
+           OR t.number = ANY(${extra}::int[])
+           OR EXISTS (SELECT 1 FROM job j WHERE j.train_id = t.id AND j.state IN ('queued', 'running')))
+    ORDER BY t.number`;
+  const platformRows = await tx.$queryRaw<CommitRow[]>`
+    SELECT id, sha, author_name, author_email, message, verified_by, verified_at
+    FROM commit WHERE line_id = ${line.id} AND state = 'platform' ORDER BY position`;
+
   const ids: Ids = {
     lineId: line.id,
-    commitSeq: line.commitSeq,
+    commitSeq: BigInt(line.commit_seq),
     trains: new Map(),
     commits: new Map(),
     jobs: new Map(),
     tickets: new Map(),
   };
   const trainIds = trainRows.map((t) => t.id);
-  const links = trainIds.length
-    ? await tx.trainCommit.findMany({
-        where: { trainId: { in: trainIds } },
-        include: { commit: true },
-        orderBy: { commit: { position: 'asc' } },
-      })
-    : [];
+  const [links, ticketRows, jobRows] = trainIds.length
+    ? [
+        await tx.$queryRaw<(CommitRow & { train_id: number })[]>`
+          SELECT tc.train_id, c.id, c.sha, c.author_name, c.author_email, c.message, c.verified_by, c.verified_at
+          FROM train_commit tc JOIN commit c ON c.id = tc.commit_id
+          WHERE tc.train_id = ANY(${trainIds}::int[]) ORDER BY c.position`,
+        await tx.$queryRaw<TicketRow[]>`SELECT * FROM ticket WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
+        await tx.$queryRaw<JobRow[]>`SELECT * FROM job WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
+      ]
+    : [[], [], []];
   const commitsByTrain = new Map<number, CommitRef[]>();
   for (const l of links) {
-    const list = commitsByTrain.get(l.trainId) ?? [];
-    list.push(toCommit(l.commit));
-    commitsByTrain.set(l.trainId, list);
-    ids.commits.set(l.commit.sha, l.commit.id);
+    const list = commitsByTrain.get(l.train_id) ?? [];
+    list.push(toCommit(l));
+    commitsByTrain.set(l.train_id, list);
+    ids.commits.set(l.sha, l.id);
   }
-  const platformRows = await tx.commit.findMany({
-    where: { lineId: line.id, state: 'platform' },
-    orderBy: { position: 'asc' },
-  });
   for (const c of platformRows) ids.commits.set(c.sha, c.id);
+  const numberOf = new Map(trainRows.map((t) => [t.id, t.number]));
+  const ticketsByTrain = new Map<number, Ticket[]>();
+  for (const k of ticketRows) {
+    ids.tickets.set(ticketKey(numberOf.get(k.train_id)!, k.author_email), k.id);
+    ticketsByTrain.set(k.train_id, [...(ticketsByTrain.get(k.train_id) ?? []), toTicket(k)]);
+  }
+  const jobsByTrain = new Map<number, Job[]>();
+  for (const j of jobRows) {
+    ids.jobs.set(jobKey(numberOf.get(j.train_id)!, j.kind, j.attempt), j.id);
+    jobsByTrain.set(j.train_id, [...(jobsByTrain.get(j.train_id) ?? []), toJob(j)]);
+  }
 
   const trains: Train[] = trainRows.map((t) => {
     ids.trains.set(t.number, t.id);
-    for (const j of t.jobs) ids.jobs.set(jobKey(t.number, j.kind, j.attempt), j.id);
-    for (const k of t.tickets) ids.tickets.set(ticketKey(t.number, k.authorEmail), k.id);
     return {
       number: t.number,
       state: t.state,
-      headSha: t.headSha,
-      baseSha: t.baseSha,
-      engineer: t.engineerEmail,
-      blocked: t.blockedReason,
-      derailReason: t.derailReason,
+      headSha: t.head_sha,
+      baseSha: t.base_sha,
+      engineer: t.engineer_email,
+      blocked: t.blocked_reason,
+      derailReason: t.derail_reason,
       replaces: null,
-      createdBy: t.createdBy,
-      createdAt: t.createdAt,
-      deliveredAt: t.deliveredAt,
-      verifiedAt: t.verifiedAt,
-      deployStartedAt: t.deployStartedAt,
-      deployedAt: t.deployedAt,
-      derailedAt: t.derailedAt,
+      createdBy: t.created_by,
+      createdAt: t.created_at,
+      deliveredAt: t.delivered_at,
+      verifiedAt: t.verified_at,
+      deployStartedAt: t.deploy_started_at,
+      deployedAt: t.deployed_at,
+      derailedAt: t.derailed_at,
       commits: commitsByTrain.get(t.id) ?? [],
-      tickets: t.tickets.sort((a, b) => a.id - b.id).map(toTicket),
-      jobs: t.jobs.sort((a, b) => a.id - b.id).map(toJob),
+      tickets: ticketsByTrain.get(t.id) ?? [],
+      jobs: jobsByTrain.get(t.id) ?? [],
     };
-  });
-  const lastDeployed = await tx.train.findFirst({
-    where: { lineId: line.id, state: 'deployed' },
-    orderBy: { number: 'desc' },
-    select: { number: true, headSha: true },
   });
   const state: LineState = {
     settings: {
       name: line.name,
       branch: line.branch,
       mode: line.mode,
-      manualReason: line.manualReason,
-      autoTime: line.autoTime as unknown as AutoTimeWindow[],
-      freezes: line.freezes as unknown as string[],
+      manualReason: line.manual_reason,
+      autoTime: line.auto_time,
+      freezes: line.freezes,
       timezone: line.timezone,
       maxCommits: cfg.maxCommits,
       reminderMinutes: cfg.reminderMinutes,
       timeouts: cfg.timeouts,
     },
-    deployedSha: line.deployedSha,
-    knownHeadSha: line.knownHeadSha,
-    nextTrainNumber: line.nextTrainNumber,
+    deployedSha: line.deployed_sha,
+    knownHeadSha: line.known_head_sha,
+    nextTrainNumber: line.next_train_number,
     platform: platformRows.map(toCommit),
     trains,
-    lastDeployed,
+    lastDeployed: line.deployed_number === null ? null : { number: line.deployed_number, headSha: line.deployed_head_sha! },
   };
   return { state, ids };
 }
 
 export { ticketKey };
 
-type CommitRow = { sha: string; authorName: string; authorEmail: string; message: string; verifiedBy: string | null; verifiedAt: Date | null };
+// Rows as PostgreSQL returns them (snake_case; enums as text, json parsed, timestamptz as Date).
+interface LineRow {
+  id: number;
+  name: string;
+  branch: string;
+  mode: LineState['settings']['mode'];
+  manual_reason: string | null;
+  auto_time: AutoTimeWindow[];
+  freezes: string[];
+  timezone: string;
+  deployed_sha: string;
+  known_head_sha: string;
+  next_train_number: number;
+  commit_seq: bigint | number | string;
+  newest_train: number | null;
+  deployed_number: number | null;
+  deployed_head_sha: string | null;
+}
+
+interface TrainRow {
+  id: number;
+  number: number;
+  state: Train['state'];
+  head_sha: string;
+  base_sha: string;
+  engineer_email: string | null;
+  blocked_reason: string | null;
+  derail_reason: string | null;
+  created_by: string;
+  created_at: Date;
+  delivered_at: Date | null;
+  verified_at: Date | null;
+  deploy_started_at: Date | null;
+  deployed_at: Date | null;
+  derailed_at: Date | null;
+}
+
+interface CommitRow {
+  id: number;
+  sha: string;
+  author_name: string;
+  author_email: string;
+  message: string;
+  verified_by: string | null;
+  verified_at: Date | null;
+}
+
 const toCommit = (c: CommitRow): CommitRef => ({
   sha: c.sha,
-  authorName: c.authorName,
-  authorEmail: c.authorEmail,
+  authorName: c.author_name,
+  authorEmail: c.author_email,
   message: c.message,
-  verifiedBy: c.verifiedBy,
-  verifiedAt: c.verifiedAt,
+  verifiedBy: c.verified_by,
+  verifiedAt: c.verified_at,
 });
 
-type TicketRow = Omit<Ticket, 'commitShas'> & { commitShas: unknown };
+interface TicketRow {
+  id: number;
+  train_id: number;
+  author_email: string;
+  author_name: string;
+  state: Ticket['state'];
+  commit_shas: string[];
+  verified_by: string | null;
+  verified_at: Date | null;
+  requested_at: Date | null;
+  reminded_at: Date | null;
+  external_key: string | null;
+  external_url: string | null;
+  created_at: Date;
+}
+
 const toTicket = (k: TicketRow): Ticket => ({
-  authorEmail: k.authorEmail,
-  authorName: k.authorName,
+  authorEmail: k.author_email,
+  authorName: k.author_name,
   state: k.state,
-  commitShas: k.commitShas as string[],
-  verifiedBy: k.verifiedBy,
-  verifiedAt: k.verifiedAt,
-  requestedAt: k.requestedAt,
-  remindedAt: k.remindedAt,
-  externalKey: k.externalKey,
-  externalUrl: k.externalUrl,
-  createdAt: k.createdAt,
+  commitShas: k.commit_shas,
+  verifiedBy: k.verified_by,
+  verifiedAt: k.verified_at,
+  requestedAt: k.requested_at,
+  remindedAt: k.reminded_at,
+  externalKey: k.external_key,
+  externalUrl: k.external_url,
+  createdAt: k.created_at,
 });
 
-const toJob = (j: Job): Job => ({
+interface JobRow {
+  id: number;
+  train_id: number;
+  kind: Job['kind'];
+  state: Job['state'];
+  attempt: number;
+  sha: string;
+  requested_by: string;
+  external_id: string | null;
+  url: string | null;
+  output: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  timeout_at: Date | null;
+}
+
+const toJob = (j: JobRow): Job => ({
   kind: j.kind,
   state: j.state,
   attempt: j.attempt,
   sha: j.sha,
-  requestedBy: j.requestedBy,
-  externalId: j.externalId,
+  requestedBy: j.requested_by,
+  externalId: j.external_id,
   url: j.url,
   output: j.output,
-  createdAt: j.createdAt,
-  startedAt: j.startedAt,
-  finishedAt: j.finishedAt,
-  timeoutAt: j.timeoutAt,
+  createdAt: j.created_at,
+  startedAt: j.started_at,
+  finishedAt: j.finished_at,
+  timeoutAt: j.timeout_at,
 });

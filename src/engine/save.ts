@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, CommitRef, Effect, Job, LineState, Ticket, Train } from '../domain/index.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import type { Tx } from './db.js';
 import { jobKey, ticketKey, type Loaded } from './load.js';
 
@@ -72,20 +71,14 @@ export async function saveDecision(
     after.knownHeadSha !== before.knownHeadSha ||
     after.nextTrainNumber !== before.nextTrainNumber
   ) {
-    await tx.line.update({
-      where: { id: lineId },
-      data: {
-        mode: a.mode,
-        manualReason: a.manualReason,
-        timezone: a.timezone,
-        autoTime: a.autoTime as unknown as Prisma.InputJsonValue,
-        freezes: a.freezes,
-        deployedSha: after.deployedSha,
-        knownHeadSha: after.knownHeadSha,
-        nextTrainNumber: after.nextTrainNumber,
-        commitSeq: seq,
-      },
-    });
+    // Raw SQL here and for audit and outbox rows: every input writes these, so their cost bounds
+    // how many inputs a second one line takes (Prisma's query building costs ~1 ms a statement).
+    await tx.$executeRaw`
+      UPDATE line SET mode = ${a.mode}::"LineMode", manual_reason = ${a.manualReason}, timezone = ${a.timezone},
+        auto_time = ${JSON.stringify(a.autoTime)}::jsonb, freezes = ${JSON.stringify(a.freezes)}::jsonb,
+        deployed_sha = ${after.deployedSha}, known_head_sha = ${after.knownHeadSha},
+        next_train_number = ${after.nextTrainNumber}, commit_seq = ${seq}, updated_at = now()
+      WHERE id = ${lineId}`;
   }
 
   // 3. Trains: create new ones, update changed ones.
@@ -208,27 +201,22 @@ export async function saveDecision(
 
   // 7. Audit entries and outbox rows, in the same transaction as the change.
   if (audit.length > 0) {
-    await tx.auditEntry.createMany({
-      data: audit.map((e) => ({
-        lineId,
-        trainId: e.train === null ? null : (ids.trains.get(e.train) ?? null),
-        actor: meta.actor,
-        action: e.action,
-        details: e.details as Prisma.InputJsonValue,
-        createdAt: meta.now,
-      })),
-    });
+    await tx.$executeRaw`
+      INSERT INTO audit_entry (line_id, train_id, actor, action, details, created_at)
+      SELECT ${lineId}, x.train_id, ${meta.actor}, x.action, x.details, ${meta.now}
+      FROM unnest(${audit.map((e) => (e.train === null ? null : (ids.trains.get(e.train) ?? null)))}::int[],
+                  ${audit.map((e) => e.action)}::text[], ${audit.map((e) => JSON.stringify(e.details))}::jsonb[])
+           AS x(train_id, action, details)`;
   }
   if (effects.length > 0) {
-    await tx.outboxItem.createMany({
-      data: effects.map((e) => ({
-        lineId,
-        kind: e.kind,
-        payload: { ...e, line: after.settings.name, ...jobRef(ids, e) } as Prisma.InputJsonValue,
-        idempotencyKey: `${after.settings.name}:${e.kind}:${randomUUID()}`,
-        nextAttemptAt: meta.now,
-      })),
-    });
+    await tx.$executeRaw`
+      INSERT INTO outbox_item (line_id, kind, payload, idempotency_key, next_attempt_at)
+      SELECT ${lineId}, x.kind, x.payload, x.key, ${meta.now}
+      FROM unnest(${effects.map((e) => e.kind)}::text[],
+                  ${effects.map((e) => JSON.stringify({ ...e, line: after.settings.name, ...jobRef(ids, e) }))}::jsonb[],
+                  ${effects.map((e) => `${after.settings.name}:${e.kind}:${randomUUID()}`)}::text[])
+           WITH ORDINALITY AS x(kind, payload, key, ord)
+      ORDER BY x.ord`;
   }
   return { outboxRows: effects.length };
 }

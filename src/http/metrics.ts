@@ -4,6 +4,12 @@ import type { Db } from '../engine/db.js';
 export class Metrics {
   private requests = new Map<string, number>();
   private durations = new Map<string, { sum: number; count: number }>();
+  private gauges: { name: string; help: string; read: () => number }[] = [];
+
+  /** A gauge kept by another part of the process (read at scrape time). */
+  gauge(name: string, help: string, read: () => number): void {
+    this.gauges.push({ name, help, read });
+  }
 
   observe(route: string, method: string, status: number, seconds: number): void {
     const key = `method="${method}",route="${route}",status="${status}"`;
@@ -34,6 +40,7 @@ export class Metrics {
     for (const r of platform) out.push(`conductor_platform_commits{line="${r.name}"} ${r.n}`);
     const outbox = await db.outboxItem.count({ where: { doneAt: null } });
     out.push('# HELP conductor_outbox_pending Side effects not yet delivered.', '# TYPE conductor_outbox_pending gauge', `conductor_outbox_pending ${outbox}`);
+    for (const g of this.gauges) out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.read()}`);
     const mem = process.memoryUsage();
     out.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     return out.join('\n') + '\n';

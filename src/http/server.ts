@@ -18,7 +18,7 @@ export interface HttpOptions {
   /** CONDUCTOR_API_TOKEN: when unset, the API answers the loopback interface only. */
   apiToken?: string;
   /** Extra routes (Slack, webhooks) registered by the composition root. */
-  extend?: (router: Router) => void;
+  extend?: (router: Router, metrics: Metrics) => void;
 }
 
 const MAX_TEXT = 4000;
@@ -100,7 +100,7 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     sendJson(res, 200, trainJson(state, t));
   });
 
-  opts.extend?.(router);
+  opts.extend?.(router, metrics);
   return { router, metrics };
 }
 

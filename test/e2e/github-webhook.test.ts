@@ -115,6 +115,49 @@ lines:
     expect(start).not.toBe(latest);
   });
 
+  it('records deliveries that overtake each other in flight in branch order, together, without a fetch', async () => {
+    const dev = await t.developer(repo);
+    let before = await head();
+    const payloads = [];
+    for (let i = 0; i < 12; i++) {
+      await dev.commit(`dev${i % 3}@example.com`, `Overtaken ${i}`);
+      await dev.push();
+      const after = await head();
+      payloads.push(signedPush(SECRET, pushPayload({ repo: 'acme/web', branch: 'main', before, after, commits: await commitsOf(before, after) }), `overtake-${i}`));
+      before = after;
+    }
+    const shas = (await commitsOf((await t.status('web')).train.headSha, before)).map((c) => c.sha);
+    expect(shas).toHaveLength(12);
+    // Hold the line's lock, so that every delivery is in flight at once: the first waits for
+    // the lock, the others queue behind it and arrive in the reverse of branch order.
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT id FROM line WHERE name = 'web' FOR UPDATE`);
+      const first = post(payloads[0]!);
+      await t.until('the first delivery waits for the lock', async () => {
+        const r = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`);
+        return r.rows[0].n > 0;
+      });
+      const rest = payloads.slice(1).reverse().map((p) => post(p));
+      await t.until('the eleven others wait behind it', async () => (await (await fetch(`${base}/metrics`)).text()).includes('conductor_github_pushes_waiting 11'));
+      await holder.query('COMMIT');
+      const answers = await Promise.all([first, ...rest]);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    } finally {
+      holder.release();
+    }
+    const s = await t.status('web');
+    expect(s.platform.map((c: { sha: string }) => c.sha)).toEqual(shas);
+    // Every delivery recorded its commit; none fell back to a fetch.
+    const replies = await t.db.prisma.processedInput.findMany({ where: { key: { startsWith: 'github:overtake-' } } });
+    expect(replies).toHaveLength(12);
+    expect(replies.every((r) => (r.reply as { ok: boolean }).ok)).toBe(true);
+    // Two transactions: the first delivery, then the eleven that waited behind it.
+    const arrived = await t.db.prisma.auditEntry.findMany({ where: { action: 'commits.arrived' }, orderBy: { id: 'desc' }, take: 2 });
+    expect(arrived.map((a) => (a.details as { count: number }).count)).toEqual([11, 1]);
+  });
+
   it('ignores events and branches it does not watch', async () => {
     const other = pushPayload({ repo: 'acme/web', branch: 'feature', before: '1'.repeat(40), after: '2'.repeat(40), commits: [] });
     const r1 = await post(signedPush(SECRET, other, 'delivery-4'));
