@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { NOT_CONTIGUOUS } from '../engine/inputs.js';
 import type { NewCommits } from '../engine/ports/code-host.js';
 import { MalformedPushError, parsePushEvent } from '../integrations/github/push.js';
 import { verifyGithubSignature } from '../integrations/github/signature.js';
@@ -19,7 +20,7 @@ export interface GithubWebhookOptions {
   secret: string;
   lines: GithubWebhookLine[];
   /** Records the pushed commits in one transaction, deduped by SHA and by `inputKey` (recordCommits). */
-  record: (line: string, sinceSha: string, found: NewCommits, inputKey: string) => Promise<unknown>;
+  record: (line: string, sinceSha: string, found: NewCommits, inputKey: string) => Promise<{ ok: boolean; text: string }>;
   /** A git fetch of the line's remote (Scheduler.fetchNow); used when the payload cannot be trusted to be complete. */
   fetchNow: (line: string) => Promise<void>;
   log: Logger;
@@ -114,10 +115,17 @@ export function githubWebhookHandler(opts: GithubWebhookOptions): Handler {
     }
 
     const found: NewCommits = { headSha: push.after, commits: push.commits, rewritten: false };
+    const fetching: string[] = [];
     for (const name of names) {
       // One processed_input key per line: the key table is global.
       const inputKey = names.length === 1 ? `github:${delivery}` : `github:${delivery}:${name}`;
-      await opts.record(name, push.before, found, inputKey);
+      const reply = await opts.record(name, push.before, found, inputKey);
+      if (!reply.ok && reply.text === NOT_CONTIGUOUS) fetching.push(name);
+    }
+    if (fetching.length > 0) {
+      // Answered 200 all the same: the delivery was taken, and the fetch records its commits in branch order.
+      log.info({ lines: fetching, after: push.after, before: push.before }, 'github push does not continue the known head: fetching the remote');
+      return sendJson(res, 200, { ok: true, lines: names, commits: push.commits.length, fetching: 'does not continue the known head' });
     }
     log.info({ lines: names, commits: push.commits.length, after: push.after }, 'github push recorded');
     sendJson(res, 200, { ok: true, lines: names, commits: push.commits.length });

@@ -104,7 +104,9 @@ lines:
     const latest = await head();
     // GitHub delivers the second push first; its `before` is not the head Conductor knows.
     const late = pushPayload({ repo: 'acme/web', branch: 'main', before: missed, after: latest, commits: await commitsOf(missed, latest) });
-    expect((await post(signedPush(SECRET, late, 'delivery-3'))).status).toBe(200);
+    const answer = await post(signedPush(SECRET, late, 'delivery-3'));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ ok: true, lines: ['web'], commits: 1, fetching: 'does not continue the known head' });
     // Train #1 is deployed by now, so the fetched commits start train #2 at once, in branch order.
     const train = await t.until('the fetch recorded both, in branch order', async () => {
       const tr = (await t.status('web')).train;
