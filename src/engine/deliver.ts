@@ -56,9 +56,13 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
       }
       case 'job.start':
         return startJob(deps, p, key, item.attempts);
-      case 'job.stop':
-        if (p.jobId) await deps.ports(p.line).runner.stop(p.jobId);
-        return;
+      case 'job.stop': {
+        if (!p.jobId) return;
+        // The runner may no longer follow the job (restarted since it started): what start recorded lets it find the build.
+        const job = await engine.deps.db.job.findUnique({ where: { id: p.jobId }, select: { kind: true, sha: true, externalId: true } });
+        const hint = job && { kind: job.kind, line: p.line, train: p.train, sha: job.sha, conductorUrl: deps.publicUrl, externalId: job.externalId };
+        return deps.ports(p.line).runner.stop(p.jobId, hint ?? undefined);
+      }
       case 'git.revert': {
         const result = await deps.ports(p.line).codeHost.revert(p.sha, {
           idempotencyKey: key,

@@ -110,3 +110,82 @@ lines:
     jenkins.expectNoUnexpectedCalls();
   }, 60_000);
 });
+
+/**
+ * The engine timed a job out but its stop could not reach Jenkins before the
+ * process stopped: after the restart the job is no longer running in the
+ * database (nothing resumes it), yet its build must not run on.
+ */
+describe('end to end: a timed-out Jenkins build is stopped even when its stop outlives the process', () => {
+  let t: RunningApp;
+  let jenkins: FakeJenkins;
+  let repo: string;
+  /** How far Conductor's clock is ahead of the real one (the engine's timeouts follow it). */
+  let ahead = 0;
+
+  beforeAll(async () => {
+    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    repo = path.join(await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-stop-')), 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+    t = await startTestApp({
+      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
+      app: { clock: () => new Date(Date.now() + ahead) },
+      files: {
+        'conductor.yml': `
+admins: [admin@example.com]
+jenkins: { pollSeconds: 1 }
+lines:
+  - name: web
+    repo: ${repo}
+    pollSeconds: 3600
+    build: { jenkins: web-build, timeoutMinutes: 10 }
+    deploy: { jenkins: web-deploy }
+`,
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await jenkins?.close();
+  });
+
+  it('the stop is retried by the next process, which finds the build in Jenkins and stops it; the timeout is reported once', async () => {
+    const dev = await t.developer(repo);
+    await dev.commit('dave@example.com', 'Slow build');
+    await dev.push();
+    await t.app.scheduler.fetchNow('web');
+    const build = await t.until('Jenkins build triggered', async () => jenkins.lastBuild('web-build'));
+    const row = await t.until('build running', async () => t.db.prisma.job.findFirst({ where: { kind: 'build', state: 'running' } }));
+
+    await jenkins.down('refused');
+    ahead = 11 * 60_000; // past the 10-minute timeout, for the engine only
+    await t.app.scheduler.tickAll();
+    const stopItem = () => t.db.prisma.outboxItem.findFirstOrThrow({ where: { kind: 'job.stop' } });
+    await t.until('the stop failed (Jenkins unreachable)', async () => (await stopItem()).lastError);
+    expect((await t.db.prisma.job.findUniqueOrThrow({ where: { id: row.id } })).state).toBe('failed');
+
+    await t.restart(); // the job is failed in the database: the new process does not resume it
+    await jenkins.up();
+    await t.until('the build stopped in Jenkins', async () => jenkins.build('web-build', build.number).result === 'ABORTED', 30_000);
+    await t.until('the stop delivered', async () => (await stopItem()).doneAt);
+
+    // Jenkins's callback after the abort is not a second result.
+    const late = await fetch(`http://127.0.0.1:${t.app.port}/webhooks/jenkins`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${HOOK_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jobId: row.id, build: build.url, result: 'ABORTED' }),
+    });
+    expect(late.status).toBe(409);
+    const after = await t.db.prisma.job.findUniqueOrThrow({ where: { id: row.id } });
+    expect(after.state).toBe('failed');
+    expect(after.output?.match(/\[timed out\]/g)).toHaveLength(1);
+    expect(after.output).not.toMatch(/Jenkins ABORTED/);
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'job.timed-out' } })).toBe(1);
+    expect(jenkins.builds).toHaveLength(1);
+    expect(jenkins.callsTo('POST', /buildWithParameters$/)).toHaveLength(1);
+    expect(jenkins.callsTo('POST', /\/stop$/)).toHaveLength(1);
+    jenkins.expectNoUnexpectedCalls();
+  }, 90_000);
+});

@@ -12,11 +12,11 @@ import type { AddressInfo } from 'node:net';
  * - `GET {job}/api/json` → the job with `builds` (newest first, each with
  *   `number, url, building, result, actions[].parameters`)
  * - `POST /queue/item/<n>/cancelQueue` → 302
- * - `GET {job}/<number>/api/json` → `{ number, url, building, result }`
+ * - `GET {job}/<number>/api/json` → `{ actions, number, url, building, result }` (honours `tree`)
  * - `POST {job}/<number>/stop` → 302 (the build ends ABORTED)
  * - `POST {job}/<number>/logText/progressiveText` (form `start`) and `GET {job}/<number>/consoleText`
  *
- * The two lists honour Jenkins's `tree` query (`builds[number,url]{0,50}`:
+ * The two lists (and a build) honour Jenkins's `tree` query (`builds[number,url]{0,50}`:
  * only the named fields, `_class` always, ranges on arrays); without `tree`
  * a job lists its builds as `{number, url}` only, as Jenkins does at depth 0.
  *
@@ -301,7 +301,8 @@ export class FakeJenkins {
     if (!m || !b) return this.notFound(res, where);
     const action = m[2];
     if (method === 'GET' && action === '/api/json') {
-      return json(res, 200, { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: b.number, url: b.url, building: b.building, result: b.result });
+      const full = { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', actions: parameterActions(b.params), number: b.number, url: b.url, building: b.building, result: b.result };
+      return this.answerTree(res, where, u, full, null);
     }
     if (method === 'POST' && action === '/stop') {
       if (b.building) {

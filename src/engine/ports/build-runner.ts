@@ -35,8 +35,14 @@ export interface BuildRunner {
    * same handle.
    */
   start(req: JobRequest): Promise<{ externalId: string; url: string | null }>;
-  /** Stop a running job (derail, emergency reset); no-op when not running. */
-  stop(jobId: number): Promise<void>;
+  /**
+   * Stop a running job (derail, emergency reset, timeout); no-op when not
+   * running. `job` is what the database knows of it: with it, a runner whose
+   * jobs outlive the process (Jenkins) also stops a job it does not follow
+   * (started before a restart and no longer running in the database, or by
+   * another process); without it, only the jobs it follows are stopped.
+   */
+  stop(jobId: number, job?: StopHint): Promise<void>;
   /** Stop everything (process shutdown) without reporting results. */
   close(): Promise<void>;
   /**
@@ -58,4 +64,16 @@ export interface RunningJob {
   startedAt: Date | null;
   /** The job fails at this moment (the engine's deadline); null: no deadline. */
   timeoutAt: Date | null;
+}
+
+/** A job to stop as the database records it, so that a runner that does not follow it can still find it. */
+export interface StopHint {
+  kind: JobKind;
+  line: string;
+  train: number;
+  sha: string;
+  /** This Conductor's public URL (the CONDUCTOR_URL its jobs were given). */
+  conductorUrl: string;
+  /** What `start` returned (`web-build#12`); null when no start was recorded (e.g. its answer was lost). */
+  externalId: string | null;
 }

@@ -15,7 +15,7 @@ export interface JenkinsClient {
     cancel(n: number): Promise<void>;
   };
   build: {
-    get(name: string, n: number): Promise<BuildInfo>;
+    get(name: string, n: number, opts?: { tree: string }): Promise<BuildInfo>;
     stop(name: string, n: number): Promise<void>;
     log(opts: { name: string; number: number }): Promise<unknown>;
   };

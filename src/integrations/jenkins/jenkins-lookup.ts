@@ -1,4 +1,4 @@
-import type { Action, JenkinsClient } from './jenkins-client.js';
+import type { Action, BuildInfo, JenkinsClient } from './jenkins-client.js';
 
 /**
  * Finding in Jenkins what an earlier trigger of a Conductor job left behind.
@@ -11,20 +11,23 @@ import type { Action, JenkinsClient } from './jenkins-client.js';
  */
 
 /** What an earlier trigger left: a queue item still waiting, or the build it became. */
-export type Triggered = { kind: 'queued'; queueId: number } | { kind: 'build'; number: number; url: string | null };
+export type Triggered = { kind: 'queued'; queueId: number } | { kind: 'build'; number: number; url: string | null; building: boolean };
 
 /**
  * Parameters that identify the work and are the same on every retry of one
  * job. ENGINEER is left out: the train's engineer may change between two
  * attempts. CONDUCTOR_URL and LINE keep apart two Conductors (staging,
- * production) that share a Jenkins and whose job ids overlap.
+ * production) that share a Jenkins and whose job ids overlap. A search may
+ * name only some of them (a stop knows no BRANCH): the others are not compared.
  */
 const IDENTITY = ['CONDUCTOR_JOB_ID', 'TRAIN', 'LINE', 'SHA', 'BRANCH', 'CONDUCTOR_URL'] as const;
 
 /** Only the fields read below, to keep the answers small. */
 const QUEUE_TREE = 'items[id,task[name,url],actions[parameters[name,value]]]';
 /** The newest builds are enough: a retry comes within minutes of the lost trigger. */
-const BUILDS_TREE = 'builds[number,url,actions[parameters[name,value]]]{0,50}';
+const BUILDS_TREE = 'builds[number,url,building,actions[parameters[name,value]]]{0,50}';
+/** One build: is it still running, and whose work is it. */
+const BUILD_TREE = 'number,url,building,actions[parameters[name,value]]';
 
 /**
  * The queue first, then the builds: an item that leaves the queue between the
@@ -49,9 +52,34 @@ export async function findTriggered(
   for (const b of job?.builds ?? []) {
     if (typeof b?.number !== 'number') continue;
     if (b.url && consumed(b.url)) continue;
-    if (sameWork(parametersOf(b.actions), params)) return { kind: 'build', number: b.number, url: b.url ?? null };
+    if (sameWork(parametersOf(b.actions), params)) return { kind: 'build', number: b.number, url: b.url ?? null, building: b.building !== false };
   }
   return null;
+}
+
+/**
+ * The build `<name>#<number>` that a start recorded, if it still exists and is
+ * the work `params` describe: Jenkins numbers builds from 1 again when a job
+ * is recreated, so a recorded number alone could name someone else's build.
+ * null when it is gone (404) or is not this work. Throws when Jenkins cannot
+ * be asked.
+ */
+export async function recordedBuild(
+  client: JenkinsClient,
+  name: string,
+  number: number,
+  params: Record<string, string>,
+): Promise<{ number: number; url: string | null; building: boolean } | null> {
+  let info: BuildInfo;
+  try {
+    info = await client.build.get(name, number, { tree: BUILD_TREE });
+  } catch (err) {
+    if ((err as { notFound?: boolean } | null)?.notFound) return null;
+    throw err;
+  }
+  // The record names it: a missing parameter (one the Jenkins job does not declare) is no reason to doubt it, a different one is.
+  if (!consistent(parametersOf(info?.actions), params)) return null;
+  return { number, url: info?.url ?? null, building: info?.building !== false };
 }
 
 /** `web/build#12` → `{ name: 'web/build', number: 12 }`; Jenkins job names cannot contain `#`. */
@@ -68,8 +96,13 @@ export function parseExternalId(externalId: string): { name: string; number: num
  * declare, so their absence proves nothing).
  */
 function sameWork(got: Map<string, string>, wanted: Record<string, string>): boolean {
-  if (got.get('CONDUCTOR_JOB_ID') !== wanted.CONDUCTOR_JOB_ID) return false;
-  return IDENTITY.every((k) => !got.has(k) || got.get(k) === wanted[k]);
+  if (wanted.CONDUCTOR_JOB_ID === undefined || got.get('CONDUCTOR_JOB_ID') !== wanted.CONDUCTOR_JOB_ID) return false;
+  return consistent(got, wanted);
+}
+
+/** No identity parameter that both sides name differs. */
+function consistent(got: Map<string, string>, wanted: Record<string, string>): boolean {
+  return IDENTITY.every((k) => wanted[k] === undefined || !got.has(k) || got.get(k) === wanted[k]);
 }
 
 function parametersOf(actions: (Action | null)[] | undefined): Map<string, string> {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { BuildRunner, JobKind, JobRequest, JobResult, RunningJob } from '../../engine/ports/build-runner.js';
+import type { BuildRunner, JobKind, JobRequest, JobResult, RunningJob, StopHint } from '../../engine/ports/build-runner.js';
 import { createJenkinsClient, errorMessage, isRedirectOrOk } from './jenkins-client.js';
-import { findTriggered, parseExternalId, type Triggered } from './jenkins-lookup.js';
+import { findTriggered, parseExternalId, recordedBuild, type Triggered } from './jenkins-lookup.js';
 import { compose } from './jenkins-output.js';
 
 /**
@@ -28,7 +28,10 @@ import { compose } from './jenkins-output.js';
  *   number (a resumed build keeps its recorded deadline): the build is
  *   stopped and reported as failed with `timedOut`.
  * - `stop` stops the build (or cancels the queue item) and reports nothing;
- *   when Jenkins cannot be reached it throws and a later `stop` retries.
+ *   when Jenkins cannot be reached it throws and a later `stop` retries. A job
+ *   this runner does not follow (its build outlived a restart after the
+ *   engine had failed it, or another process started it) is found from what
+ *   the database knows (`stopUntracked`) and stopped all the same.
  * - Output: `Jenkins <RESULT>: <url>` followed by the tail of the console log
  *   (best effort), at most `maxOutputBytes`.
  * - Nothing thrown on the background path escapes.
@@ -327,6 +330,70 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     }
   }
 
+  /**
+   * stop() for a job this runner does not follow. Without it the build would
+   * run on unwatched: e.g. the engine timed the job out and the stop could not
+   * be delivered before the process stopped; after the restart the job is no
+   * longer running in the database, so `resume` never took it back. The build
+   * its start recorded is stopped if it still runs; with no build recorded (a
+   * start whose answer was lost), the kind's Jenkins job is searched for a
+   * queue item or build carrying its CONDUCTOR_JOB_ID and the rest of its
+   * identity (so another Conductor's job with the same id is left alone).
+   * Finished already, or nothing found → nothing. Jenkins unreachable →
+   * throws, and the outbox retries.
+   */
+  async function stopUntracked(jobId: number, job: StopHint): Promise<void> {
+    if (closed) throw new Error('the Jenkins runner is closed');
+    const recorded = job.externalId ? parseExternalId(job.externalId) : null;
+    // The name recorded at start, not today's config: that is the job that ran.
+    const name = recorded?.name ?? jobName(job.kind);
+    if (!name) return; // this kind does not run on Jenkins
+    const identity = { CONDUCTOR_JOB_ID: String(jobId), TRAIN: String(job.train), LINE: job.line, SHA: job.sha, CONDUCTOR_URL: job.conductorUrl };
+    const okOrThrow = (err: unknown) => {
+      if (!isRedirectOrOk(err)) throw err;
+    };
+    type Found = { build: string; url: string | null; outcome: 'stopped' | 'cancelled' | 'already finished' };
+    const stopBuild = async (b: { number: number; url: string | null; building: boolean }): Promise<Found> => {
+      if (b.building) await client.build.stop(name, b.number).catch(okOrThrow);
+      return { build: `${name}#${b.number}`, url: b.url, outcome: b.building ? 'stopped' : 'already finished' };
+    };
+    let found: Found | null = null;
+    try {
+      if (recorded) {
+        const b = await recordedBuild(client, name, recorded.number, identity);
+        if (b) found = await stopBuild(b);
+      } else {
+        // A queue item may start between the look and the cancel (the cancel then does nothing): look again.
+        for (let round = 0; round < 3; round++) {
+          const t = await findTriggered(client, name, identity, () => false);
+          if (t?.kind === 'queued') {
+            await client.queue.cancel(t.queueId).catch(okOrThrow);
+            found = { build: `${name} (queue item ${t.queueId})`, url: null, outcome: 'cancelled' };
+            continue;
+          }
+          if (t) found = await stopBuild(t);
+          break;
+        }
+      }
+    } catch (err) {
+      // The Jenkins job or build is gone (deleted, renamed): nothing of it can still run.
+      if ((err as { notFound?: boolean } | null)?.notFound) {
+        log.warn({ jobId, job: name }, 'nothing to stop: not in Jenkins (any more)');
+        return;
+      }
+      log.warn({ err, jobId, job: name }, 'could not stop a Jenkins job this process does not follow');
+      throw new Error(`could not stop job ${jobId} in ${name}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (!found) {
+      log.info({ jobId, job: name }, 'nothing to stop: no build of this job in Jenkins');
+      return;
+    }
+    // A late callback of that build is then known as finished, not as an unknown build.
+    remembered(`job:${jobId}`);
+    if (found.url) remembered(`url:${normalizeUrl(found.url)}`);
+    log.info({ jobId, build: found.build, outcome: found.outcome }, 'jenkins job this process did not follow, found in Jenkins');
+  }
+
   function newRun(jobId: number, name: string, timeoutLabel: string): Run {
     return {
       jobId,
@@ -391,9 +458,12 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       for (const job of running) adopt(job);
     },
 
-    async stop(jobId) {
+    async stop(jobId, job) {
       const run = runs.get(jobId);
-      if (!run || run.over) return;
+      if (!run || run.over) {
+        if (job) await stopUntracked(jobId, job);
+        return;
+      }
       run.stopped = true;
       if (run.pollTimer) clearTimeout(run.pollTimer);
       if (run.deadline) clearTimeout(run.deadline);

@@ -3,7 +3,8 @@ import type { BuildRunner, JobKind, RunningJob } from '../../engine/ports/build-
 /**
  * One line's jobs may run in different places (build on Jenkins, deploy as a
  * shell command): each kind goes to its runner; stop and close reach them all
- * (a runner that does not know a job ignores it). Running jobs are resumed
+ * (a runner that does not know a job ignores it), and what the database knows
+ * of a job to stop goes only to the runner of its kind. Running jobs are resumed
  * by the runner of their kind, when it can resume at all (the shell runner's
  * processes die with Conductor's: the engine's timeout ends those).
  */
@@ -11,8 +12,9 @@ export function createRoutedRunner(byKind: Record<JobKind, BuildRunner>): BuildR
   const all = [...new Set(Object.values(byKind))];
   return {
     start: (req) => byKind[req.kind].start(req),
-    stop: async (jobId) => {
-      await Promise.all(all.map((r) => r.stop(jobId)));
+    stop: async (jobId, job) => {
+      // Only the runner of the job's kind may go looking for it; the others stop it only if they follow it.
+      await Promise.all(all.map((r) => r.stop(jobId, job && byKind[job.kind] === r ? job : undefined)));
     },
     close: async () => {
       await Promise.all(all.map((r) => r.close()));

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobRequest, JobResult, RunningJob } from '../../../src/engine/ports/build-runner.js';
+import type { JobRequest, JobResult, RunningJob, StopHint } from '../../../src/engine/ports/build-runner.js';
 import { createJenkinsRunner, type JenkinsRunner, type JenkinsRunnerOptions } from '../../../src/integrations/jenkins/jenkins-runner.js';
 import { FakeJenkins } from '../../support/fake-jenkins.js';
 
@@ -83,6 +83,11 @@ function request(jobId: number, over: Partial<JobRequest> = {}): JobRequest {
 function row(jobId: number, handle: { externalId: string; url: string | null }, over: Partial<RunningJob> = {}): RunningJob {
   const startedAt = new Date(Date.now() - 60_000);
   return { jobId, kind: 'build', ...handle, startedAt, timeoutAt: new Date(startedAt.getTime() + 30 * 60_000), ...over };
+}
+
+/** What deliver.ts hands to `stop`: the job as the database records it (`request`'s defaults). */
+function known(jobId: number, externalId: string | null, over: Partial<StopHint> = {}): StopHint {
+  return { kind: 'build', line: 'web', train: 42, sha: 'a'.repeat(40), conductorUrl: 'https://conductor.example.com', externalId, ...over };
 }
 
 /** Triggers a job the way another client (or another Conductor) would. */
@@ -340,6 +345,114 @@ describe('jenkins runner: a lost trigger response', () => {
     expect(fake.builds).toHaveLength(1);
     await sleep(150);
     expect(p.results).toEqual([]);
+    fake.expectNoUnexpectedCalls();
+  });
+});
+
+describe('jenkins runner: stop a job this process does not follow', () => {
+  it('stops the build a start recorded before a restart (the job was not resumed), reporting nothing', async () => {
+    const fake = await fakeJenkins();
+    const before = conductor(fake);
+    const handle = await before.runner.start(request(41));
+    await before.runner.close(); // e.g. the engine timed the job out, and the stop was not delivered before the process stopped
+    const after = conductor(fake);
+    // Without what the database knows, an untracked job cannot be told apart from another's: nothing is touched.
+    await after.runner.stop(41);
+    expect(fake.build('web/build', 1).building).toBe(true);
+    await after.runner.stop(41, known(41, handle.externalId));
+    expect(fake.build('web/build', 1).result).toBe('ABORTED');
+    expect(fake.callsTo('POST', /^\/job\/web\/job\/build\/1\/stop$/)).toHaveLength(1);
+    // Its last words (Jenkins's callback after the abort) are not a result.
+    expect(await after.runner.handleCallback({ jobId: 41, build: handle.url!, result: 'ABORTED' })).toBe('finished');
+    // Stopped already: a repeated stop looks, and posts nothing.
+    await after.runner.stop(41, known(41, handle.externalId));
+    expect(fake.callsTo('POST', /\/stop$/)).toHaveLength(1);
+    await sleep(150);
+    expect(after.results).toEqual([]);
+    expect(before.results).toEqual([]);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('leaves alone a build that already finished', async () => {
+    const fake = await fakeJenkins();
+    const before = conductor(fake);
+    const handle = await before.runner.start(request(42, { kind: 'deploy' }));
+    await before.runner.close();
+    fake.finish('web-deploy', 1, 'SUCCESS');
+    const after = conductor(fake);
+    await after.runner.stop(42, known(42, handle.externalId, { kind: 'deploy' }));
+    expect(fake.build('web-deploy', 1).result).toBe('SUCCESS');
+    expect(fake.callsTo('POST', /\/stop$/)).toEqual([]);
+    expect(after.results).toEqual([]);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('does not stop a recorded build number that now belongs to other work (the Jenkins job was recreated)', async () => {
+    const fake = await fakeJenkins();
+    await triggerByHand(fake, '/job/web/job/build', { TRAIN: '7', LINE: 'web', SHA: 'b'.repeat(40), CONDUCTOR_URL: 'https://conductor.example.com', CONDUCTOR_JOB_ID: '99' });
+    const p = conductor(fake);
+    await p.runner.stop(43, known(43, 'web/build#1'));
+    expect(fake.build('web/build', 1).building).toBe(true);
+    expect(fake.callsTo('POST', /\/stop$/)).toEqual([]);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('with no build recorded (the trigger answer was lost), finds the build by CONDUCTOR_JOB_ID and stops it; another Conductor\'s job with that id is left alone', async () => {
+    const fake = await fakeJenkins();
+    const params = { TRAIN: '42', LINE: 'web', SHA: 'a'.repeat(40), BRANCH: 'main', ENGINEER: '', CONDUCTOR_JOB_ID: '44' };
+    await triggerByHand(fake, '/job/web/job/build', { ...params, CONDUCTOR_URL: 'https://staging-conductor.example.com' });
+    const before = conductor(fake);
+    fake.loseNextTriggerResponse();
+    await expect(before.runner.start(request(44))).rejects.toThrow();
+    expect(fake.builds).toHaveLength(2); // Jenkins started it all the same
+    await before.runner.close();
+    const after = conductor(fake);
+    await after.runner.stop(44, known(44, null));
+    expect(fake.build('web/build', 2).result).toBe('ABORTED');
+    expect(fake.build('web/build', 1).building).toBe(true); // staging's job 44
+    expect(fake.callsTo('POST', /\/stop$/)).toHaveLength(1);
+    expect(after.results).toEqual([]);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('cancels the queue item a lost trigger left waiting: nothing runs later', async () => {
+    const fake = await fakeJenkins();
+    fake.queueDelayMs = Infinity;
+    const before = conductor(fake);
+    fake.loseNextTriggerResponse();
+    await expect(before.runner.start(request(45, { kind: 'rollback' }))).rejects.toThrow();
+    await before.runner.close();
+    const after = conductor(fake);
+    const mark = fake.calls.length;
+    await after.runner.stop(45, known(45, null, { kind: 'rollback' }));
+    expect(fake.queue.get(100)!.cancelled).toBe(true);
+    fake.release();
+    expect(fake.builds).toEqual([]);
+    // Only the kind's Jenkins job is searched; after the cancel, a second look finds nothing left.
+    expect(fake.calls.slice(mark).map((c) => `${c.method} ${c.path.split('?')[0]}`)).toEqual([
+      'GET /queue/api/json',
+      'POST /queue/item/100/cancelQueue',
+      'GET /queue/api/json',
+      'GET /job/web-rollback/api/json',
+    ]);
+    fake.expectNoUnexpectedCalls();
+  });
+
+  it('throws while Jenkins cannot be reached (the outbox retries), and a later stop stops the build', async () => {
+    const fake = await fakeJenkins();
+    const before = conductor(fake);
+    const handle = await before.runner.start(request(46));
+    await before.runner.close();
+    const after = conductor(fake);
+    await fake.down('refused');
+    await expect(after.runner.stop(46, known(46, handle.externalId))).rejects.toThrow(/could not stop job 46 in web\/build/);
+    await fake.up();
+    fake.failNext(503);
+    await expect(after.runner.stop(46, known(46, null))).rejects.toThrow(/could not stop job 46/);
+    expect(fake.build('web/build', 1).building).toBe(true);
+    await after.runner.stop(46, known(46, handle.externalId));
+    expect(fake.build('web/build', 1).result).toBe('ABORTED');
+    expect(after.results).toEqual([]);
     fake.expectNoUnexpectedCalls();
   });
 });
