@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
  * - `GET  /rest/api/3/issue/<key>/transitions` → `{transitions: [{id, name, to: {name, statusCategory}}]}`: the ones the
  *   workflow offers from the issue's current status
  * - `POST /rest/api/3/issue/<key>/transitions` `{transition: {id}}` → 204 (the issue's status changes); an id not
- *   offered from the current status → 400 and a recorded violation (the desk posts only what it just listed)
+ *   offered from the current status → 400 and a recorded violation (the desk posts only what it just listed),
+ *   unless a person moved the issue in between (`moveBeforeNextTransition`)
  * - `POST /rest/api/3/search/jql` (enhanced search) with the JQL forms
  *   `key in (A-1, A-2)` and `project = "P" AND labels = "l" [ORDER BY created ASC]` → `{issues, isLast, nextPageToken?}`;
  *   like Jira, `key in` naming an issue that does not exist → 400
@@ -132,6 +133,8 @@ export class FakeJira {
   private nextNumber = 1;
   private failures: number[] = [];
   private targeted: TargetedFailure[] = [];
+  /** Issue key → the status a person moves it to just before the next transition POST reaches it. */
+  private moves = new Map<string, string>();
 
   private constructor(opts: FakeJiraOptions) {
     this.project = opts.project ?? 'WEB';
@@ -208,12 +211,25 @@ export class FakeJira {
     this.issue(key).status = status;
   }
 
+  /**
+   * A person moves the issue to `status` just before the next transition POST for it arrives (after the desk
+   * listed the transitions): the POST is then judged from the new status, as Jira would (400 when the
+   * transition is not offered there, which is then not a violation of the desk's).
+   */
+  moveBeforeNextTransition(key: string, status: string): void {
+    if (!this.statuses.some((s) => s.name === status)) throw new Error(`unknown status ${status}`);
+    this.moves.set(key, status);
+  }
+
   callsTo(method: string, pathRe: RegExp): FakeCall[] {
     return this.calls.filter((c) => c.method === method && pathRe.test(c.path));
   }
 
   expectNoUnexpectedCalls(): void {
-    const unused = this.targeted.filter((f) => f.times > 0).map((f) => `failOn ${f.method} ${f.path} → ${f.status} was never used`);
+    const unused = [
+      ...this.targeted.filter((f) => f.times > 0).map((f) => `failOn ${f.method} ${f.path} → ${f.status} was never used`),
+      ...[...this.moves].map(([key, status]) => `moveBeforeNextTransition ${key} → ${status} was never used`),
+    ];
     if (unused.length) throw new Error(`fake Jira: ${unused.join('; ')}`);
     if (this.violations.length) throw new Error(`fake Jira saw unexpected requests:\n${this.violations.join('\n')}`);
   }
@@ -417,10 +433,15 @@ export class FakeJira {
       this.refuse(res, 404, ['Issue does not exist or you do not have permission to see it.']);
       return;
     }
+    const moved = this.moves.get(key);
+    if (moved !== undefined) {
+      this.moves.delete(key);
+      issue.status = moved;
+    }
     const id = (body as { transition?: { id?: unknown } } | undefined)?.transition?.id;
     const t = this.available(issue).find((x) => x.id === String(id));
     if (!t) {
-      this.violations.push(`POST /issue/${key}/transitions: transition ${String(id)} is not offered from ${issue.status}`);
+      if (moved === undefined) this.violations.push(`POST /issue/${key}/transitions: transition ${String(id)} is not offered from ${issue.status}`);
       this.refuse(res, 400, [`Transition id '${String(id)}' is not valid for this issue.`]);
       return;
     }

@@ -277,7 +277,9 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
    * current status, and a workflow often needs a status in between (To Do →
    * In Progress → Done; Done → Closed → Reopened). At most MAX_WALK
    * transitions, each chosen from a fresh read of the issue (its status may
-   * have moved meanwhile, by a person or a post-function). Runs from the
+   * have moved meanwhile, by a person or a post-function). A transition Jira
+   * refuses (400) because the issue moved between the listing and the POST is
+   * not an error: the walk goes on from the new status. Runs from the
    * outbox, so it is idempotent: already there → nothing is sent; a retry
    * after a walk that broke half way continues from the current status.
    * No way forward → PermanentJiraError naming the status, the transitions
@@ -288,8 +290,11 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
     const goal = wantDone ? `to "${o.doneStatus}"` : `out of "${o.doneStatus}" to an open status`;
     const visited = new Set<string>();
     const taken: string[] = [];
+    /** The status read after a refused transition: the next step starts from it. */
+    let reread: IssueStatus | null = null;
     for (let step = 1; ; step++) {
-      const status = await readStatus(externalKey);
+      const status = reread ?? (await readStatus(externalKey));
+      reread = null;
       if (arrived(status, wantDone)) {
         if (step === 1) log.debug({ key: externalKey, status: status.name, wantDone }, 'jira issue already in the wanted state');
         return;
@@ -308,9 +313,21 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
       if (step > MAX_WALK) throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, transitions);
       const pick = nextStep(transitions, wantDone, visited);
       if (!pick) throw stuck(`has no transition ${goal}`, transitions);
-      await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
-        client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),
-      );
+      try {
+        await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
+          client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),
+        );
+      } catch (err) {
+        // Jira answers 400 when the transition is not offered from the issue's status any more: someone moved the
+        // issue between the listing and this POST. Then the walk goes on from where they put it (the refused
+        // attempt still counts as a step); a 400 with the status unchanged is a real refusal.
+        if (!(err instanceof PermanentJiraError && err.status === 400)) throw err;
+        const now = await readStatus(externalKey);
+        if (norm(now.name) === norm(status.name)) throw err;
+        log.info({ key: externalKey, step, from: status.name, to: pick.to!.name, movedTo: now.name, wantDone }, 'jira refused the transition: the issue was moved meanwhile; going on from its new status');
+        reread = now;
+        continue;
+      }
       taken.push(`"${pick.name}" → ${pick.to!.name}`);
       log.info({ key: externalKey, step, from: status.name, to: pick.to!.name, transition: pick.name, wantDone }, 'jira issue moved');
       // Jira answers 204 once the transition is made: no need to read the issue back when this one arrives.

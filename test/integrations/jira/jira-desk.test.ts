@@ -484,6 +484,77 @@ describe('JiraDesk.setDone walks the workflow', () => {
     fake.expectNoUnexpectedCalls();
   });
 
+  it('a transition refused because someone moved the issue meanwhile: the walk goes on from the new status', async () => {
+    const h = await walking({
+      'To Do': [T.start],
+      'In Progress': [T.stop, T.review],
+      'In Review': [T.rework, T.ship],
+    });
+    // Between the desk listing To Do's transitions and posting "Start work", a person moves the issue on.
+    h.fake.moveBeforeNextTransition(h.a, 'In Review');
+    await h.desk.setDone(h.a, true);
+    expect(h.fake.issue(h.a).status).toBe('Done');
+    expect(h.posted()).toEqual(['21', '31']); // the refused one, then the one In Review offers
+    expect(h.lines.filter((l) => l.msg === 'jira issue moved')).toMatchObject([{ step: 2, from: 'In Review', to: 'Done' }]);
+    expect(h.lines.find((l) => /moved meanwhile/.test(String(l.msg)))).toMatchObject({ step: 1, from: 'To Do', to: 'In Progress', movedTo: 'In Review' });
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('a refused transition after someone moved the issue where it was going: done, nothing more sent', async () => {
+    const h = await walking({ 'To Do': [T.start], 'In Progress': [T.ship], Done: [T.close], Closed: [T.reopen] });
+    h.fake.moveBeforeNextTransition(h.a, 'Done');
+    await h.desk.setDone(h.a, true);
+    expect(h.fake.issue(h.a).status).toBe('Done');
+    expect(h.posted()).toEqual(['21']);
+    // Reopening: someone reopened it meanwhile.
+    h.fake.moveBeforeNextTransition(h.a, 'To Do');
+    await h.desk.setDone(h.a, false);
+    expect(h.fake.issue(h.a).status).toBe('To Do');
+    expect(h.posted()).toEqual(['21', '71']);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it('a 400 with the issue where it was stays a permanent refusal, after one more read', async () => {
+    const h = await walking({ 'To Do': [T.start], 'In Progress': [T.ship] });
+    h.fake.failOn('POST', /\/transitions$/, 400);
+    const before = h.fake.calls.length;
+    const err = await h.desk.setDone(h.a, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentJiraError);
+    expect((err as PermanentJiraError).status).toBe(400);
+    expect(h.fake.issue(h.a).status).toBe('To Do');
+    expect(h.fake.calls.slice(before).map((c) => `${c.method} ${c.path.replace(h.a, 'KEY')}`)).toEqual([
+      'GET /rest/api/3/issue/KEY',
+      'GET /rest/api/3/issue/KEY/transitions',
+      'POST /rest/api/3/issue/KEY/transitions',
+      'GET /rest/api/3/issue/KEY',
+    ]);
+    h.fake.expectNoUnexpectedCalls();
+  });
+
+  it(`a refused transition counts toward the ${MAX_WALK} steps`, async () => {
+    const go = (id: string, to: string): FakeTransition => ({ id, name: `Go ${to}`, to });
+    const { fake, desk } = await setup({
+      statuses: [
+        { name: 'To Do', category: 'new' },
+        { name: 'Parked', category: 'indeterminate' },
+        ...['S1', 'S2', 'S3'].map((name) => ({ name, category: 'indeterminate' as const })),
+        { name: 'Done', category: 'done' },
+      ],
+      workflow: { 'To Do': [go('1', 'S1')], Parked: [go('2', 'S1')], S1: [go('3', 'S2')], S2: [go('4', 'S3')], S3: [go('5', 'Done')] },
+    });
+    const [t] = await desk.open({ line: 'web', train: aTrain(1, [ticket(ALICE, ['a1'])]), key: 'k' });
+    const key = t!.externalKey;
+    // Parked → S1 → S2 → S3 → Done would be 4 transitions: with the refused one, one too many.
+    fake.moveBeforeNextTransition(key, 'Parked');
+    const err = await desk.setDone(key, true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentJiraError);
+    expect((err as Error).message).toBe(
+      `${key} (status S3) is not "Done" after ${MAX_WALK} transitions; available: "Go Done" → Done; moved so far: "Go S1" → S1, "Go S2" → S2, "Go S3" → S3`,
+    );
+    expect(fake.callsTo('POST', /\/transitions$/)).toHaveLength(MAX_WALK);
+    fake.expectNoUnexpectedCalls();
+  });
+
   it('the fake refuses a workflow naming an unknown status', async () => {
     await expect(FakeJira.start({ statuses: STATUSES, workflow: { 'To Do': [{ id: '1', name: 'Go', to: 'Nowhere' }] } })).rejects.toThrow(/"Nowhere"/);
   });
