@@ -19,7 +19,7 @@ export async function recordCommits(
   lineName: string,
   sinceSha: string,
   found: NewCommits,
-  opts: { inputKey?: string; actor?: string; contiguous?: boolean; lostTrains?: number[] } = {},
+  opts: { inputKey?: string; actor?: string; contiguous?: boolean; lostTrains?: number[]; removedFromBranch?: string[] } = {},
 ): Promise<Reply> {
   return engine.run(
     lineName,
@@ -41,9 +41,11 @@ export async function recordCommits(
       }
       const moveHead = state.knownHeadSha === sinceSha && state.knownHeadSha !== found.headSha;
       const lost = (opts.lostTrains ?? []).filter((n) => state.trains.some((t) => t.number === n));
+      // Only what is still waiting now (a train may have taken a commit meanwhile: the lost-train report covers that).
+      const removed = moveHead ? (opts.removedFromBranch ?? []).filter((sha) => state.platform.some((c) => c.sha === sha)) : [];
       if (fresh.length === 0 && !moveHead && lost.length === 0) return { decision: domain.refuse('No new commits.') };
       const head = moveHead ? found.headSha : state.knownHeadSha;
-      const decision = domain.commitsArrived(state, ctx, fresh, head, found.rewritten && moveHead, lost);
+      const decision = domain.commitsArrived(state, ctx, fresh, head, found.rewritten && moveHead, lost, removed);
       return { decision, newCommits: fresh };
     },
     { inputKey: opts.inputKey },

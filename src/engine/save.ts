@@ -135,7 +135,9 @@ export async function saveDecision(
     list.push(commitId(ids.commits, sha));
     groups.set(key, list);
   }
-  if (meta.commitStatuses) effects = [...effects, ...statusEffects(moved)];
+  // Commits leave the branch by an emergency reset, or by a force push someone else made.
+  const removedBy = audit.some((e) => e.action === 'commits.removed') ? 'removed from the branch by a force push' : 'removed by emergency reset';
+  if (meta.commitStatuses) effects = [...effects, ...statusEffects(moved, removedBy)];
   for (const [key, commitIds] of groups) {
     const [state, train] = key.split(':') as ['platform' | 'train' | 'deployed' | 'removed', string];
     await tx.commit.updateMany({
@@ -229,7 +231,7 @@ type OutboxEffect = Effect | StatusEffect | TicketSyncEffect;
 /** At most this many statuses per move: GitHub allows ~5,000 calls an hour, so a huge train marks its newest commits. */
 const MAX_STATUSES = 100;
 
-function statusEffects(moved: Map<string, string[]>): StatusEffect[] {
+function statusEffects(moved: Map<string, string[]>, removedBy: string): StatusEffect[] {
   const out: StatusEffect[] = [];
   for (const [key, shas] of moved) {
     const [state, train] = key.split(':') as [string, string];
@@ -237,7 +239,7 @@ function statusEffects(moved: Map<string, string[]>): StatusEffect[] {
     if (state === 'platform') out.push({ kind: 'code.status', shas: newest, state: 'pending', description: 'waiting on the platform' });
     else if (state === 'train') out.push({ kind: 'code.status', shas: newest, state: 'pending', description: `on train #${train}` });
     else if (state === 'deployed') out.push({ kind: 'code.status', shas: newest, state: 'success', description: `deployed with train #${train}` });
-    else out.push({ kind: 'code.status', shas: newest, state: 'error', description: 'removed by emergency reset' });
+    else out.push({ kind: 'code.status', shas: newest, state: 'error', description: removedBy });
   }
   return out;
 }

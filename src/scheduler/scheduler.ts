@@ -101,6 +101,23 @@ export class Scheduler {
     return p;
   }
 
+  /**
+   * Platform commits a force push took off the branch. The platform is in
+   * branch order, so when its newest commit is still on the branch the older
+   * ones are too (one git check in the usual case); otherwise each is checked.
+   */
+  private async platformOffBranch(name: string, codeHost: CodeHost): Promise<string[]> {
+    const rows = await this.opts.engine.deps.db.commit.findMany({
+      where: { line: { name }, state: 'platform' },
+      orderBy: { position: 'asc' },
+      select: { sha: true },
+    });
+    if (rows.length === 0 || (await codeHost.contains(rows[rows.length - 1]!.sha))) return [];
+    const gone: string[] = [];
+    for (const r of rows) if (!(await codeHost.contains(r.sha))) gone.push(r.sha);
+    return gone;
+  }
+
   private async fetchLine(name: string): Promise<void> {
     const line = this.opts.lines.find((l) => l.name === name);
     if (!line) return;
@@ -111,6 +128,7 @@ export class Scheduler {
       const found = await line.codeHost.newCommits(row.knownHeadSha);
       if (found.headSha === row.knownHeadSha && found.commits.length === 0) return;
       const lostTrains: number[] = [];
+      const removedFromBranch: string[] = [];
       if (found.rewritten) {
         // A force push may have taken commits already on a live train off the branch: say so.
         const live = await this.opts.engine.deps.db.train.findMany({
@@ -118,8 +136,9 @@ export class Scheduler {
           select: { number: true, headSha: true },
         });
         for (const t of live) if (!(await line.codeHost.contains(t.headSha))) lostTrains.push(t.number);
+        removedFromBranch.push(...(await this.platformOffBranch(name, line.codeHost)));
       }
-      const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found, { lostTrains });
+      const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found, { lostTrains, removedFromBranch });
       log.info({ commits: found.commits.length, head: found.headSha, recorded: r.text }, 'fetched new commits');
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'fetch failed; will retry at the next poll');

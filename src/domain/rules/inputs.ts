@@ -17,9 +17,21 @@ export function commitsArrived(
   rewritten: boolean,
   /** Live trains whose head a force push removed from the branch. */
   lostTrains: number[] = [],
+  /** Commits waiting on the platform that a force push took off the branch. */
+  removedFromBranch: string[] = [],
 ): Decision {
   const d = new Draft(s, ctx);
   d.state.knownHeadSha = headSha;
+  const gone = new Set(removedFromBranch);
+  const removed = d.state.platform.filter((c) => gone.has(c.sha));
+  if (removed.length > 0) {
+    // They must not ride a train (its head would not be on the branch), and they must not vanish
+    // from the records either: they are kept as removed, as an emergency reset keeps its commits.
+    d.state.platform = d.state.platform.filter((c) => !gone.has(c.sha));
+    const list = removed.slice(0, 10).map((c) => `${short(c.sha)} (${c.authorEmail})`).join(', ') + (removed.length > 10 ? `, and ${removed.length - 10} more` : '');
+    d.announce(`:warning: A force push took ${removed.length} waiting commit${removed.length === 1 ? '' : 's'} off ${s.settings.branch}: ${list}. ${removed.length === 1 ? 'It' : 'They'} will not go on a train; Conductor keeps ${removed.length === 1 ? 'it' : 'them'} in its records as removed.`);
+    d.record('commits.removed', null, { shas: removed.map((c) => c.sha), headSha, by: 'force push' });
+  }
   d.state.platform.push(...commits);
   if (rewritten)
     d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);

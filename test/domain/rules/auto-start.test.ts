@@ -77,6 +77,17 @@ describe('rule 1: commits reach the platform', () => {
     expect(d.audit.map((a) => a.action)).toEqual(['branch.rewritten']);
     expect(sim.state.knownHeadSha).toBe(sha('new1'));
   });
+
+  it('waiting commits a force push took off the branch leave the platform (to be kept as removed) and never ride a train', () => {
+    const sim = withTrainGoing();
+    ok(sim.push(aCommit('p1', BOB), aCommit('p2', CAROL), aCommit('p3', DAVE)));
+    const d = ok(sim.as(SYSTEM_ACTOR, commitsArrived, [aCommit('p2b', CAROL)], sha('p2b'), true, [], [sha('p2'), sha('p3'), sha('not-waiting')]));
+    expect(shortShas(sim.state.platform)).toEqual(['p1', 'p2b']);
+    expect(d.audit.find((a) => a.action === 'commits.removed')?.details).toMatchObject({ shas: [sha('p2'), sha('p3')], by: 'force push' });
+    expect(announcements(d).some((m) => m.includes('A force push took 2 waiting commits off main') && m.includes(CAROL))).toBe(true);
+    // The going train keeps its commits.
+    expect(sim.goingOrFail.commits.map((c) => c.sha)).toEqual([sha('c0')]);
+  });
 });
 
 describe('rule 3: a train begins whenever possible', () => {
