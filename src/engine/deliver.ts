@@ -7,6 +7,7 @@ import type { TicketDesk } from './ports/ticket-desk.js';
 import type { Engine } from './engine.js';
 import { jobStarted } from './inputs.js';
 import { PermanentEffectError, type OutboxItem } from './outbox.js';
+import { ticketSyncGaveUp } from './tickets-outside.js';
 
 /** The integrations of one line. */
 export interface LinePorts {
@@ -38,7 +39,20 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
     if (item.kind === 'ticket.sync') {
       // Written by the saver (not a domain effect) when a ticket with an outside key changes state.
       const t = item.payload as { line: string; externalKey: string; done: boolean };
-      return deps.ports(t.line).tickets.setDone(t.externalKey, t.done);
+      try {
+        return await deps.ports(t.line).tickets.setDone(t.externalKey, t.done);
+      } catch (err) {
+        // Jira can never follow (its workflow has no way there, no permission, issue gone): the outbox closes the
+        // item ("gave up: …") and the poll leaves that ticket alone (tickets-outside.ts). People are told through
+        // an engine input (audit entry + announcement in one transaction, delivered by the outbox) rather than a
+        // direct chat call here, so a Slack hiccup cannot lose the message. If recording it fails, that error is
+        // not permanent: the outbox retries the whole item (the input is keyed by it, so it is told once).
+        if (err instanceof PermanentEffectError) {
+          const reason = err.summary ?? err.message;
+          await ticketSyncGaveUp(engine, { line: t.line, externalKey: t.externalKey, done: t.done, reason, inputKey: item.idempotencyKey });
+        }
+        throw err;
+      }
     }
     const p = item.payload as Payload;
     if (!p.line || !engine.lines.has(p.line)) throw new PermanentEffectError(`unknown line in outbox item ${item.id}`);

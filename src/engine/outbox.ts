@@ -18,7 +18,14 @@ export class RetryLaterError extends Error {
 }
 
 /** Thrown by a handler when retrying can never help (malformed item): the item is closed with the error. */
-export class PermanentEffectError extends Error {}
+export class PermanentEffectError extends Error {
+  /** A short reason people can read in the channel (e.g. `no transition to "Done" from "In Review"`); the message has the details. */
+  readonly summary?: string;
+  constructor(message?: string, options?: { cause?: unknown; summary?: string }) {
+    super(message, options);
+    if (options?.summary) this.summary = options.summary;
+  }
+}
 
 export interface OutboxOptions {
   db: Db;

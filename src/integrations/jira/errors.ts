@@ -8,7 +8,7 @@ import { PermanentEffectError, RetryLaterError } from '../../engine/outbox.js';
  */
 export class PermanentJiraError extends PermanentEffectError {
   override readonly name = 'PermanentJiraError';
-  constructor(readonly status: number, message: string, options?: { cause?: unknown }) {
+  constructor(readonly status: number, message: string, options?: { cause?: unknown; summary?: string }) {
     super(message, options);
   }
 }

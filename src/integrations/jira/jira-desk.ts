@@ -299,20 +299,23 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
         if (step === 1) log.debug({ key: externalKey, status: status.name, wantDone }, 'jira issue already in the wanted state');
         return;
       }
-      const stuck = (why: string, transitions: Transition[]): PermanentJiraError => {
+      /** `summary`: the short reason told in the channel (the message has the transitions for the log and the outbox). */
+      const stuck = (why: string, summary: string, transitions: Transition[]): PermanentJiraError => {
         const available = transitions.map((t) => `"${t.name}" → ${t.to!.name}`).join(', ') || 'none';
         const walked = taken.length ? `; moved so far: ${taken.join(', ')}` : '';
         log.warn({ key: externalKey, status: status.name, wantDone, taken }, `jira issue stuck on its way ${goal}`);
-        return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`);
+        return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`, { summary });
       };
       visited.add(norm(status.name));
       const res = await call(`listing the transitions of ${externalKey}`, () =>
         client.issues.getTransitions<{ transitions?: Transition[] }>({ issueIdOrKey: externalKey }),
       );
       const transitions = (res.transitions ?? []).filter((t) => t.id && t.to?.name && t.isAvailable !== false);
-      if (step > MAX_WALK) throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, transitions);
+      const where = `"${status.name ?? 'unknown'}"`;
+      if (step > MAX_WALK)
+        throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, `still ${where} after ${MAX_WALK} transitions`, transitions);
       const pick = nextStep(transitions, wantDone, visited);
-      if (!pick) throw stuck(`has no transition ${goal}`, transitions);
+      if (!pick) throw stuck(`has no transition ${goal}`, `no transition ${wantDone ? `to "${o.doneStatus}"` : 'to an open status'} from ${where}`, transitions);
       try {
         await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
           client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),

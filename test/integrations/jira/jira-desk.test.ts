@@ -440,12 +440,14 @@ describe('JiraDesk.setDone walks the workflow', () => {
     const err = await h.desk.setDone(h.a, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentJiraError);
     expect((err as Error).message).toBe(`${h.a} (status To Do) has no transition to "Done"; available: "Cancel" → Won't Do`);
+    expect((err as PermanentJiraError).summary).toBe('no transition to "Done" from "To Do"'); // what the channel is told
     expect(h.fake.issue(h.a).status).toBe('To Do');
 
     h.fake.setStatus(h.a, 'Done');
     const reopen = await h.desk.setDone(h.a, false).catch((e: unknown) => e);
     expect(reopen).toBeInstanceOf(PermanentJiraError);
     expect((reopen as Error).message).toBe(`${h.a} (status Done) has no transition out of "Done" to an open status; available: none`);
+    expect((reopen as PermanentJiraError).summary).toBe('no transition to an open status from "Done"');
     expect(h.posted()).toEqual([]);
     h.fake.expectNoUnexpectedCalls();
   });
@@ -480,6 +482,7 @@ describe('JiraDesk.setDone walks the workflow', () => {
     const err = await desk.setDone(t!.externalKey, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentJiraError);
     expect((err as Error).message).toMatch(new RegExp(`\\(status S4\\) is not "Done" after ${MAX_WALK} transitions; available: "Go S5" → S5; moved so far: "Go S1" → S1, `));
+    expect((err as PermanentJiraError).summary).toBe(`still "S4" after ${MAX_WALK} transitions`);
     expect(fake.callsTo('POST', /\/transitions$/)).toHaveLength(MAX_WALK);
     fake.expectNoUnexpectedCalls();
   });
