@@ -117,6 +117,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const outboxRef: { worker?: OutboxWorker } = {};
     const engine = new Engine({
       db: db.prisma,
+      pool: db.pool,
       config: { lines: file.lines.map((l) => runtimeConfig(l, env)), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl },
       clock,
       random: opts.random ?? Math.random,

@@ -45,6 +45,7 @@ export async function benchEngine(
   );
   const engine = new Engine({
     db: db.prisma,
+    pool: db.pool,
     config: {
       lines: [{ name: line, branch: 'main', maxCommits: null, reminderMinutes: 30, timeouts: { build: 10, deploy: 20, rollback: 20 } }],
       policy: { admins: [ADMIN], robots: [ROBOT] },

@@ -150,15 +150,15 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
         line,
         actor,
         async ({ tx, loaded, state, ctx }) => {
-          const matches = await tx.commit.findMany({
-            where: { lineId: loaded.ids.lineId, sha: { startsWith: c.sha } },
-            take: 2,
-          });
+          // c.sha is hex (the parser checks it), so it is safe in a LIKE pattern.
+          const matches = await tx.query<{ sha: string; state: string; author_name: string; author_email: string; message: string; verified_by: string | null; verified_at: Date | null }>`
+            SELECT sha, state, author_name, author_email, message, verified_by, verified_at FROM commit
+            WHERE line_id = ${loaded.ids.lineId} AND sha LIKE ${`${c.sha}%`} LIMIT 2`;
           if (matches.length > 1) return { decision: domain.refuse(`${c.sha} matches several commits: give more characters.`) };
           const m = matches[0];
-          if (m && m.state === 'removed') return { decision: domain.refuse(`${c.sha} was removed from the branch by an emergency reset; there is nothing to revert.`) };
+          if (m && m.state === 'removed') return { decision: domain.refuse(`${c.sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
           const target: CommitRef | null = m
-            ? { sha: m.sha, authorName: m.authorName, authorEmail: m.authorEmail, message: m.message, verifiedBy: m.verifiedBy, verifiedAt: m.verifiedAt }
+            ? { sha: m.sha, authorName: m.author_name, authorEmail: m.author_email, message: m.message, verifiedBy: m.verified_by, verifiedAt: m.verified_at }
             : null;
           return { decision: domain.revert(state, ctx, target, c.sha) };
         },

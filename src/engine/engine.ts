@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { CommitRef, Context, Decision, LineState } from '../domain/index.js';
-import type { Db, Tx } from './db.js';
+import type pg from 'pg';
+import { inTransaction, type Sql } from '../store/sql.js';
+import type { Db } from './db.js';
 import type { EngineConfig, LineRuntimeConfig } from './line-config.js';
 import { loadLine, type Loaded } from './load.js';
 import { saveDecision } from './save.js';
@@ -8,7 +10,10 @@ import { saveDecision } from './save.js';
 export type Clock = () => Date;
 
 export interface EngineDeps {
+  /** The Prisma client: reads outside the engine's transactions. */
   db: Db;
+  /** The pool under `db`: the engine's own transactions run on it (src/store/sql.ts). */
+  pool: pg.Pool;
   config: EngineConfig;
   clock: Clock;
   /** Uniform in [0, 1): the engineer draw. Injected so tests are deterministic. */
@@ -24,7 +29,7 @@ export interface Reply {
 }
 
 export interface UseCaseInput {
-  tx: Tx;
+  tx: Sql;
   loaded: Loaded;
   state: LineState;
   ctx: Context;
@@ -99,50 +104,45 @@ export class Engine {
       if (early) return early;
     }
     let wroteEffects = false;
-    const reply = await this.deps.db
-      .$transaction(
-      async (tx) => {
-        if (opts.inputKey) {
-          const claimed = await tx.$queryRaw<{ key: string }[]>`
-            INSERT INTO processed_input (key, processed_at) VALUES (${opts.inputKey}, now())
-            ON CONFLICT (key) DO NOTHING RETURNING key`;
-          if (claimed.length === 0) {
-            const prior = await tx.processedInput.findUnique({ where: { key: opts.inputKey } });
-            const r = (prior?.reply ?? null) as Reply | null;
-            return { ok: r?.ok ?? true, text: r?.text ?? 'Already done.', duplicate: true };
-          }
+    const reply = await inTransaction(this.deps.pool, async (tx) => {
+      if (opts.inputKey) {
+        const claimed = await tx.query<{ key: string }>`
+          INSERT INTO processed_input (key, processed_at) VALUES (${opts.inputKey}, now())
+          ON CONFLICT (key) DO NOTHING RETURNING key`;
+        if (claimed.length === 0) {
+          const [prior] = await tx.query<{ reply: Reply | null }>`SELECT reply FROM processed_input WHERE key = ${opts.inputKey}`;
+          const r = prior?.reply ?? null;
+          return { ok: r?.ok ?? true, text: r?.text ?? 'Already done.', duplicate: true };
         }
-        const loaded = await loadLine(tx, cfg, { lock: true, extraTrains: opts.extraTrains });
-        if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
-        const ctx = this.context(actor);
-        const { decision, newCommits } = await useCase({ tx, loaded, state: loaded.state, ctx });
-        let out: Reply;
-        if (!decision.ok) {
-          // Nothing changed: roll back instead of committing, so a refusal never waits for a WAL
-          // flush behind the writes on this line (unless its idempotency key must be kept).
-          if (!opts.inputKey) throw new Refused(decision.reply);
-          out = { ok: false, text: decision.reply };
-        } else {
-          const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
-            actor,
-            now: ctx.now,
-            newCommits,
-            commitStatuses: cfg.commitStatuses,
-          });
-          wroteEffects = saved.outboxRows > 0;
-          out = { ok: true, text: decision.reply };
-        }
-        if (opts.inputKey) {
-          await tx.processedInput.update({ where: { key: opts.inputKey }, data: { lineId: loaded.ids.lineId, reply: out as object } });
-        }
-        return out;
-      },
-      { timeout: 60_000, maxWait: 60_000 },
-    )
-      .catch((err: unknown) => {
-        if (err instanceof Refused) return { ok: false, text: err.message };
-        throw err;
-      });
+      }
+      const loaded = await loadLine(tx, cfg, { lock: true, extraTrains: opts.extraTrains });
+      if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
+      const ctx = this.context(actor);
+      const { decision, newCommits } = await useCase({ tx, loaded, state: loaded.state, ctx });
+      let out: Reply;
+      if (!decision.ok) {
+        // Nothing changed: roll back instead of committing, so a refusal never waits for a WAL
+        // flush behind the writes on this line (unless its idempotency key must be kept).
+        if (!opts.inputKey) throw new Refused(decision.reply);
+        out = { ok: false, text: decision.reply };
+      } else {
+        const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
+          actor,
+          now: ctx.now,
+          newCommits,
+          commitStatuses: cfg.commitStatuses,
+        });
+        wroteEffects = saved.outboxRows > 0;
+        out = { ok: true, text: decision.reply };
+      }
+      if (opts.inputKey) {
+        await tx.execute`UPDATE processed_input SET line_id = ${loaded.ids.lineId}, reply = ${JSON.stringify(out)}::jsonb WHERE key = ${opts.inputKey}`;
+      }
+      return out;
+    }).catch((err: unknown) => {
+      if (err instanceof Refused) return { ok: false, text: err.message };
+      throw err;
+    });
     if (wroteEffects) this.deps.onEffects?.();
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');
@@ -168,53 +168,50 @@ export class Engine {
     for (const it of items) if (!firstOf.has(it.inputKey)) firstOf.set(it.inputKey, it);
     const keys = [...firstOf.keys()];
     let wroteEffects = false;
-    const byKey = await this.deps.db.$transaction(
-      async (tx) => {
-        const answers = new Map<string, Reply>();
-        const claimed = new Set(
-          (
-            await tx.$queryRaw<{ key: string }[]>`
-              INSERT INTO processed_input (key, processed_at) SELECT k, now() FROM unnest(${keys}::text[]) AS k
-              ON CONFLICT (key) DO NOTHING RETURNING key`
-          ).map((r) => r.key),
-        );
-        const replayed = keys.filter((k) => !claimed.has(k));
-        if (replayed.length > 0) {
-          const prior = await tx.$queryRaw<{ key: string; reply: Reply | null }[]>`
-            SELECT key, reply FROM processed_input WHERE key = ANY(${replayed}::text[])`;
-          const replies = new Map(prior.map((r) => [r.key, r.reply]));
-          for (const k of replayed) {
-            const r = replies.get(k) ?? null;
-            answers.set(k, { ok: r?.ok ?? true, text: r?.text ?? 'Already done.' });
-          }
+    const byKey = await inTransaction(this.deps.pool, async (tx) => {
+      const answers = new Map<string, Reply>();
+      const claimed = new Set(
+        (
+          await tx.query<{ key: string }>`
+            INSERT INTO processed_input (key, processed_at) SELECT k, now() FROM unnest(${keys}::text[]) AS k
+            ON CONFLICT (key) DO NOTHING RETURNING key`
+        ).map((r) => r.key),
+      );
+      const replayed = keys.filter((k) => !claimed.has(k));
+      if (replayed.length > 0) {
+        const prior = await tx.query<{ key: string; reply: Reply | null }>`
+          SELECT key, reply FROM processed_input WHERE key = ANY(${replayed}::text[])`;
+        const replies = new Map(prior.map((r) => [r.key, r.reply]));
+        for (const k of replayed) {
+          const r = replies.get(k) ?? null;
+          answers.set(k, { ok: r?.ok ?? true, text: r?.text ?? 'Already done.' });
         }
-        const fresh = keys.filter((k) => claimed.has(k)).map((k) => firstOf.get(k)!);
-        if (fresh.length === 0) return answers;
-        const loaded = await loadLine(tx, cfg, { lock: true });
-        if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
-        const ctx = this.context(actor);
-        const { decision, newCommits, replies } = await useCase({ tx, loaded, state: loaded.state, ctx }, fresh);
-        if (decision.ok) {
-          const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
-            actor,
-            now: ctx.now,
-            newCommits,
-            commitStatuses: cfg.commitStatuses,
-          });
-          wroteEffects = saved.outboxRows > 0;
-        }
-        for (const it of fresh) {
-          answers.set(it.inputKey, replies.get(it) ?? (decision.ok ? { ok: true, text: decision.reply } : { ok: false, text: decision.reply }));
-        }
-        const freshKeys = fresh.map((it) => it.inputKey);
-        await tx.$executeRaw`
-          UPDATE processed_input AS p SET line_id = ${loaded.ids.lineId}, reply = v.reply
-          FROM unnest(${freshKeys}::text[], ${freshKeys.map((k) => JSON.stringify(answers.get(k)))}::jsonb[]) AS v(key, reply)
-          WHERE p.key = v.key`;
-        return answers;
-      },
-      { timeout: 60_000, maxWait: 60_000 },
-    );
+      }
+      const fresh = keys.filter((k) => claimed.has(k)).map((k) => firstOf.get(k)!);
+      if (fresh.length === 0) return answers;
+      const loaded = await loadLine(tx, cfg, { lock: true });
+      if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
+      const ctx = this.context(actor);
+      const { decision, newCommits, replies } = await useCase({ tx, loaded, state: loaded.state, ctx }, fresh);
+      if (decision.ok) {
+        const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
+          actor,
+          now: ctx.now,
+          newCommits,
+          commitStatuses: cfg.commitStatuses,
+        });
+        wroteEffects = saved.outboxRows > 0;
+      }
+      for (const it of fresh) {
+        answers.set(it.inputKey, replies.get(it) ?? { ok: decision.ok, text: decision.reply });
+      }
+      const freshKeys = fresh.map((it) => it.inputKey);
+      await tx.execute`
+        UPDATE processed_input AS p SET line_id = ${loaded.ids.lineId}, reply = v.reply
+        FROM unnest(${freshKeys}::text[], ${freshKeys.map((k) => JSON.stringify(answers.get(k)))}::jsonb[]) AS v(key, reply)
+        WHERE p.key = v.key`;
+      return answers;
+    });
     if (wroteEffects) this.deps.onEffects?.();
     this.deps.log.debug({ line: lineName, actor, inputs: items.length, fresh: keys.length }, 'inputs applied together');
     return items.map((it) => byKey.get(it.inputKey)!);
@@ -226,12 +223,13 @@ export class Engine {
     useCase: (input: UseCaseInput) => Promise<UseCaseOutcome> | UseCaseOutcome,
     opts: RunOptions,
   ): Promise<Reply | null> {
-    return this.deps.db.$transaction(
+    return inTransaction(
+      this.deps.pool,
       async (tx) => {
         if (opts.inputKey) {
           // A replay answers what the first delivery answered, whatever the state is now.
-          const prior = await tx.processedInput.findUnique({ where: { key: opts.inputKey } });
-          if (prior?.reply) return prior.reply as unknown as Reply;
+          const [prior] = await tx.query<{ reply: Reply | null }>`SELECT reply FROM processed_input WHERE key = ${opts.inputKey}`;
+          if (prior?.reply) return prior.reply;
           if (prior) return null; // applied, reply not recorded: let the locked path answer
         }
         const loaded = await loadLine(tx, cfg, { lock: false, extraTrains: opts.extraTrains });
@@ -241,7 +239,7 @@ export class Engine {
         const reply: Reply = { ok: false, text: decision.reply };
         if (opts.inputKey) {
           // The key is answered once and for all: a retry of a refused request stays refused.
-          const stored = await tx.$queryRaw<{ key: string }[]>`
+          const stored = await tx.query<{ key: string }>`
             INSERT INTO processed_input (key, line_id, reply, processed_at)
             VALUES (${opts.inputKey}, ${loaded.ids.lineId}, ${JSON.stringify(reply)}::jsonb, now())
             ON CONFLICT (key) DO NOTHING RETURNING key`;
@@ -249,7 +247,7 @@ export class Engine {
         }
         return reply;
       },
-      { isolationLevel: 'RepeatableRead', timeout: 30_000, maxWait: 30_000 },
+      { isolation: 'repeatable read' },
     ).catch((err: unknown) => {
       // A serialisation conflict with a twin delivery: take the locked path, which is exact.
       this.deps.log.debug({ err: (err as Error).message, line: cfg.name }, 'refusal pre-check gave way to the locked path');
@@ -260,10 +258,9 @@ export class Engine {
   /** Read-only view of a line (no lock): live trains plus the newest train and any named ones. */
   async read(lineName: string, opts: { extraTrains?: number[]; newestTrain?: boolean } = {}): Promise<Loaded> {
     const cfg = this.lineConfig(lineName);
-    const loaded = await this.deps.db.$transaction((tx) => loadLine(tx, cfg, { lock: false, ...opts }), {
-      isolationLevel: 'RepeatableRead',
-      timeout: 30_000,
-      maxWait: 30_000,
+    const loaded = await inTransaction(this.deps.pool, (tx) => loadLine(tx, cfg, { lock: false, ...opts }), {
+      isolation: 'repeatable read',
+      readOnly: true,
     });
     if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
     return loaded;

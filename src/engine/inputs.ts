@@ -30,7 +30,7 @@ export async function recordCommits(
       if (opts.contiguous && state.knownHeadSha !== sinceSha) return { decision: domain.refuse(NOT_CONTIGUOUS) };
       const shas = found.commits.map((c) => c.sha);
       const known = shas.length
-        ? new Set((await tx.commit.findMany({ where: { lineId: loaded.ids.lineId, sha: { in: shas } }, select: { sha: true } })).map((r) => r.sha))
+        ? new Set((await tx.query<{ sha: string }>`SELECT sha FROM commit WHERE line_id = ${loaded.ids.lineId} AND sha = ANY(${shas}::text[])`).map((r) => r.sha))
         : new Set<string>();
       const seen = new Set<string>();
       const fresh: CommitRef[] = [];
@@ -85,7 +85,7 @@ export async function recordPushes(engine: Engine, lineName: string, pushes: Pus
 
     const shas = chained.flatMap((p) => p.found.commits.map((c) => c.sha));
     const known = shas.length
-      ? new Set((await tx.commit.findMany({ where: { lineId: loaded.ids.lineId, sha: { in: shas } }, select: { sha: true } })).map((r) => r.sha))
+      ? new Set((await tx.query<{ sha: string }>`SELECT sha FROM commit WHERE line_id = ${loaded.ids.lineId} AND sha = ANY(${shas}::text[])`).map((r) => r.sha))
       : new Set<string>();
     const commits: CommitRef[] = [];
     for (const p of chained) {

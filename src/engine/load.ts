@@ -1,6 +1,6 @@
 import type { CommitRef, Job, LineState, Train, Ticket } from '../domain/index.js';
 import type { AutoTimeWindow } from '../domain/time.js';
-import type { Tx } from './db.js';
+import type { Sql } from '../store/sql.js';
 import type { LineRuntimeConfig } from './line-config.js';
 
 /** Database ids of what a LineState holds, so the saver can write differences back. */
@@ -28,7 +28,7 @@ const ticketKey = (train: number, author: string): string => `${train}:${author}
  * `extraTrains` are read, so the cost does not grow with history.
  */
 export async function loadLine(
-  tx: Tx,
+  tx: Sql,
   cfg: LineRuntimeConfig,
   opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean },
 ): Promise<Loaded | null> {
@@ -37,14 +37,14 @@ export async function loadLine(
   // 1. The line row (locked FOR UPDATE first when asked: every input on this line then serialises),
   //    with the newest train and the last deployed one.
   const lines = opts.lock
-    ? await tx.$queryRaw<LineRow[]>`
+    ? await tx.query<LineRow>`
         SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
                d.number AS deployed_number, d.head_sha AS deployed_head_sha
         FROM line l LEFT JOIN LATERAL (
           SELECT number, head_sha FROM train WHERE line_id = l.id AND state = 'deployed' ORDER BY number DESC LIMIT 1
         ) d ON true
         WHERE l.name = ${cfg.name} FOR UPDATE OF l`
-    : await tx.$queryRaw<LineRow[]>`
+    : await tx.query<LineRow>`
         SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
                d.number AS deployed_number, d.head_sha AS deployed_head_sha
         FROM line l LEFT JOIN LATERAL (
@@ -57,14 +57,14 @@ export async function loadLine(
   if (opts.newestTrain && line.newest_train !== null) extra.push(line.newest_train);
 
   // 2. Live trains, named ones and trains with unfinished jobs; 3. the platform.
-  const trainRows = await tx.$queryRaw<TrainRow[]>`
+  const trainRows = await tx.query<TrainRow>`
     SELECT t.* FROM train t
     WHERE t.line_id = ${line.id}
       AND (t.state IN ('delivering', 'verifying', 'deploying')
            OR t.number = ANY(${extra}::int[])
            OR EXISTS (SELECT 1 FROM job j WHERE j.train_id = t.id AND j.state IN ('queued', 'running')))
     ORDER BY t.number`;
-  const platformRows = await tx.$queryRaw<CommitRow[]>`
+  const platformRows = await tx.query<CommitRow>`
     SELECT id, sha, author_name, author_email, message, verified_by, verified_at
     FROM commit WHERE line_id = ${line.id} AND state = 'platform' ORDER BY position`;
 
@@ -79,12 +79,12 @@ export async function loadLine(
   const trainIds = trainRows.map((t) => t.id);
   const [links, ticketRows, jobRows] = trainIds.length
     ? [
-        await tx.$queryRaw<(CommitRow & { train_id: number })[]>`
+        await tx.query<CommitRow & { train_id: number }>`
           SELECT tc.train_id, c.id, c.sha, c.author_name, c.author_email, c.message, c.verified_by, c.verified_at
           FROM train_commit tc JOIN commit c ON c.id = tc.commit_id
           WHERE tc.train_id = ANY(${trainIds}::int[]) ORDER BY c.position`,
-        await tx.$queryRaw<TicketRow[]>`SELECT * FROM ticket WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
-        await tx.$queryRaw<JobRow[]>`SELECT * FROM job WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
+        await tx.query<TicketRow>`SELECT * FROM ticket WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
+        await tx.query<JobRow>`SELECT * FROM job WHERE train_id = ANY(${trainIds}::int[]) ORDER BY id`,
       ]
     : [[], [], []];
   const commitsByTrain = new Map<number, CommitRef[]>();

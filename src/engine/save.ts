@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, CommitRef, Effect, Job, LineState, Ticket, Train } from '../domain/index.js';
-import type { Tx } from './db.js';
+import type { AuditEvent, CommitRef, Effect, LineState, Ticket, Train } from '../domain/index.js';
+import type { Sql } from '../store/sql.js';
 import { jobKey, ticketKey, type Loaded } from './load.js';
 
 type CommitLocation = { state: 'platform' | 'train' | 'deployed'; train: number | null };
@@ -30,7 +30,7 @@ function allCommits(s: LineState): Map<string, CommitRef> {
  * `newCommits` are commits first seen by this input, in branch order.
  */
 export async function saveDecision(
-  tx: Tx,
+  tx: Sql,
   loaded: Loaded,
   after: LineState,
   audit: AuditEvent[],
@@ -45,8 +45,8 @@ export async function saveDecision(
   const fresh = meta.newCommits ?? [];
   let seq = ids.commitSeq;
   if (fresh.length > 0) {
-    // One INSERT with array parameters: Prisma's createMany costs ~10x more on 5,000 rows.
-    const rows = await tx.$queryRaw<{ id: number; sha: string }[]>`
+    // One INSERT with array parameters, whatever the number of commits (5,000 in one push happen).
+    const rows = await tx.query<{ id: number; sha: string }>`
       INSERT INTO commit (line_id, sha, position, author_name, author_email, message, first_seen_at)
       SELECT ${lineId}, x.sha, ${seq} + x.ord, x.author_name, x.author_email, x.message, ${meta.now}
       FROM unnest(${fresh.map((c) => c.sha)}::text[], ${fresh.map((c) => c.authorName)}::text[],
@@ -71,9 +71,7 @@ export async function saveDecision(
     after.knownHeadSha !== before.knownHeadSha ||
     after.nextTrainNumber !== before.nextTrainNumber
   ) {
-    // Raw SQL here and for audit and outbox rows: every input writes these, so their cost bounds
-    // how many inputs a second one line takes (Prisma's query building costs ~1 ms a statement).
-    await tx.$executeRaw`
+    await tx.execute`
       UPDATE line SET mode = ${a.mode}::"LineMode", manual_reason = ${a.manualReason}, timezone = ${a.timezone},
         auto_time = ${JSON.stringify(a.autoTime)}::jsonb, freezes = ${JSON.stringify(a.freezes)}::jsonb,
         deployed_sha = ${after.deployedSha}, known_head_sha = ${after.knownHeadSha},
@@ -85,35 +83,22 @@ export async function saveDecision(
   for (const t of after.trains) {
     const old = before.trains.find((o) => o.number === t.number);
     if (!old) {
-      const created = await tx.train.create({
-        data: {
-          lineId,
-          number: t.number,
-          state: t.state,
-          headSha: t.headSha,
-          baseSha: t.baseSha,
-          engineerEmail: t.engineer,
-          blockedReason: t.blocked,
-          derailReason: t.derailReason,
-          replacesTrainId: t.replaces === null ? null : (ids.trains.get(t.replaces) ?? null),
-          createdBy: t.createdBy,
-          ...times(t),
-        },
-      });
-      ids.trains.set(t.number, created.id);
+      const [created] = await tx.query<{ id: number }>`
+        INSERT INTO train (line_id, number, state, head_sha, base_sha, engineer_email, blocked_reason, derail_reason,
+                           replaces_train_id, created_by, created_at, delivered_at, verified_at, deploy_started_at, deployed_at, derailed_at)
+        VALUES (${lineId}, ${t.number}, ${t.state}::"TrainState", ${t.headSha}, ${t.baseSha}, ${t.engineer}, ${t.blocked}, ${t.derailReason},
+                ${t.replaces === null ? null : (ids.trains.get(t.replaces) ?? null)}, ${t.createdBy}, ${t.createdAt}, ${t.deliveredAt},
+                ${t.verifiedAt}, ${t.deployStartedAt}, ${t.deployedAt}, ${t.derailedAt})
+        RETURNING id`;
+      ids.trains.set(t.number, created!.id);
       const commitIds = t.commits.map((c) => commitId(ids.commits, c.sha));
-      await tx.$executeRaw`INSERT INTO train_commit (train_id, commit_id) SELECT ${created.id}, unnest(${commitIds}::int[])`;
+      await tx.execute`INSERT INTO train_commit (train_id, commit_id) SELECT ${created!.id}, unnest(${commitIds}::int[])`;
     } else if (trainChanged(old, t)) {
-      await tx.train.update({
-        where: { id: trainId(ids.trains, t.number) },
-        data: {
-          state: t.state,
-          engineerEmail: t.engineer,
-          blockedReason: t.blocked,
-          derailReason: t.derailReason,
-          ...times(t),
-        },
-      });
+      await tx.execute`
+        UPDATE train SET state = ${t.state}::"TrainState", engineer_email = ${t.engineer}, blocked_reason = ${t.blocked},
+          derail_reason = ${t.derailReason}, created_at = ${t.createdAt}, delivered_at = ${t.deliveredAt}, verified_at = ${t.verifiedAt},
+          deploy_started_at = ${t.deployStartedAt}, deployed_at = ${t.deployedAt}, derailed_at = ${t.derailedAt}
+        WHERE id = ${trainId(ids.trains, t.number)}`;
     }
   }
 
@@ -140,14 +125,10 @@ export async function saveDecision(
   if (meta.commitStatuses) effects = [...effects, ...statusEffects(moved, removedBy)];
   for (const [key, commitIds] of groups) {
     const [state, train] = key.split(':') as ['platform' | 'train' | 'deployed' | 'removed', string];
-    await tx.commit.updateMany({
-      where: { id: { in: commitIds } },
-      data: {
-        state,
-        trainId: train ? trainId(ids.trains, Number(train)) : null,
-        removedAt: state === 'removed' ? meta.now : null,
-      },
-    });
+    await tx.execute`
+      UPDATE commit SET state = ${state}::"CommitState", train_id = ${train ? trainId(ids.trains, Number(train)) : null},
+        removed_at = ${state === 'removed' ? meta.now : null}
+      WHERE id = ANY(${commitIds}::int[])`;
   }
 
   // 5. Verification marks on commits (they travel with the commit).
@@ -165,7 +146,7 @@ export async function saveDecision(
   }
   for (const [key, commitIds] of marks) {
     const [by, at] = JSON.parse(key) as [string | null, string | null];
-    await tx.commit.updateMany({ where: { id: { in: commitIds } }, data: { verifiedBy: by, verifiedAt: at ? new Date(at) : null } });
+    await tx.execute`UPDATE commit SET verified_by = ${by}, verified_at = ${at ? new Date(at) : null} WHERE id = ANY(${commitIds}::int[])`;
   }
 
   // 6. Tickets and jobs.
@@ -180,30 +161,57 @@ export async function saveDecision(
       if (prev && prev.state !== k.state && k.externalKey)
         effects = [...effects, { kind: 'ticket.sync', externalKey: k.externalKey, done: k.state === 'verified' }];
       const existing = ids.tickets.get(ticketKey(t.number, k.authorEmail));
-      if (existing) await tx.ticket.update({ where: { id: existing }, data: ticketData(k) });
+      if (existing)
+        await tx.execute`
+          UPDATE ticket SET author_name = ${k.authorName}, state = ${k.state}::"TicketState", commit_shas = ${JSON.stringify(k.commitShas)}::jsonb,
+            verified_by = ${k.verifiedBy}, verified_at = ${k.verifiedAt}, requested_at = ${k.requestedAt}, reminded_at = ${k.remindedAt},
+            external_key = ${k.externalKey}, external_url = ${k.externalUrl}, created_at = ${k.createdAt}
+          WHERE id = ${existing}`;
       else created.push(k);
     }
     if (created.length > 0) {
       // A 300-author train creates 300 tickets at delivery: one statement, not 300.
-      await tx.ticket.createMany({ data: created.map((k) => ({ ...ticketData(k), lineId, trainId: tid, authorEmail: k.authorEmail })) });
-      const rows = await tx.ticket.findMany({ where: { trainId: tid }, select: { id: true, authorEmail: true } });
-      for (const r of rows) ids.tickets.set(ticketKey(t.number, r.authorEmail), r.id);
+      const col = <T>(f: (k: Ticket) => T): T[] => created.map(f);
+      const rows = await tx.query<{ id: number; author_email: string }>`
+        INSERT INTO ticket (line_id, train_id, author_email, author_name, state, commit_shas, verified_by, verified_at,
+                            requested_at, reminded_at, external_key, external_url, created_at)
+        SELECT ${lineId}, ${tid}, x.author_email, x.author_name, x.state::"TicketState", x.commit_shas, x.verified_by, x.verified_at,
+               x.requested_at, x.reminded_at, x.external_key, x.external_url, x.created_at
+        FROM unnest(${col((k) => k.authorEmail)}::text[], ${col((k) => k.authorName)}::text[], ${col((k) => k.state)}::text[],
+                    ${col((k) => JSON.stringify(k.commitShas))}::jsonb[], ${col((k) => k.verifiedBy)}::text[],
+                    ${col((k) => k.verifiedAt)}::timestamptz[], ${col((k) => k.requestedAt)}::timestamptz[],
+                    ${col((k) => k.remindedAt)}::timestamptz[], ${col((k) => k.externalKey)}::text[],
+                    ${col((k) => k.externalUrl)}::text[], ${col((k) => k.createdAt)}::timestamptz[])
+             WITH ORDINALITY AS x(author_email, author_name, state, commit_shas, verified_by, verified_at,
+                                  requested_at, reminded_at, external_key, external_url, created_at, ord)
+        ORDER BY x.ord
+        RETURNING id, author_email`;
+      for (const r of rows) ids.tickets.set(ticketKey(t.number, r.author_email), r.id);
     }
     for (const j of t.jobs) {
       const prev = old?.jobs.find((o) => o.kind === j.kind && o.attempt === j.attempt);
       if (prev && JSON.stringify(prev) === JSON.stringify(j)) continue;
       const existing = ids.jobs.get(jobKey(t.number, j.kind, j.attempt));
-      if (existing) await tx.job.update({ where: { id: existing }, data: jobData(j) });
+      if (existing)
+        await tx.execute`
+          UPDATE job SET state = ${j.state}::"JobState", sha = ${j.sha}, requested_by = ${j.requestedBy}, external_id = ${j.externalId},
+            url = ${j.url}, output = ${j.output}, created_at = ${j.createdAt}, started_at = ${j.startedAt},
+            finished_at = ${j.finishedAt}, timeout_at = ${j.timeoutAt}
+          WHERE id = ${existing}`;
       else {
-        const row = await tx.job.create({ data: { ...jobData(j), trainId: tid, kind: j.kind, attempt: j.attempt } });
-        ids.jobs.set(jobKey(t.number, j.kind, j.attempt), row.id);
+        const [row] = await tx.query<{ id: number }>`
+          INSERT INTO job (train_id, kind, attempt, state, sha, requested_by, external_id, url, output, created_at, started_at, finished_at, timeout_at)
+          VALUES (${tid}, ${j.kind}::"JobKind", ${j.attempt}, ${j.state}::"JobState", ${j.sha}, ${j.requestedBy}, ${j.externalId}, ${j.url},
+                  ${j.output}, ${j.createdAt}, ${j.startedAt}, ${j.finishedAt}, ${j.timeoutAt})
+          RETURNING id`;
+        ids.jobs.set(jobKey(t.number, j.kind, j.attempt), row!.id);
       }
     }
   }
 
   // 7. Audit entries and outbox rows, in the same transaction as the change.
   if (audit.length > 0) {
-    await tx.$executeRaw`
+    await tx.execute`
       INSERT INTO audit_entry (line_id, train_id, actor, action, details, created_at)
       SELECT ${lineId}, x.train_id, ${meta.actor}, x.action, x.details, ${meta.now}
       FROM unnest(${audit.map((e) => (e.train === null ? null : (ids.trains.get(e.train) ?? null)))}::int[],
@@ -211,7 +219,7 @@ export async function saveDecision(
            AS x(train_id, action, details)`;
   }
   if (effects.length > 0) {
-    await tx.$executeRaw`
+    await tx.execute`
       INSERT INTO outbox_item (line_id, kind, payload, idempotency_key, next_attempt_at)
       SELECT ${lineId}, x.kind, x.payload, x.key, ${meta.now}
       FROM unnest(${effects.map((e) => e.kind)}::text[],
@@ -280,34 +288,4 @@ function trainChanged(a: Train, b: Train): boolean {
     a.derailReason !== b.derailReason ||
     JSON.stringify(times(a)) !== JSON.stringify(times(b))
   );
-}
-
-function ticketData(k: Ticket) {
-  return {
-    authorName: k.authorName,
-    state: k.state,
-    commitShas: k.commitShas,
-    verifiedBy: k.verifiedBy,
-    verifiedAt: k.verifiedAt,
-    requestedAt: k.requestedAt,
-    remindedAt: k.remindedAt,
-    externalKey: k.externalKey,
-    externalUrl: k.externalUrl,
-    createdAt: k.createdAt,
-  };
-}
-
-function jobData(j: Job) {
-  return {
-    state: j.state,
-    sha: j.sha,
-    requestedBy: j.requestedBy,
-    externalId: j.externalId,
-    url: j.url,
-    output: j.output,
-    createdAt: j.createdAt,
-    startedAt: j.startedAt,
-    finishedAt: j.finishedAt,
-    timeoutAt: j.timeoutAt,
-  };
 }

@@ -43,6 +43,7 @@ export async function engineHarness(opts: HarnessOptions = {}) {
   }
   const engine = new Engine({
     db: db.prisma,
+    pool: db.pool,
     config: { lines: runtime, policy: { admins: [ADMIN], robots: [ROBOT] }, publicUrl: 'http://localhost:3000' },
     clock: () => now,
     random: opts.random ?? (() => 0),
