@@ -55,6 +55,10 @@ const lostConnection = (err: unknown): boolean => typeof (err as { code?: unknow
 export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
   const client = await pool.connect();
   let discard: Error | undefined;
+  // A checked-out client emits 'error' when its server session dies (restart, network drop); the pool
+  // listens only to idle ones, and an unheard 'error' would end the process. The query in flight fails too.
+  const onError = (err: Error) => (discard = err);
+  client.on('error', onError);
   const control = async (statement: string) => {
     try {
       await client.query(statement);
@@ -76,6 +80,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<
     await control('COMMIT');
     return result;
   } finally {
+    client.off('error', onError);
     client.release(discard);
   }
 }
