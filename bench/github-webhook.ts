@@ -39,8 +39,8 @@ import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
 /** One line, pushes in flight: each level on its own fresh line, bounded by count and time. */
 const ONE_LINE = [
   { inFlight: 1, max: 3000 },
-  { inFlight: 16, max: 5000 },
-  { inFlight: 64, max: 5000 },
+  { inFlight: 16, max: 6000 },
+  { inFlight: 64, max: 12000 },
 ] as const;
 const MANY_LINES = 20;
 const MANY_PER_LINE = 400;
