@@ -236,6 +236,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       },
     });
 
+    // Runs after the HTTP server closed: Slack requests already acked finish their work before the database closes.
+    if (slack) cleanups.push(() => slack.drain(10_000));
     cleanups.push(() => http.close());
     worker.start();
     cleanups.push(() => worker.stop());

@@ -8,6 +8,7 @@ import type { Db } from '../engine/db.js';
 import type { Engine, Reply } from '../engine/engine.js';
 import type { OutboxItem } from '../engine/outbox.js';
 import { boltLogger } from './bolt-logger.js';
+import { AfterAck } from './after-ack.js';
 import { parseActionValue, pressButton } from './buttons.js';
 import { SlackChat } from './chat.js';
 import { SlackDirectory } from './directory.js';
@@ -42,6 +43,8 @@ export interface SlackParts {
   handlers: Record<string, (item: OutboxItem) => Promise<void>>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Waits (at most timeoutMs) for the work of requests already acked: answers, engine inputs. */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 /** Commands that change a lot at once: in Slack they ask for confirmation in a modal first. */
@@ -100,6 +103,9 @@ export function createSlack(o: SlackOptions): SlackParts {
     clock: () => o.engine.deps.clock(),
   });
   const say = (reply: Reply) => escapeMrkdwn(reply.text);
+  // Post-ack work of commands and clicks, a few at a time (after-ack.ts says why). The confirmation
+  // modals are not queued: trigger_id expires 3 s after the click.
+  const afterAck = new AfterAck(4);
 
   // ---- /conductor ---------------------------------------------------------
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
@@ -143,15 +149,17 @@ export function createSlack(o: SlackOptions): SlackParts {
     // Everything else acks at once, before any database work, and answers through response_url:
     // the ack then costs what a bare Bolt app's costs (measured by `npm run bench -- slack-ack`).
     await ack();
-    const email = await directory.emailOf(command.user_id);
-    if (!email) {
-      await respond({ response_type: 'ephemeral', text: noEmail });
-      return;
-    }
-    const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
-    await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
-      log.warn({ err: err.message }, 'could not answer the command'),
-    );
+    await afterAck.run(async () => {
+      const email = await directory.emailOf(command.user_id);
+      if (!email) {
+        await respond({ response_type: 'ephemeral', text: noEmail });
+        return;
+      }
+      const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
+      await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
+        log.warn({ err: err.message }, 'could not answer the command'),
+      );
+    });
   });
 
   // ---- buttons -------------------------------------------------------------
@@ -165,24 +173,26 @@ export function createSlack(o: SlackOptions): SlackParts {
         log.warn({ value: (action as { value?: string }).value }, 'button with a malformed value ignored');
         return;
       }
-      const email = await directory.emailOf(body.user.id);
-      if (!email) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: noEmail });
-        return;
-      }
-      const trigger = (body as { trigger_id?: string }).trigger_id ?? (action as { action_ts?: string }).action_ts;
-      const reply = await pressButton(o.engine, id as ActionId, value, email, `slack:action:${trigger}`);
-      log.info({ line: value.line, train: value.train, ok: reply.ok }, 'button pressed');
-      const inHome = (body as { view?: { type?: string } }).view?.type === 'home';
-      if (inHome) {
-        await o.enqueue('slack.home', { user: body.user.id, line: value.line }, `slack:home:${trigger}`);
-        if (!reply.ok) await dmText(client, body.user.id, say(reply));
-        return;
-      }
-      // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
-      await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
-        log.warn({ err: err.message }, 'could not answer the button press'),
-      );
+      await afterAck.run(async () => {
+        const email = await directory.emailOf(body.user.id);
+        if (!email) {
+          await respond({ response_type: 'ephemeral', replace_original: false, text: noEmail });
+          return;
+        }
+        const trigger = (body as { trigger_id?: string }).trigger_id ?? (action as { action_ts?: string }).action_ts;
+        const reply = await pressButton(o.engine, id as ActionId, value, email, `slack:action:${trigger}`);
+        log.info({ line: value.line, train: value.train, ok: reply.ok }, 'button pressed');
+        const inHome = (body as { view?: { type?: string } }).view?.type === 'home';
+        if (inHome) {
+          await o.enqueue('slack.home', { user: body.user.id, line: value.line }, `slack:home:${trigger}`);
+          if (!reply.ok) await dmText(client, body.user.id, say(reply));
+          return;
+        }
+        // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
+        await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
+          log.warn({ err: err.message }, 'could not answer the button press'),
+        );
+      });
     });
   }
 
@@ -244,6 +254,9 @@ export function createSlack(o: SlackOptions): SlackParts {
     },
     stop: async () => {
       if (socketMode) await app.stop();
+    },
+    drain: async (timeoutMs) => {
+      if (!(await afterAck.idle(timeoutMs))) o.log.warn({ left: afterAck.pending }, 'stopping with Slack requests still being answered');
     },
   };
 }
