@@ -98,12 +98,26 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
         const train = state.trains.find((t) => t.number === p.train);
         if (!train) return;
         const opened = await deps.ports(p.line).tickets.open({ line: p.line, train, key });
+        const verified = new Set(train.tickets.filter((k) => k.state === 'verified').map((k) => k.authorEmail));
         for (const o of opened) {
-          await engine.deps.db.ticket.updateMany({
-            where: { train: { number: p.train, line: { name: p.line } }, authorEmail: o.authorEmail },
-            data: { externalKey: o.externalKey, externalUrl: o.externalUrl },
-          });
+          await engine.deps.db.$transaction([
+            engine.deps.db.ticket.updateMany({
+              where: { train: { number: p.train, line: { name: p.line } }, authorEmail: o.authorEmail },
+              data: { externalKey: o.externalKey, externalUrl: o.externalUrl },
+            }),
+            // Verified before the outside ticket existed: it must follow, through the same outbox item a
+            // verify makes (retries, the give-up notice, and the poll leaving a given-up ticket alone).
+            ...(verified.has(o.authorEmail) && o.externalKey
+              ? [
+                  engine.deps.db.outboxItem.createMany({
+                    data: [{ lineId: null, kind: 'ticket.sync', payload: { kind: 'ticket.sync', line: p.line, externalKey: o.externalKey, done: true }, idempotencyKey: `${key}:sync:${o.externalKey}`, nextAttemptAt: engine.deps.clock() }],
+                    skipDuplicates: true,
+                  }),
+                ]
+              : []),
+          ]);
         }
+        if (opened.some((o) => verified.has(o.authorEmail))) engine.deps.onEffects?.();
         return;
       }
       default:

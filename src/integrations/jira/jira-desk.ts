@@ -374,7 +374,6 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
       }
 
       const out: OpenedTicket[] = [];
-      const syncDone: string[] = [];
       for (const ticket of train.tickets) {
         if (ticket.externalKey) {
           // Carried over from an earlier train (extend/derail): keep it, relate it to this train.
@@ -417,18 +416,9 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
           byAuthor.set(aLabel, key);
           log.info({ line, train: train.number, key, author: ticket.authorEmail, assigned: accountId !== null }, 'jira sub-task created');
         }
-        // Verified in Slack before the desk got here (no key to move then): Jira must agree.
-        if (ticket.state === 'verified') syncDone.push(key);
+        // A ticket verified before its sub-task existed is moved to Done by a ticket.sync the caller
+        // (deliver.ts) queues once the key is recorded: one path for retries and give-ups.
         out.push({ authorEmail: ticket.authorEmail, externalKey: key, externalUrl: browse(key) });
-      }
-      for (const key of syncDone) {
-        try {
-          await setDone(key, true);
-        } catch (err) {
-          // The tickets exist: a workflow without a Done transition must not undo that. Retryable errors still throw.
-          if (!(err instanceof PermanentJiraError)) throw err;
-          log.error({ key, err: err.message }, 'could not move an already verified sub-task to done');
-        }
       }
       return out;
     },
