@@ -126,13 +126,7 @@ export class Engine {
         if (!opts.inputKey) throw new Refused(decision.reply);
         out = { ok: false, text: decision.reply };
       } else {
-        const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
-          actor,
-          now: ctx.now,
-          newCommits,
-          commitStatuses: cfg.commitStatuses,
-        });
-        wroteEffects = saved.outboxRows > 0;
+        wroteEffects = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits);
         out = { ok: true, text: decision.reply };
       }
       if (opts.inputKey) {
@@ -193,15 +187,7 @@ export class Engine {
       if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
       const ctx = this.context(actor);
       const { decision, newCommits, replies } = await useCase({ tx, loaded, state: loaded.state, ctx }, fresh);
-      if (decision.ok) {
-        const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
-          actor,
-          now: ctx.now,
-          newCommits,
-          commitStatuses: cfg.commitStatuses,
-        });
-        wroteEffects = saved.outboxRows > 0;
-      }
+      if (decision.ok) wroteEffects = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits);
       for (const it of fresh) {
         answers.set(it.inputKey, replies.get(it) ?? { ok: decision.ok, text: decision.reply });
       }
@@ -215,6 +201,17 @@ export class Engine {
     if (wroteEffects) this.deps.onEffects?.();
     this.deps.log.debug({ line: lineName, actor, inputs: items.length, fresh: keys.length }, 'inputs applied together');
     return items.map((it) => byKey.get(it.inputKey)!);
+  }
+
+  /** Writes an accepted decision; true when it wrote outbox rows (the worker is then woken after commit). */
+  private async save(tx: Sql, cfg: LineRuntimeConfig, loaded: Loaded, decision: Extract<Decision, { ok: true }>, actor: string, ctx: Context, newCommits?: CommitRef[]): Promise<boolean> {
+    const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
+      actor,
+      now: ctx.now,
+      newCommits,
+      commitStatuses: cfg.commitStatuses,
+    });
+    return saved.outboxRows > 0;
   }
 
   private async refusedOnSnapshot(
