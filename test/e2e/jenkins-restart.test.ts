@@ -1,11 +1,7 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { FakeJenkins } from '../support/fake-jenkins.js';
-
-const HOOK_TOKEN = 'jenkins-callback-token';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeJenkins } from '../support/fake-jenkins.js';
+import { startJenkinsApp, type JenkinsApp } from '../support/jenkins-app.js';
 
 /**
  * Jenkins builds outlive Conductor's process: a restart while one runs, and a
@@ -16,38 +12,14 @@ describe('end to end: Jenkins jobs across restarts and lost triggers', () => {
   let t: RunningApp;
   let jenkins: FakeJenkins;
   let repo: string;
+  let callback: JenkinsApp['callback'];
 
-  const callback = (body: unknown) =>
-    fetch(`http://127.0.0.1:${t.app.port}/webhooks/jenkins`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${HOOK_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   const triggers = () => jenkins.callsTo('POST', /buildWithParameters$/).length;
   const job = (kind: string) =>
     t.until(`${kind} running`, async () => (await t.status('web')).train?.jobs.find((j: { kind: string; state: string }) => j.kind === kind && j.state === 'running'));
 
   beforeAll(async () => {
-    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    repo = path.join(await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-restart-')), 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-jenkins: { pollSeconds: 1 }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { jenkins: web-build }
-    deploy: { jenkins: web-deploy }
-`,
-      },
-    });
+    ({ t, jenkins, repo, callback } = await startJenkinsApp({ tmpPrefix: 'conductor-jenkins-restart-' }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
@@ -120,31 +92,16 @@ describe('end to end: a timed-out Jenkins build is stopped even when its stop ou
   let t: RunningApp;
   let jenkins: FakeJenkins;
   let repo: string;
+  let callback: JenkinsApp['callback'];
   /** How far Conductor's clock is ahead of the real one (the engine's timeouts follow it). */
   let ahead = 0;
 
   beforeAll(async () => {
-    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    repo = path.join(await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-stop-')), 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
+    ({ t, jenkins, repo, callback } = await startJenkinsApp({
+      tmpPrefix: 'conductor-jenkins-stop-',
+      buildTimeoutMinutes: 10,
       app: { clock: () => new Date(Date.now() + ahead) },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-jenkins: { pollSeconds: 1 }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { jenkins: web-build, timeoutMinutes: 10 }
-    deploy: { jenkins: web-deploy }
-`,
-      },
-    });
+    }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
@@ -172,11 +129,7 @@ lines:
     await t.until('the stop delivered', async () => (await stopItem()).doneAt);
 
     // Jenkins's callback after the abort is not a second result.
-    const late = await fetch(`http://127.0.0.1:${t.app.port}/webhooks/jenkins`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${HOOK_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ jobId: row.id, build: build.url, result: 'ABORTED' }),
-    });
+    const late = await callback({ jobId: row.id, build: build.url, result: 'ABORTED' });
     expect(late.status).toBe(409);
     const after = await t.db.prisma.job.findUniqueOrThrow({ where: { id: row.id } });
     expect(after.state).toBe('failed');

@@ -1,42 +1,17 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { FakeJenkins } from '../support/fake-jenkins.js';
-
-const HOOK_TOKEN = 'jenkins-callback-token';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeJenkins } from '../support/fake-jenkins.js';
+import { startJenkinsApp, type JenkinsApp } from '../support/jenkins-app.js';
 
 /** A line whose build and deploy run on Jenkins (a strict fake), results by polling and by callback. */
 describe('end to end: Jenkins jobs', () => {
   let t: RunningApp;
   let jenkins: FakeJenkins;
   let repo: string;
-  let base: string;
+  let callback: JenkinsApp['callback'];
 
   beforeAll(async () => {
-    jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-jenkins-'));
-    repo = path.join(dir, 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JENKINS_URL: jenkins.url, JENKINS_USER: jenkins.user, JENKINS_API_TOKEN: jenkins.token, JENKINS_WEBHOOK_TOKEN: HOOK_TOKEN },
-      files: {
-        'conductor.yml': `
-admins: [admin@example.com]
-jenkins: { pollSeconds: 1 }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { jenkins: web-build }
-    deploy: { jenkins: web-deploy }
-`,
-      },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
+    ({ t, jenkins, repo, callback } = await startJenkinsApp({ tmpPrefix: 'conductor-jenkins-' }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
@@ -67,8 +42,6 @@ lines:
     const job = await t.db.prisma.job.findFirstOrThrow({ where: { kind: 'deploy' } });
 
     // The Jenkinsfile's callback: unauthenticated → 401; unknown job → 409; the real one → 200.
-    const callback = (body: unknown, token = HOOK_TOKEN) =>
-      fetch(`${base}/webhooks/jenkins`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await callback({ jobId: job.id, build: deploy.url, result: 'SUCCESS' }, 'wrong')).status).toBe(401);
     expect((await callback({ jobId: 999_999, result: 'SUCCESS' })).status).toBe(409);
     jenkins.finish('web-deploy', deploy.number, 'SUCCESS');

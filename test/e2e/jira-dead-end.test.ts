@@ -1,9 +1,7 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { FakeJira } from '../support/fake-jira.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeJira } from '../support/fake-jira.js';
+import { startJiraApp, type JiraApp } from '../support/jira-app.js';
 
 const SECRET = 'jira-hook-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,43 +16,25 @@ describe('end to end: a Jira workflow that cannot follow Conductor', () => {
   let t: RunningApp;
   let jira: FakeJira;
   let repo: string;
-  let base: string;
+  let hook: JiraApp['hook'];
 
   beforeAll(async () => {
-    jira = await FakeJira.start({
-      users: [{ accountId: 'acc-carol', email: 'carol@example.com', displayName: 'Carol' }],
-      statuses: [
-        { name: 'To Do', category: 'new' },
-        { name: 'In Review', category: 'indeterminate' },
-        { name: 'Done', category: 'done' },
-      ],
-      workflow: {
-        'To Do': [{ id: '21', name: 'Submit for review', to: 'In Review' }],
-        'In Review': [{ id: '11', name: 'Send back', to: 'To Do' }],
-        Done: [],
+    ({ t, jira, repo, hook } = await startJiraApp({
+      tmpPrefix: 'conductor-jira-dead-end-',
+      webhookSecret: SECRET,
+      jira: {
+        statuses: [
+          { name: 'To Do', category: 'new' },
+          { name: 'In Review', category: 'indeterminate' },
+          { name: 'Done', category: 'done' },
+        ],
+        workflow: {
+          'To Do': [{ id: '21', name: 'Submit for review', to: 'In Review' }],
+          'In Review': [{ id: '11', name: 'Send back', to: 'To Do' }],
+          Done: [],
+        },
       },
-    });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-jira-dead-end-'));
-    repo = path.join(dir, 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JIRA_URL: jira.url, JIRA_EMAIL: jira.email, JIRA_API_TOKEN: jira.token, JIRA_WEBHOOK_SECRET: SECRET },
-      files: {
-        'conductor.yml': `
-jira: { pollSeconds: 1, doneStatus: Done }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { command: "true" }
-    deploy: { command: "true" }
-    tickets: { jira: WEB }
-`,
-      },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
+    }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
@@ -72,12 +52,6 @@ lines:
     await t.until(`${n} Jira polls`, async () => polls() >= from + n, 15_000);
     await sleep(300); // the last poll's decisions, if any, are written
   };
-  const hook = (key: string, to: string) =>
-    fetch(`${base}/webhooks/jira?secret=${SECRET}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: { key }, changelog: { items: [{ field: 'status', fromString: 'x', toString: to }] } }),
-    });
 
   it('keeps a verification Jira cannot reach Done, tells the thread, and still takes an explicit reopen from Jira', async () => {
     const dev = await t.developer(repo);

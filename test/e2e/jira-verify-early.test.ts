@@ -1,9 +1,7 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { FakeJira } from '../support/fake-jira.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeJira } from '../support/fake-jira.js';
+import { startJiraApp } from '../support/jira-app.js';
 
 /**
  * An author verifies while Jira is still failing to create the sub-tasks: once
@@ -16,27 +14,7 @@ describe('end to end: verified before the Jira sub-task exists', () => {
   let repo: string;
 
   beforeAll(async () => {
-    jira = await FakeJira.start({ users: [{ accountId: 'acc-carol', email: 'carol@example.com', displayName: 'Carol' }] });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-jira-early-'));
-    repo = path.join(dir, 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JIRA_URL: jira.url, JIRA_EMAIL: jira.email, JIRA_API_TOKEN: jira.token },
-      files: {
-        'conductor.yml': `
-jira: { pollSeconds: 1, doneStatus: Done }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { command: "true" }
-    deploy: { command: "true" }
-    tickets: { jira: WEB }
-`,
-      },
-    });
+    ({ t, jira, repo } = await startJiraApp({ tmpPrefix: 'conductor-jira-early-' }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();

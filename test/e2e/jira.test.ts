@@ -1,9 +1,7 @@
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { FakeJira } from '../support/fake-jira.js';
+import type { RunningApp } from '../support/app-harness.js';
+import type { FakeJira } from '../support/fake-jira.js';
+import { startJiraApp, type JiraApp } from '../support/jira-app.js';
 
 const SECRET = 'jira-hook-secret';
 
@@ -12,31 +10,10 @@ describe('end to end: Jira tickets', () => {
   let t: RunningApp;
   let jira: FakeJira;
   let repo: string;
-  let base: string;
+  let hook: JiraApp['hook'];
 
   beforeAll(async () => {
-    jira = await FakeJira.start({ users: [{ accountId: 'acc-carol', email: 'carol@example.com', displayName: 'Carol' }] });
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-jira-'));
-    repo = path.join(dir, 'web.git');
-    await ensureDemoRepository(repo, pino({ level: 'silent' }));
-    t = await startTestApp({
-      env: { JIRA_URL: jira.url, JIRA_EMAIL: jira.email, JIRA_API_TOKEN: jira.token, JIRA_WEBHOOK_SECRET: SECRET },
-      files: {
-        'conductor.yml': `
-jira: { pollSeconds: 1, doneStatus: Done }
-lines:
-  - name: web
-    repo: ${repo}
-    pollSeconds: 3600
-    build: { command: "true" }
-    deploy: { command: "true" }
-    tickets: { jira: WEB }
-`,
-      },
-    });
-    base = `http://127.0.0.1:${t.app.port}`;
+    ({ t, jira, repo, hook } = await startJiraApp({ tmpPrefix: 'conductor-jira-', webhookSecret: SECRET }));
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
@@ -45,12 +22,6 @@ lines:
 
   const ticketKeys = async () =>
     (await t.db.prisma.ticket.findMany({ orderBy: { authorEmail: 'asc' } })).map((k) => [k.authorEmail, k.externalKey, k.state] as const);
-  const hook = (key: string, to: string, secret = SECRET) =>
-    fetch(`${base}/webhooks/jira?secret=${secret}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: { key }, changelog: { items: [{ field: 'status', fromString: 'x', toString: to }] } }),
-    });
 
   it('opens a parent and a sub-task per author at delivery, and keeps both sides in step', async () => {
     const dev = await t.developer(repo);

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export async function freePort(): Promise<number> {
@@ -110,4 +111,31 @@ export async function startTestApp(opts: { env?: Record<string, string>; files?:
     },
   };
   return running;
+}
+
+/** The app running one line over a fresh bare demo repository. */
+export interface DemoLineApp {
+  t: RunningApp;
+  /** The line's bare repository (`web.git` in a temporary directory of its own). */
+  repo: string;
+  /** The app's HTTP address. */
+  base: string;
+}
+
+/**
+ * Creates the demo repository, then starts the app with the conductor.yml that
+ * `conductorYml` writes around its path: the setup of a test about one line
+ * and one integration (see jira-app.ts, jenkins-app.ts).
+ */
+export async function startDemoLineApp(opts: {
+  /** The prefix of the temporary directory holding the repository. */
+  tmpPrefix: string;
+  conductorYml: (repo: string) => string;
+  env?: Record<string, string>;
+  app?: Partial<AppOptions>;
+}): Promise<DemoLineApp> {
+  const repo = path.join(await mkdtemp(path.join(tmpdir(), opts.tmpPrefix)), 'web.git');
+  await ensureDemoRepository(repo, pino({ level: 'silent' }));
+  const t = await startTestApp({ env: opts.env, files: { 'conductor.yml': opts.conductorYml(repo) }, app: opts.app });
+  return { t, repo, base: `http://127.0.0.1:${t.app.port}` };
 }

@@ -199,6 +199,28 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
     schedulePoll(run);
   }
 
+  /**
+   * Stops a timed-out build. The job is reported at once either way (the train must not wait for
+   * Jenkins), and nothing else would stop the build later: so a failed stop is tried again every
+   * poll interval, up to 20 times, in the background.
+   */
+  async function stopTimedOut(run: Run, attempt: number): Promise<boolean> {
+    try {
+      await client.build.stop(run.name, run.number!);
+      if (attempt > 1) log.info({ jobId: run.jobId, build: externalId(run), attempt }, 'timed-out build stopped');
+      return true;
+    } catch (err) {
+      if (isRedirectOrOk(err)) return true;
+      log.warn({ err, jobId: run.jobId, attempt }, 'could not stop the timed-out build');
+      if (closed || attempt >= 20) {
+        if (!closed) log.error({ jobId: run.jobId, build: externalId(run) }, 'gave up stopping the timed-out build; stop it in Jenkins');
+        return false;
+      }
+      setTimeout(() => void stopTimedOut(run, attempt + 1), pollMs).unref();
+      return false;
+    }
+  }
+
   function armTimeout(run: Run): void {
     if (run.deadlineAt === null) return;
     // setTimeout cannot wait longer than ~24.8 days; a longer timeout is as good as none.
@@ -210,13 +232,11 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       run.timingOut = true;
       if (run.pollTimer) clearTimeout(run.pollTimer);
       run.pollTimer = null;
-      const note = `timed out ${run.timeoutLabel}; the build was stopped`;
       void (async () => {
-        if (run.number !== null) {
-          await client.build.stop(run.name, run.number).catch((err: unknown) => {
-            if (!isRedirectOrOk(err)) log.warn({ err, jobId: run.jobId }, 'could not stop the timed-out build');
-          });
-        }
+        const stopped = run.number === null || (await stopTimedOut(run, 1));
+        const note = stopped
+          ? `timed out ${run.timeoutLabel}; the build was stopped`
+          : `timed out ${run.timeoutLabel}; Jenkins could not be reached to stop the build: Conductor keeps trying`;
         await report(run, 'TIMEOUT', { timedOut: true, note });
       })();
     }, ms);

@@ -1,8 +1,8 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobRequest, JobResult, RunningJob, StopHint } from '../../../src/engine/ports/build-runner.js';
-import { createJenkinsRunner, type JenkinsRunner, type JenkinsRunnerOptions } from '../../../src/integrations/jenkins/jenkins-runner.js';
+import type { RunningJob, StopHint } from '../../../src/engine/ports/build-runner.js';
+import type { JenkinsRunnerOptions } from '../../../src/integrations/jenkins/jenkins-runner.js';
 import { FakeJenkins } from '../../support/fake-jenkins.js';
+import { JENKINS_JOBS, jenkinsRunnerOn, jobRequest, type RunnerUnderTest } from '../../support/jenkins-runner.js';
 
 /**
  * What survives a Conductor restart and a lost trigger response: the runner
@@ -10,73 +10,22 @@ import { FakeJenkins } from '../../support/fake-jenkins.js';
  * start adopts what the lost trigger queued instead of running the job twice.
  */
 
-const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const JOBS = { build: 'web/build', deploy: 'web-deploy', rollback: 'web-rollback' };
-
-/** One Conductor process's runner, with what it reported. */
-interface Process {
-  runner: JenkinsRunner;
-  results: JobResult[];
-  result(jobId: number, timeoutMs?: number): Promise<JobResult>;
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function fakeJenkins(): Promise<FakeJenkins> {
-  const fake = await FakeJenkins.start({ jobs: Object.values(JOBS) });
+  const fake = await FakeJenkins.start({ jobs: Object.values(JENKINS_JOBS) });
   cleanups.push(() => fake.close());
   return fake;
 }
 
-function conductor(fake: FakeJenkins, extra: Partial<JenkinsRunnerOptions> = {}): Process {
-  const results: JobResult[] = [];
-  const waiters: { jobId: number; resolve: (r: JobResult) => void }[] = [];
-  const runner = createJenkinsRunner({
-    url: fake.url,
-    user: fake.user,
-    apiToken: fake.token,
-    jobs: JOBS,
-    pollSeconds: 0.05,
-    queuePollMs: 20,
-    log: silentLog,
-    onResult: (r) => {
-      results.push(r);
-      for (const w of waiters.filter((x) => x.jobId === r.jobId)) w.resolve(r);
-    },
-    ...extra,
-  });
-  cleanups.push(() => runner.close());
-  return {
-    runner,
-    results,
-    result: (jobId, timeoutMs = 5_000) => {
-      const done = results.find((r) => r.jobId === jobId);
-      if (done) return Promise.resolve(done);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no result for job ${jobId}`)), timeoutMs);
-        waiters.push({ jobId, resolve: (r) => (clearTimeout(t), resolve(r)) });
-      });
-    },
-  };
-}
-
-function request(jobId: number, over: Partial<JobRequest> = {}): JobRequest {
-  return {
-    jobId,
-    kind: 'build',
-    line: 'web',
-    train: 42,
-    sha: 'a'.repeat(40),
-    branch: 'main',
-    engineer: 'alice@example.com',
-    conductorUrl: 'https://conductor.example.com',
-    timeoutMinutes: 30,
-    idempotencyKey: `job-${jobId}`,
-    ...over,
-  };
+/** One Conductor process's runner, closed after the test. */
+function conductor(fake: FakeJenkins, extra: Partial<JenkinsRunnerOptions> = {}): RunnerUnderTest {
+  const p = jenkinsRunnerOn(fake, extra);
+  cleanups.push(() => p.runner.close());
+  return p;
 }
 
 /** What the database holds for a started job, as app.ts hands it over at start-up. */
@@ -85,7 +34,7 @@ function row(jobId: number, handle: { externalId: string; url: string | null }, 
   return { jobId, kind: 'build', ...handle, startedAt, timeoutAt: new Date(startedAt.getTime() + 30 * 60_000), ...over };
 }
 
-/** What deliver.ts hands to `stop`: the job as the database records it (`request`'s defaults). */
+/** What deliver.ts hands to `stop`: the job as the database records it (`jobRequest`'s defaults). */
 function known(jobId: number, externalId: string | null, over: Partial<StopHint> = {}): StopHint {
   return { kind: 'build', line: 'web', train: 42, sha: 'a'.repeat(40), conductorUrl: 'https://conductor.example.com', externalId, ...over };
 }
@@ -107,7 +56,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('a new runner resumes a running build and reports its result once, by polling', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(1));
+    const handle = await before.runner.start(jobRequest(1));
     await before.runner.close(); // the process stops; the build runs on
     const after = conductor(fake);
     await after.runner.resume([row(1, handle)]);
@@ -129,7 +78,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('a callback for a resumed build is accepted (before resuming it is unknown), and polling does not report it again', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(2));
+    const handle = await before.runner.start(jobRequest(2));
     await before.runner.close();
     const after = conductor(fake, { pollSeconds: 0.2 });
     // The gap this closes: the new process did not know the build.
@@ -147,7 +96,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('reports at once a build that finished while no process was watching', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(3));
+    const handle = await before.runner.start(jobRequest(3));
     await before.runner.close();
     fake.finish('web/build', 1, 'UNSTABLE');
     const after = conductor(fake, { pollSeconds: 60 }); // not by the regular poll
@@ -161,7 +110,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('keeps the original deadline: the timeout counts from the first start, not from the restart', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(4));
+    const handle = await before.runner.start(jobRequest(4));
     await before.runner.close();
     const after = conductor(fake);
     const startedAt = new Date(Date.now() - 29 * 60_000);
@@ -177,7 +126,7 @@ describe('jenkins runner: resume after a restart', () => {
     await sleep(150);
     expect(after.results).toHaveLength(1);
     // A deadline that passed while no process was watching: stopped at once.
-    const second = await after.runner.start(request(5));
+    const second = await after.runner.start(jobRequest(5));
     await after.runner.close();
     const third = conductor(fake);
     await third.runner.resume([row(5, second, { timeoutAt: new Date(Date.now() - 1_000) })]);
@@ -189,7 +138,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('stop after a restart stops the resumed build (a derail) and reports nothing', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(6, { kind: 'deploy' }));
+    const handle = await before.runner.start(jobRequest(6, { kind: 'deploy' }));
     await before.runner.close();
     const after = conductor(fake);
     await after.runner.resume([row(6, handle, { kind: 'deploy' })]);
@@ -203,7 +152,7 @@ describe('jenkins runner: resume after a restart', () => {
   it('learns the URL of a resumed build by polling, so callbacks that name only the build match', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(7));
+    const handle = await before.runner.start(jobRequest(7));
     await before.runner.close();
     const after = conductor(fake, { pollSeconds: 60 });
     await after.runner.resume([row(7, { externalId: handle.externalId, url: null })]);
@@ -228,9 +177,9 @@ describe('jenkins runner: a lost trigger response', () => {
     const fake = await fakeJenkins();
     const p = conductor(fake, { requestTimeoutMs: 300 });
     fake.loseNextTriggerResponse(how);
-    await expect(p.runner.start(request(11))).rejects.toThrow(/Jenkins refused to start web\/build/);
+    await expect(p.runner.start(jobRequest(11))).rejects.toThrow(/Jenkins refused to start web\/build/);
     expect(fake.builds).toHaveLength(1); // Jenkins did start it
-    const handle = await p.runner.start(request(11)); // the outbox retries
+    const handle = await p.runner.start(jobRequest(11)); // the outbox retries
     expect(handle).toEqual({ externalId: 'web/build#1', url: `${fake.url}/job/web/job/build/1/` });
     expect(fake.builds).toHaveLength(1);
     expect(triggers(fake)).toBe(1);
@@ -247,8 +196,8 @@ describe('jenkins runner: a lost trigger response', () => {
     fake.queueDelayMs = Infinity;
     const p = conductor(fake);
     fake.loseNextTriggerResponse();
-    await expect(p.runner.start(request(12))).rejects.toThrow();
-    const retried = p.runner.start(request(12));
+    await expect(p.runner.start(jobRequest(12))).rejects.toThrow();
+    const retried = p.runner.start(jobRequest(12));
     await sleep(100);
     expect(fake.queue.size).toBe(1);
     fake.release();
@@ -265,9 +214,9 @@ describe('jenkins runner: a lost trigger response', () => {
     const fake = await fakeJenkins();
     const p = conductor(fake);
     fake.loseNextTriggerResponse();
-    await expect(p.runner.start(request(13))).rejects.toThrow();
+    await expect(p.runner.start(jobRequest(13))).rejects.toThrow();
     fake.finish('web/build', 1, 'SUCCESS');
-    expect((await p.runner.start(request(13))).externalId).toBe('web/build#1');
+    expect((await p.runner.start(jobRequest(13))).externalId).toBe('web/build#1');
     expect((await p.result(13)).succeeded).toBe(true);
     await sleep(150);
     expect(p.results).toHaveLength(1);
@@ -278,10 +227,10 @@ describe('jenkins runner: a lost trigger response', () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
     fake.loseNextTriggerResponse();
-    await expect(before.runner.start(request(14, { kind: 'deploy' }))).rejects.toThrow();
+    await expect(before.runner.start(jobRequest(14, { kind: 'deploy' }))).rejects.toThrow();
     await before.runner.close();
     const after = conductor(fake);
-    expect((await after.runner.start(request(14, { kind: 'deploy' }))).externalId).toBe('web-deploy#1');
+    expect((await after.runner.start(jobRequest(14, { kind: 'deploy' }))).externalId).toBe('web-deploy#1');
     expect(triggers(fake)).toBe(1);
     fake.finish('web-deploy', 1, 'SUCCESS');
     expect((await after.result(14)).succeeded).toBe(true);
@@ -296,7 +245,7 @@ describe('jenkins runner: a lost trigger response', () => {
     await triggerByHand(fake, '/job/web/job/build', { ...params, CONDUCTOR_JOB_ID: '16' });
     // In the queue: none of them is job 15's build.
     const p = conductor(fake);
-    const started = p.runner.start(request(15));
+    const started = p.runner.start(jobRequest(15));
     await sleep(100);
     expect(fake.queue.size).toBe(4);
     fake.release();
@@ -304,12 +253,12 @@ describe('jenkins runner: a lost trigger response', () => {
     fake.queueDelayMs = 0;
     // As builds: another train's job with the same id is not adopted either.
     const other = conductor(fake);
-    expect((await other.runner.start(request(15, { train: 43 }))).externalId).toBe('web/build#4');
+    expect((await other.runner.start(jobRequest(15, { train: 43 }))).externalId).toBe('web/build#4');
     expect(triggers(fake)).toBe(5);
     // The engineer changed between two attempts: the build of the first is adopted.
     fake.loseNextTriggerResponse();
-    await expect(other.runner.start(request(17))).rejects.toThrow();
-    expect((await other.runner.start(request(17, { engineer: 'bob@example.com' }))).externalId).toBe('web/build#5');
+    await expect(other.runner.start(jobRequest(17))).rejects.toThrow();
+    expect((await other.runner.start(jobRequest(17, { engineer: 'bob@example.com' }))).externalId).toBe('web/build#5');
     expect(triggers(fake)).toBe(6);
     fake.expectNoUnexpectedCalls();
   });
@@ -318,12 +267,12 @@ describe('jenkins runner: a lost trigger response', () => {
     const fake = await fakeJenkins();
     const p = conductor(fake);
     fake.failNext(503);
-    await expect(p.runner.start(request(18))).rejects.toThrow(/looking for an earlier trigger/);
+    await expect(p.runner.start(jobRequest(18))).rejects.toThrow(/looking for an earlier trigger/);
     await fake.down('503');
-    await expect(p.runner.start(request(18))).rejects.toThrow(/looking for an earlier trigger/);
+    await expect(p.runner.start(jobRequest(18))).rejects.toThrow(/looking for an earlier trigger/);
     await fake.up();
     expect(triggers(fake)).toBe(0);
-    expect((await p.runner.start(request(18))).externalId).toBe('web/build#1');
+    expect((await p.runner.start(jobRequest(18))).externalId).toBe('web/build#1');
     expect(triggers(fake)).toBe(1);
   });
 
@@ -331,13 +280,13 @@ describe('jenkins runner: a lost trigger response', () => {
     const fake = await fakeJenkins();
     fake.triggerDelayMs = 200;
     const p = conductor(fake);
-    const started = p.runner.start(request(19));
+    const started = p.runner.start(jobRequest(19));
     await sleep(80);
     await p.runner.stop(19);
     await started;
     expect(fake.build('web/build', 1).result).toBe('ABORTED');
     fake.queueDelayMs = Infinity;
-    const queued = p.runner.start(request(20));
+    const queued = p.runner.start(jobRequest(20));
     await sleep(80);
     await p.runner.stop(20);
     await queued;
@@ -353,7 +302,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
   it('stops the build a start recorded before a restart (the job was not resumed), reporting nothing', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(41));
+    const handle = await before.runner.start(jobRequest(41));
     await before.runner.close(); // e.g. the engine timed the job out, and the stop was not delivered before the process stopped
     const after = conductor(fake);
     // Without what the database knows, an untracked job cannot be told apart from another's: nothing is touched.
@@ -376,7 +325,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
   it('leaves alone a build that already finished', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(42, { kind: 'deploy' }));
+    const handle = await before.runner.start(jobRequest(42, { kind: 'deploy' }));
     await before.runner.close();
     fake.finish('web-deploy', 1, 'SUCCESS');
     const after = conductor(fake);
@@ -403,7 +352,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
     await triggerByHand(fake, '/job/web/job/build', { ...params, CONDUCTOR_URL: 'https://staging-conductor.example.com' });
     const before = conductor(fake);
     fake.loseNextTriggerResponse();
-    await expect(before.runner.start(request(44))).rejects.toThrow();
+    await expect(before.runner.start(jobRequest(44))).rejects.toThrow();
     expect(fake.builds).toHaveLength(2); // Jenkins started it all the same
     await before.runner.close();
     const after = conductor(fake);
@@ -420,7 +369,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
     fake.queueDelayMs = Infinity;
     const before = conductor(fake);
     fake.loseNextTriggerResponse();
-    await expect(before.runner.start(request(45, { kind: 'rollback' }))).rejects.toThrow();
+    await expect(before.runner.start(jobRequest(45, { kind: 'rollback' }))).rejects.toThrow();
     await before.runner.close();
     const after = conductor(fake);
     const mark = fake.calls.length;
@@ -441,7 +390,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
   it('throws while Jenkins cannot be reached (the outbox retries), and a later stop stops the build', async () => {
     const fake = await fakeJenkins();
     const before = conductor(fake);
-    const handle = await before.runner.start(request(46));
+    const handle = await before.runner.start(jobRequest(46));
     await before.runner.close();
     const after = conductor(fake);
     await fake.down('refused');

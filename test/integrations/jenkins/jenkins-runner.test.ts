@@ -1,17 +1,11 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobRequest, JobResult } from '../../../src/engine/ports/build-runner.js';
-import { createJenkinsRunner, type JenkinsRunner, type JenkinsRunnerOptions } from '../../../src/integrations/jenkins/jenkins-runner.js';
+import type { JenkinsRunnerOptions } from '../../../src/integrations/jenkins/jenkins-runner.js';
 import { FakeJenkins } from '../../support/fake-jenkins.js';
+import { JENKINS_JOBS, jenkinsRunnerOn, jobRequest, type RunnerUnderTest } from '../../support/jenkins-runner.js';
 
-const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const JOBS = { build: 'web/build', deploy: 'web-deploy', rollback: 'web-rollback' };
-
-interface Harness {
+/** Each test's own fake Jenkins and runner, both closed after it. */
+interface Harness extends RunnerUnderTest {
   fake: FakeJenkins;
-  runner: JenkinsRunner;
-  results: JobResult[];
-  result(jobId: number, timeoutMs?: number): Promise<JobResult>;
 }
 
 const harnesses: Harness[] = [];
@@ -23,54 +17,10 @@ afterEach(async () => {
 });
 
 async function setup(extra: Partial<JenkinsRunnerOptions> = {}): Promise<Harness> {
-  const fake = await FakeJenkins.start({ jobs: Object.values(JOBS) });
-  const results: JobResult[] = [];
-  const waiters: { jobId: number; resolve: (r: JobResult) => void }[] = [];
-  const runner = createJenkinsRunner({
-    url: fake.url,
-    user: fake.user,
-    apiToken: fake.token,
-    jobs: JOBS,
-    pollSeconds: 0.05,
-    queuePollMs: 20,
-    log: silentLog,
-    onResult: (r) => {
-      results.push(r);
-      for (const w of waiters.filter((x) => x.jobId === r.jobId)) w.resolve(r);
-    },
-    ...extra,
-  });
-  const h: Harness = {
-    fake,
-    runner,
-    results,
-    result: (jobId, timeoutMs = 5_000) => {
-      const done = results.find((r) => r.jobId === jobId);
-      if (done) return Promise.resolve(done);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no result for job ${jobId}`)), timeoutMs);
-        waiters.push({ jobId, resolve: (r) => (clearTimeout(t), resolve(r)) });
-      });
-    },
-  };
+  const fake = await FakeJenkins.start({ jobs: Object.values(JENKINS_JOBS) });
+  const h: Harness = { fake, ...jenkinsRunnerOn(fake, extra) };
   harnesses.push(h);
   return h;
-}
-
-function request(jobId: number, over: Partial<JobRequest> = {}): JobRequest {
-  return {
-    jobId,
-    kind: 'build',
-    line: 'web',
-    train: 42,
-    sha: 'a'.repeat(40),
-    branch: 'main',
-    engineer: 'alice@example.com',
-    conductorUrl: 'https://conductor.example.com',
-    timeoutMinutes: 30,
-    idempotencyKey: `job-${jobId}`,
-    ...over,
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('jenkins runner: start', () => {
   it('triggers the job with its parameters and returns job#number and the build URL', async () => {
     const h = await setup();
-    const handle = await h.runner.start(request(7));
+    const handle = await h.runner.start(jobRequest(7));
     expect(handle.externalId).toBe('web/build#1');
     expect(handle.url).toBe(`${h.fake.url}/job/web/job/build/1/`);
     const b = h.fake.build('web/build', 1);
@@ -92,7 +42,7 @@ describe('jenkins runner: start', () => {
       CONDUCTOR_JOB_ID: '7',
     });
     expect(h.fake.callsTo('POST', /^\/job\/web\/job\/build\/buildWithParameters$/)).toHaveLength(1);
-    const deploy = await h.runner.start(request(8, { kind: 'deploy', engineer: null }));
+    const deploy = await h.runner.start(jobRequest(8, { kind: 'deploy', engineer: null }));
     expect(deploy.externalId).toBe('web-deploy#1');
     expect(h.fake.build('web-deploy', 1).params.ENGINEER).toBe('');
     h.fake.expectNoUnexpectedCalls();
@@ -102,7 +52,7 @@ describe('jenkins runner: start', () => {
     const h = await setup();
     h.fake.queueDelayMs = 150;
     const t0 = Date.now();
-    const handle = await h.runner.start(request(1));
+    const handle = await h.runner.start(jobRequest(1));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     expect(handle.externalId).toBe('web/build#1');
     expect(h.fake.callsTo('GET', /^\/queue\/item\/100\/api\/json$/).length).toBeGreaterThan(1);
@@ -112,15 +62,15 @@ describe('jenkins runner: start', () => {
   it('is idempotent by jobId while the job runs', async () => {
     const h = await setup();
     h.fake.queueDelayMs = 100;
-    const [a, b] = await Promise.all([h.runner.start(request(3)), h.runner.start(request(3))]);
-    const c = await h.runner.start(request(3));
+    const [a, b] = await Promise.all([h.runner.start(jobRequest(3)), h.runner.start(jobRequest(3))]);
+    const c = await h.runner.start(jobRequest(3));
     expect(a).toEqual(b);
     expect(c).toEqual(a);
     expect(h.fake.callsTo('POST', /buildWithParameters$/)).toHaveLength(1);
     h.fake.finish('web/build', 1, 'SUCCESS');
     await h.result(3);
     // Once it has ended, the same jobId starts a new build.
-    const again = await h.runner.start(request(3));
+    const again = await h.runner.start(jobRequest(3));
     expect(again.externalId).toBe('web/build#2');
     h.fake.expectNoUnexpectedCalls();
   });
@@ -128,14 +78,14 @@ describe('jenkins runner: start', () => {
   it('throws when Jenkins is unreachable, and starts normally once it is back', async () => {
     const h = await setup();
     await h.fake.down('refused');
-    await expect(h.runner.start(request(5))).rejects.toThrow(/Jenkins refused to start web\/build/);
+    await expect(h.runner.start(jobRequest(5))).rejects.toThrow(/Jenkins refused to start web\/build/);
     await h.fake.up();
     h.fake.failNext(503);
-    await expect(h.runner.start(request(5))).rejects.toThrow();
+    await expect(h.runner.start(jobRequest(5))).rejects.toThrow();
     await h.fake.down('503');
-    await expect(h.runner.start(request(5))).rejects.toThrow();
+    await expect(h.runner.start(jobRequest(5))).rejects.toThrow();
     await h.fake.up();
-    const handle = await h.runner.start(request(5));
+    const handle = await h.runner.start(jobRequest(5));
     expect(handle.externalId).toBe('web/build#1');
     expect(h.fake.builds).toHaveLength(1);
     expect(h.results).toEqual([]);
@@ -145,7 +95,7 @@ describe('jenkins runner: start', () => {
   it('reports a queue item cancelled in Jenkins as failed', async () => {
     const h = await setup();
     h.fake.queueDelayMs = Infinity;
-    const started = h.runner.start(request(9));
+    const started = h.runner.start(jobRequest(9));
     await sleep(60);
     h.fake.cancelQueueItem(100);
     const handle = await started;
@@ -159,7 +109,7 @@ describe('jenkins runner: start', () => {
   it('cancels and fails a queue item that does not start within queueTimeoutMs', async () => {
     const h = await setup({ queueTimeoutMs: 200 });
     h.fake.queueDelayMs = Infinity;
-    await h.runner.start(request(10));
+    await h.runner.start(jobRequest(10));
     const r = await h.result(10);
     expect(r.succeeded).toBe(false);
     expect(r.output).toMatch(/did not start within/);
@@ -175,7 +125,7 @@ describe('jenkins runner: results by polling', () => {
     ['ABORTED', false],
   ] as const)('reports %s once', async (result, succeeded) => {
     const h = await setup();
-    const handle = await h.runner.start(request(11));
+    const handle = await h.runner.start(jobRequest(11));
     await sleep(120);
     expect(h.results).toEqual([]);
     h.fake.finish('web/build', 1, result, 'compiling\n');
@@ -191,7 +141,7 @@ describe('jenkins runner: results by polling', () => {
 
   it('keeps only the tail of a long console log (≤ maxOutputBytes)', async () => {
     const h = await setup({ maxOutputBytes: 1024 });
-    await h.runner.start(request(12));
+    await h.runner.start(jobRequest(12));
     h.fake.finish('web/build', 1, 'SUCCESS', 'x'.repeat(5000) + '\nlast line\n');
     const r = await h.result(12);
     expect(Buffer.byteLength(r.output)).toBeLessThanOrEqual(1024);
@@ -202,7 +152,7 @@ describe('jenkins runner: results by polling', () => {
 
   it('polls every pollSeconds', async () => {
     const h = await setup({ pollSeconds: 0.1 });
-    await h.runner.start(request(13));
+    await h.runner.start(jobRequest(13));
     const t0 = Date.now();
     await sleep(550);
     h.fake.finish('web/build', 1, 'SUCCESS');
@@ -216,7 +166,7 @@ describe('jenkins runner: results by polling', () => {
 
   it('keeps polling through Jenkins errors', async () => {
     const h = await setup();
-    await h.runner.start(request(14));
+    await h.runner.start(jobRequest(14));
     h.fake.failNext(503, 3);
     await sleep(100);
     h.fake.finish('web/build', 1, 'SUCCESS');
@@ -225,7 +175,7 @@ describe('jenkins runner: results by polling', () => {
 
   it('stops a build that outlives its timeout and reports it timed out', async () => {
     const h = await setup();
-    await h.runner.start(request(15, { timeoutMinutes: 0.005 })); // 300 ms
+    await h.runner.start(jobRequest(15, { timeoutMinutes: 0.005 })); // 300 ms
     const r = await h.result(15);
     expect(r).toMatchObject({ jobId: 15, succeeded: false, timedOut: true });
     expect(h.fake.build('web/build', 1).result).toBe('ABORTED');
@@ -233,12 +183,27 @@ describe('jenkins runner: results by polling', () => {
     expect(h.results).toHaveLength(1);
     h.fake.expectNoUnexpectedCalls();
   });
+
+  it('reports a timed-out build at once even when Jenkins refuses the stop, and keeps stopping it until Jenkins takes it', async () => {
+    // Polls every 400 ms, so the only requests after the 300 ms timeout are the stops.
+    const h = await setup({ pollSeconds: 0.4 });
+    await h.runner.start(jobRequest(16, { timeoutMinutes: 0.005 }));
+    h.fake.failNext(503, 2);
+    const r = await h.result(16);
+    expect(r).toMatchObject({ jobId: 16, succeeded: false, timedOut: true });
+    expect(r.output).toContain('Jenkins could not be reached to stop the build: Conductor keeps trying');
+    expect(h.fake.build('web/build', 1).result).toBeNull(); // still running when reported
+    for (let i = 0; i < 60 && h.fake.build('web/build', 1).result !== 'ABORTED'; i++) await sleep(50);
+    expect(h.fake.build('web/build', 1).result).toBe('ABORTED');
+    expect(h.fake.callsTo('POST', /\/job\/web\/job\/build\/1\/stop$/).length).toBeGreaterThanOrEqual(2); // refused, then taken
+    expect(h.results).toHaveLength(1);
+  });
 });
 
 describe('jenkins runner: callback', () => {
   it('reports the callback result at once, and polling does not report it again', async () => {
     const h = await setup({ pollSeconds: 0.2 });
-    const handle = await h.runner.start(request(21));
+    const handle = await h.runner.start(jobRequest(21));
     expect(await h.runner.handleCallback({ jobId: 21, build: handle.url!, result: 'FAILURE' })).toBe('accepted');
     const r = await h.result(21, 100);
     expect(r).toMatchObject({ jobId: 21, succeeded: false });
@@ -253,7 +218,7 @@ describe('jenkins runner: callback', () => {
 
   it('after polling reported, a callback is "finished"', async () => {
     const h = await setup();
-    await h.runner.start(request(22));
+    await h.runner.start(jobRequest(22));
     h.fake.finish('web/build', 1, 'SUCCESS');
     await h.result(22);
     expect(await h.runner.handleCallback({ jobId: 22, result: 'SUCCESS' })).toBe('finished');
@@ -262,7 +227,7 @@ describe('jenkins runner: callback', () => {
 
   it('matches by build URL, refuses unknown jobs and other builds of the job', async () => {
     const h = await setup();
-    const handle = await h.runner.start(request(23));
+    const handle = await h.runner.start(jobRequest(23));
     expect(await h.runner.handleCallback({ jobId: 999, result: 'SUCCESS' })).toBe('unknown');
     expect(await h.runner.handleCallback({ jobId: 23, build: `${h.fake.url}/job/web/job/build/77/`, result: 'SUCCESS' })).toBe('unknown');
     expect(await h.runner.handleCallback({ jobId: 23, number: 77, result: 'SUCCESS' })).toBe('unknown');
@@ -275,7 +240,7 @@ describe('jenkins runner: callback', () => {
 describe('jenkins runner: stop and close', () => {
   it('stops a running build without reporting', async () => {
     const h = await setup();
-    await h.runner.start(request(31));
+    await h.runner.start(jobRequest(31));
     await h.runner.stop(31);
     expect(h.fake.callsTo('POST', /^\/job\/web\/job\/build\/1\/stop$/)).toHaveLength(1);
     expect(h.fake.build('web/build', 1).result).toBe('ABORTED');
@@ -291,7 +256,7 @@ describe('jenkins runner: stop and close', () => {
   it('cancels a queued item without reporting', async () => {
     const h = await setup();
     h.fake.queueDelayMs = Infinity;
-    const started = h.runner.start(request(32));
+    const started = h.runner.start(jobRequest(32));
     await sleep(60);
     await h.runner.stop(32);
     const handle = await started;
@@ -307,11 +272,11 @@ describe('jenkins runner: stop and close', () => {
   it.each([200, 204] as const)('accepts a bare %i to stop and cancel', async (status) => {
     const h = await setup();
     h.fake.stopStatus = status;
-    await h.runner.start(request(36));
+    await h.runner.start(jobRequest(36));
     await h.runner.stop(36);
     expect(h.fake.build('web/build', 1).result).toBe('ABORTED');
     h.fake.queueDelayMs = Infinity;
-    const started = h.runner.start(request(37));
+    const started = h.runner.start(jobRequest(37));
     await sleep(60);
     await h.runner.stop(37);
     await started;
@@ -321,7 +286,7 @@ describe('jenkins runner: stop and close', () => {
 
   it('throws when Jenkins cannot be reached to stop, and a later stop retries', async () => {
     const h = await setup();
-    await h.runner.start(request(33));
+    await h.runner.start(jobRequest(33));
     await h.fake.down('503');
     await expect(h.runner.stop(33)).rejects.toThrow(/could not stop web\/build#1/);
     await h.fake.up();
@@ -333,13 +298,13 @@ describe('jenkins runner: stop and close', () => {
 
   it('close() stops the pollers and refuses new jobs', async () => {
     const h = await setup();
-    await h.runner.start(request(34));
+    await h.runner.start(jobRequest(34));
     await h.runner.close();
     const n = h.fake.calls.length;
     h.fake.finish('web/build', 1, 'SUCCESS');
     await sleep(200);
     expect(h.fake.calls.length).toBe(n);
     expect(h.results).toEqual([]);
-    await expect(h.runner.start(request(35))).rejects.toThrow(/closed/);
+    await expect(h.runner.start(jobRequest(35))).rejects.toThrow(/closed/);
   });
 });
