@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { CodeHost } from '../engine/ports/code-host.js';
 import { recordCommits, tick } from '../engine/inputs.js';
+import { pruneOld } from '../store/retention.js';
 import type { Leader } from './leader.js';
 
 export interface ScheduledLine {
@@ -69,8 +70,24 @@ export class Scheduler {
           this.opts.log.error({ err, line: line.name }, 'tick failed');
         }
       }
+      await this.pruneHourly();
     } finally {
       this.ticking = false;
+    }
+  }
+
+  private lastPrune = 0;
+
+  /** Retention (src/store/retention.ts), at most once an hour, by the leader. */
+  private async pruneHourly(): Promise<void> {
+    const now = this.opts.engine.deps.clock();
+    if (now.getTime() - this.lastPrune < 3_600_000) return;
+    this.lastPrune = now.getTime();
+    try {
+      const pruned = await pruneOld(this.opts.engine.deps.pool, now);
+      if (pruned.inputs + pruned.outbox > 0) this.opts.log.info(pruned, 'pruned old idempotency keys and outbox rows');
+    } catch (err) {
+      this.opts.log.warn({ err }, 'pruning old rows failed; will try again in an hour');
     }
   }
 
