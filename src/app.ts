@@ -154,7 +154,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: ports.get(l.name)!.codeHost })),
     });
     const worker = new OutboxWorker({
-      db: db.prisma,
+      pool: db.pool,
       log,
       clock,
       leaseMs: opts.outbox?.leaseMs,

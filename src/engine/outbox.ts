@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from './db.js';
+import type pg from 'pg';
 import type { Clock } from './engine.js';
 
 export interface OutboxItem {
@@ -28,7 +28,8 @@ export class PermanentEffectError extends Error {
 }
 
 export interface OutboxOptions {
-  db: Db;
+  /** Plain SQL on the pool: the worker's statements run once per effect, next to the requests on the event loop. */
+  pool: pg.Pool;
   handle: (item: OutboxItem) => Promise<void>;
   log: Logger;
   clock: Clock;
@@ -112,16 +113,17 @@ export class OutboxWorker {
   async drainOnce(): Promise<number> {
     const now = this.opts.clock();
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
-    const items = await this.opts.db.$queryRaw<
-      { id: bigint; kind: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }[]
-    >`
-      UPDATE outbox_item SET lease_until = ${leaseUntil}, attempts = attempts + 1
-      WHERE id IN (
-        SELECT id FROM outbox_item
-        WHERE done_at IS NULL AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})
-        ORDER BY id LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, payload, idempotency_key, attempts`;
+    const { rows } = await this.opts.pool.query<{ id: string; kind: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }>(
+      `UPDATE outbox_item SET lease_until = $1, attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM outbox_item
+         WHERE done_at IS NULL AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+         ORDER BY id LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id, kind, payload, idempotency_key, attempts`,
+      [leaseUntil, now, this.batchSize],
+    );
+    const items = rows.map((r) => ({ ...r, id: BigInt(r.id) }));
     items.sort((a, b) => (a.id < b.id ? -1 : 1));
     // Items of one batch are delivered in order: a card is posted before it is updated.
     for (const row of items) {
@@ -135,25 +137,32 @@ export class OutboxWorker {
     const log = this.opts.log.child({ outbox: item.id.toString(), kind: item.kind, line: item.payload.line });
     try {
       await this.opts.handle(item);
-      await this.opts.db.outboxItem.update({ where: { id: item.id }, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: null } });
+      await this.opts.pool.query('UPDATE outbox_item SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2', [this.opts.clock(), item.id.toString()]);
       log.debug('effect delivered');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // Only while this claim still holds the item: if our lease ran out and another
       // worker claimed it (attempts moved on), clearing its lease would let a third
       // worker deliver it at the same time.
-      const ours = { id: item.id, attempts: item.attempts, doneAt: null };
+      const ours = 'WHERE id = $1 AND attempts = $2 AND done_at IS NULL';
       if (err instanceof PermanentEffectError) {
         log.error({ err }, 'effect cannot be delivered; giving up');
-        await this.opts.db.outboxItem.updateMany({ where: ours, data: { doneAt: this.opts.clock(), leaseUntil: null, lastError: `gave up: ${message}` } });
+        await this.opts.pool.query(`UPDATE outbox_item SET done_at = $3, lease_until = NULL, last_error = $4 ${ours}`, [
+          item.id.toString(),
+          item.attempts,
+          this.opts.clock(),
+          `gave up: ${message}`,
+        ]);
         return;
       }
       const delay = err instanceof RetryLaterError ? err.afterMs : this.backoff(item.attempts);
       log.warn({ err: message, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
-      await this.opts.db.outboxItem.updateMany({
-        where: ours,
-        data: { lastError: message.slice(0, 2000), leaseUntil: null, nextAttemptAt: new Date(this.opts.clock().getTime() + delay) },
-      });
+      await this.opts.pool.query(`UPDATE outbox_item SET last_error = $3, lease_until = NULL, next_attempt_at = $4 ${ours}`, [
+        item.id.toString(),
+        item.attempts,
+        message.slice(0, 2000),
+        new Date(this.opts.clock().getTime() + delay),
+      ]);
     }
   }
 
@@ -165,8 +174,11 @@ export class OutboxWorker {
 
   /** For the status page: effects waiting and the oldest error. */
   async pending(): Promise<{ count: number; oldestError: string | null }> {
-    const count = await this.opts.db.outboxItem.count({ where: { doneAt: null } });
-    const failing = await this.opts.db.outboxItem.findFirst({ where: { doneAt: null, lastError: { not: null } }, orderBy: { id: 'asc' } });
-    return { count, oldestError: failing?.lastError ?? null };
+    const { rows } = await this.opts.pool.query<{ count: number; oldest_error: string | null }>(
+      `SELECT count(*)::int AS count,
+              (SELECT last_error FROM outbox_item WHERE done_at IS NULL AND last_error IS NOT NULL ORDER BY id LIMIT 1) AS oldest_error
+       FROM outbox_item WHERE done_at IS NULL`,
+    );
+    return { count: rows[0]?.count ?? 0, oldestError: rows[0]?.oldest_error ?? null };
   }
 }

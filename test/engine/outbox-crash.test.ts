@@ -73,7 +73,7 @@ describe('outbox: a worker process killed mid-delivery loses nothing', () => {
 
     // 3. Another worker (this process) takes over once the dead worker's leases run out.
     const survivor = new OutboxWorker({
-      db: db.prisma,
+      pool: db.pool,
       log: pino({ level: 'silent' }),
       clock: () => new Date(),
       leaseMs: 1_000,

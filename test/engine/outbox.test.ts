@@ -20,7 +20,7 @@ describe('outbox worker on real PostgreSQL', () => {
     now = new Date(now.getTime() + ms);
   };
   const worker = (handle: OutboxOptions['handle'], opts: Partial<OutboxOptions> = {}) =>
-    new OutboxWorker({ db: db.prisma, handle, log, clock, ...opts });
+    new OutboxWorker({ pool: db.pool, handle, log, clock, ...opts });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -55,7 +55,7 @@ describe('outbox worker on real PostgreSQL', () => {
     const seen: string[] = [];
     const began = gate();
     const w = new OutboxWorker({
-      db: db.prisma,
+      pool: db.pool,
       log,
       clock: () => new Date(),
       pollMs: 60_000, // only wake() can start a delivery within this test
@@ -159,8 +159,8 @@ describe('outbox worker on real PostgreSQL', () => {
       inFlight.delete(i.idempotencyKey);
     };
     const realClock = () => new Date();
-    const a = new OutboxWorker({ db: db.prisma, log, clock: realClock, batchSize: 4, pollMs: 10, handle: handler('a') });
-    const b = new OutboxWorker({ db: other.prisma, log, clock: realClock, batchSize: 4, pollMs: 10, handle: handler('b') });
+    const a = new OutboxWorker({ pool: db.pool, log, clock: realClock, batchSize: 4, pollMs: 10, handle: handler('a') });
+    const b = new OutboxWorker({ pool: other.pool, log, clock: realClock, batchSize: 4, pollMs: 10, handle: handler('b') });
     try {
       a.start();
       b.start();

@@ -18,7 +18,7 @@ if (!url || !sink) {
 }
 const db = openDatabase(url, { poolSize: 2 });
 const worker = new OutboxWorker({
-  db: db.prisma,
+  pool: db.pool,
   log: pino({ level: 'silent' }),
   clock: () => new Date(),
   leaseMs: Number(leaseArg),
