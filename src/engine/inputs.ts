@@ -1,7 +1,8 @@
 import * as domain from '../domain/index.js';
 import { SYSTEM_ACTOR, type AutoTimeWindow, type CommitRef, type JobKind } from '../domain/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { NewCommits } from './ports/code-host.js';
+import type { CommitInfo, NewCommits } from './ports/code-host.js';
+import type { Sql } from '../store/sql.js';
 import type { JobResult } from './ports/build-runner.js';
 import type { Db } from './db.js';
 import type { Engine, Reply } from './engine.js';
@@ -28,16 +29,12 @@ export async function recordCommits(
       // A webhook's commits are recorded only if they continue the known head: a missed or
       // out-of-order delivery would otherwise put newer commits ahead of older ones. The caller fetches instead.
       if (opts.contiguous && state.knownHeadSha !== sinceSha) return { decision: domain.refuse(NOT_CONTIGUOUS) };
-      const shas = found.commits.map((c) => c.sha);
-      const known = shas.length
-        ? new Set((await tx.query<{ sha: string }>`SELECT sha FROM commit WHERE line_id = ${loaded.ids.lineId} AND sha = ANY(${shas}::text[])`).map((r) => r.sha))
-        : new Set<string>();
-      const seen = new Set<string>();
+      const known = await recordedShas(tx, loaded.ids.lineId, found.commits);
       const fresh: CommitRef[] = [];
       for (const c of found.commits) {
-        if (known.has(c.sha) || seen.has(c.sha)) continue;
-        seen.add(c.sha);
-        fresh.push({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
+        if (known.has(c.sha)) continue;
+        known.add(c.sha);
+        fresh.push(asNew(c));
       }
       const moveHead = state.knownHeadSha === sinceSha && state.knownHeadSha !== found.headSha;
       const lost = (opts.lostTrains ?? []).filter((n) => state.trains.some((t) => t.number === n));
@@ -51,6 +48,16 @@ export async function recordCommits(
     { inputKey: opts.inputKey },
   );
 }
+
+/** The SHAs among `commits` the line has already recorded (a webhook and a fetch may race). */
+async function recordedShas(tx: Sql, lineId: number, commits: CommitInfo[]): Promise<Set<string>> {
+  if (commits.length === 0) return new Set();
+  const shas = commits.map((c) => c.sha);
+  return new Set((await tx.query<{ sha: string }>`SELECT sha FROM commit WHERE line_id = ${lineId} AND sha = ANY(${shas}::text[])`).map((r) => r.sha));
+}
+
+/** A commit seen for the first time: emails compared lower-case, not verified yet. */
+const asNew = (c: CommitInfo): CommitRef => ({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
 
 /** One push delivery: the commits between `sinceSha` (exclusive) and `found.headSha`, keyed by its delivery. */
 export interface PushInput {
@@ -81,19 +88,17 @@ export async function recordPushes(engine: Engine, lineName: string, pushes: Pus
       head = next.found.headSha;
     }
     const replies = new Map<PushInput, Reply>();
-    for (const p of fresh) if (!chained.includes(p)) replies.set(p, { ok: false, text: NOT_CONTIGUOUS });
+    const joined = new Set(chained);
+    for (const p of fresh) if (!joined.has(p)) replies.set(p, { ok: false, text: NOT_CONTIGUOUS });
 
-    const shas = chained.flatMap((p) => p.found.commits.map((c) => c.sha));
-    const known = shas.length
-      ? new Set((await tx.query<{ sha: string }>`SELECT sha FROM commit WHERE line_id = ${loaded.ids.lineId} AND sha = ANY(${shas}::text[])`).map((r) => r.sha))
-      : new Set<string>();
+    const known = await recordedShas(tx, loaded.ids.lineId, chained.flatMap((p) => p.found.commits));
     const commits: CommitRef[] = [];
     for (const p of chained) {
       let n = 0;
       for (const c of p.found.commits) {
         if (known.has(c.sha)) continue;
         known.add(c.sha);
-        commits.push({ ...c, authorEmail: c.authorEmail.toLowerCase(), verifiedBy: null, verifiedAt: null });
+        commits.push(asNew(c));
         n++;
       }
       replies.set(p, n > 0 || p.found.headSha !== p.sinceSha ? { ok: true, text: `Recorded ${n} new commit${n === 1 ? '' : 's'}.` } : { ok: false, text: 'No new commits.' });
