@@ -39,7 +39,9 @@ export type Command =
   | { name: 'freeze'; action: 'add' | 'remove'; date: string }
   | { name: 'history'; limit: number }
   | { name: 'train'; number: number }
-  | { name: 'rollback'; train: number };
+  | { name: 'rollback'; train: number }
+  /** SPEC §9: how a job whose outcome was unknown ended, as the person who checked production says. */
+  | { name: 'job'; outcome: 'succeeded' | 'failed'; train?: number };
 
 export type CommandName = Command['name'];
 
@@ -66,6 +68,7 @@ export const COMMAND_NAMES = [
   'history',
   'train',
   'rollback',
+  'job',
 ] as const satisfies readonly CommandName[];
 
 // Compile-time check that COMMAND_NAMES lists every member of the union.

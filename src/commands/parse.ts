@@ -165,6 +165,13 @@ function parseSubcommand(name: CommandName, args: string[]): Command {
       atMost(name, args, 1);
       return { name, train: parseTrainNumber(name, args[0]) };
     }
+    case 'job': {
+      const outcome = args[0]?.toLowerCase();
+      if (outcome !== 'succeeded' && outcome !== 'failed')
+        fail(name, '`job` records how a job whose outcome is unknown ended, once you have checked production: `/conductor job succeeded [train]` or `/conductor job failed [train]`.');
+      atMost(name, args, 2);
+      return args[1] === undefined ? { name, outcome } : { name, outcome, train: parseTrainNumber(name, args[1]) };
+    }
   }
 }
 

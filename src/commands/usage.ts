@@ -46,6 +46,7 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'history', usage: 'history [n]', description: 'Show the last n audit entries (default 20, at most 200).', who: 'anyone' },
   { name: 'train', usage: 'train <n>', description: 'Show train #n.', who: 'anyone' },
   { name: 'rollback', usage: 'rollback <train>', description: 'Redeploy the head of an earlier deployed train and block the going train.', who: 'engineer or admin' },
+  { name: 'job', usage: 'job succeeded|failed [train]', description: 'After checking production, record how a deploy or rollback whose outcome is unknown ended.', who: 'engineer or admin' },
 ];
 
 /** One help line: "`/conductor start [sha]` — Start a train … (admins)". */

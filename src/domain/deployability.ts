@@ -32,7 +32,9 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
     case 'derailed':
       return `Train #${t.number} was derailed${t.derailReason ? ` (${t.derailReason})` : ''}.`;
     case 'deploying':
-      return `Train #${t.number} is already deploying.`;
+      return latestJob(t, 'deploy')?.state === 'unknown'
+        ? `Outcome unknown: check production. Train #${t.number}'s deploy did not report how it ended.`
+        : `Train #${t.number} is already deploying.`;
     case 'delivering': {
       const build = latestJob(t, 'build');
       if (!build || build.state === 'queued')
@@ -52,6 +54,8 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
     return `Waiting for ${pending.length === 1 ? 'a verification' : `${pending.length} verifications`} from ${shown}.`;
   }
   const earlier = earlierDeploying(s, t);
+  if (earlier && latestJob(earlier, 'deploy')?.state === 'unknown')
+    return `The outcome of train #${earlier.number}'s deploy is unknown: check production, then its engineer says \`retry\` or \`job succeeded|failed ${earlier.number}\`.`;
   if (earlier) return `Train #${earlier.number} is still deploying; this train can deploy when it has finished.`;
   return null;
 }

@@ -10,7 +10,13 @@ export type LineMode = 'schedule' | 'manual';
 export type TrainStatus = 'delivering' | 'verifying' | 'deploying' | 'deployed' | 'derailed';
 export type TicketStatus = 'pending' | 'verified';
 export type JobKind = 'build' | 'deploy' | 'rollback';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+/**
+ * `unknown`: a deploy or rollback whose outcome nobody can tell (its Conductor
+ * died while it ran and left no record of how it ended, or it never reported
+ * back). It is never retried by itself: a person checks production and says
+ * `retry` or `job succeeded|failed` (SPEC §9).
+ */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
 export interface CommitRef {
   sha: string;
@@ -99,7 +105,20 @@ export interface LineState {
   platform: CommitRef[];
   /** Live trains (delivering, verifying, deploying) oldest first, plus any other train an input loaded. */
   trains: Train[];
+  /** What production runs (SPEC §9); `lastDeployed` mirrors its number and SHA. */
   lastDeployed: { number: number; headSha: string } | null;
+  /** The train and SHA of the last successful deploy or rollback; null until the first one. */
+  production: Production | null;
+}
+
+/** SPEC §9: what production runs, since when, by whom, and the train it replaced when it was a rollback. */
+export interface Production {
+  number: number;
+  headSha: string;
+  since: Date;
+  by: string;
+  /** The train production ran before a rollback put this one back; null after a deploy. */
+  rolledBackFrom: number | null;
 }
 
 /** Who may do what (SPEC §3): configured per deployment. */

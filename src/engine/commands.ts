@@ -139,6 +139,8 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       return run((s, ctx) => domain.setMode(s, ctx, c.mode));
     case 'rollback':
       return run((s, ctx) => domain.rollback(s, ctx, c.train), [c.train]);
+    case 'job':
+      return run((s, ctx) => domain.markJob(s, ctx, c.outcome, c.train), c.train ? [c.train] : undefined);
     case 'engineer': {
       if (c.target.kind === 'slack')
         return { ok: false, text: 'Name the person by email here (Slack mentions work in Slack).' };

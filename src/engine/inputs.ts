@@ -130,9 +130,10 @@ export async function jobFinished(engine: Engine, result: JobResult): Promise<Re
     found.line,
     SYSTEM_ACTOR,
     ({ state, ctx }) => ({
-      decision: domain.jobFinished(state, ctx, found.ref, result.succeeded, result.output, result.timedOut),
+      decision: domain.jobFinished(state, ctx, found.ref, result.unknown ? 'unknown' : result.succeeded, result.output, result.timedOut),
     }),
-    { inputKey: `job:${result.jobId}:result`, extraTrains: [found.ref.train] },
+    // An unknown outcome has a key of its own: a real result arriving later still settles the job.
+    { inputKey: `job:${result.jobId}:${result.unknown ? 'unknown' : 'result'}`, extraTrains: [found.ref.train] },
   );
 }
 

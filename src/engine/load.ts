@@ -35,22 +35,14 @@ export async function loadLine(
   // Raw SQL, few round trips: every input on a line pays for this load under the line's lock,
   // so it bounds how many inputs a second one line takes (push webhooks).
   // 1. The line row (locked FOR UPDATE first when asked: every input on this line then serialises),
-  //    with the newest train and the last deployed one.
+  //    with the newest train. What production runs is on the row itself (SPEC §9).
   const lines = opts.lock
     ? await tx.query<LineRow>`
-        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
-               d.number AS deployed_number, d.head_sha AS deployed_head_sha
-        FROM line l LEFT JOIN LATERAL (
-          SELECT number, head_sha FROM train WHERE line_id = l.id AND state = 'deployed' ORDER BY number DESC LIMIT 1
-        ) d ON true
-        WHERE l.name = ${cfg.name} FOR UPDATE OF l`
+        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train
+        FROM line l WHERE l.name = ${cfg.name} FOR UPDATE`
     : await tx.query<LineRow>`
-        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train,
-               d.number AS deployed_number, d.head_sha AS deployed_head_sha
-        FROM line l LEFT JOIN LATERAL (
-          SELECT number, head_sha FROM train WHERE line_id = l.id AND state = 'deployed' ORDER BY number DESC LIMIT 1
-        ) d ON true
-        WHERE l.name = ${cfg.name}`;
+        SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train
+        FROM line l WHERE l.name = ${cfg.name}`;
   const line = lines[0];
   if (!line) return null;
   const extra = [...(opts.extraTrains ?? [])];
@@ -62,7 +54,7 @@ export async function loadLine(
     WHERE t.line_id = ${line.id}
       AND (t.state IN ('delivering', 'verifying', 'deploying')
            OR t.number = ANY(${extra}::int[])
-           OR EXISTS (SELECT 1 FROM job j WHERE j.train_id = t.id AND j.state IN ('queued', 'running')))
+           OR EXISTS (SELECT 1 FROM job j WHERE j.train_id = t.id AND j.state IN ('queued', 'running', 'unknown')))
     ORDER BY t.number`;
   const platformRows = await tx.query<CommitRow>`
     SELECT id, sha, author_name, author_email, message, verified_by, verified_at
@@ -148,7 +140,16 @@ export async function loadLine(
     nextTrainNumber: line.next_train_number,
     platform: platformRows.map(toCommit),
     trains,
-    lastDeployed: line.deployed_number === null ? null : { number: line.deployed_number, headSha: line.deployed_head_sha! },
+    lastDeployed: line.production_train === null ? null : { number: line.production_train, headSha: line.production_sha! },
+    production: line.production_train === null
+      ? null
+      : {
+          number: line.production_train,
+          headSha: line.production_sha!,
+          since: line.production_since!,
+          by: line.production_by!,
+          rolledBackFrom: line.production_rolled_back_from,
+        },
   };
   return { state, ids };
 }
@@ -170,8 +171,11 @@ interface LineRow {
   next_train_number: number;
   commit_seq: bigint | number | string;
   newest_train: number | null;
-  deployed_number: number | null;
-  deployed_head_sha: string | null;
+  production_train: number | null;
+  production_sha: string | null;
+  production_since: Date | null;
+  production_by: string | null;
+  production_rolled_back_from: number | null;
 }
 
 interface TrainRow {

@@ -69,13 +69,17 @@ export async function saveDecision(
     JSON.stringify(a.freezes) !== JSON.stringify(b.freezes) ||
     after.deployedSha !== before.deployedSha ||
     after.knownHeadSha !== before.knownHeadSha ||
-    after.nextTrainNumber !== before.nextTrainNumber
+    after.nextTrainNumber !== before.nextTrainNumber ||
+    after.production !== before.production && JSON.stringify(after.production) !== JSON.stringify(before.production)
   ) {
+    const p = after.production;
     await tx.execute`
       UPDATE line SET mode = ${a.mode}::"LineMode", manual_reason = ${a.manualReason}, timezone = ${a.timezone},
         auto_time = ${JSON.stringify(a.autoTime)}::jsonb, freezes = ${JSON.stringify(a.freezes)}::jsonb,
         deployed_sha = ${after.deployedSha}, known_head_sha = ${after.knownHeadSha},
-        next_train_number = ${after.nextTrainNumber}, commit_seq = ${seq}, updated_at = now()
+        next_train_number = ${after.nextTrainNumber}, commit_seq = ${seq},
+        production_train = ${p?.number ?? null}, production_sha = ${p?.headSha ?? null}, production_since = ${p?.since ?? null},
+        production_by = ${p?.by ?? null}, production_rolled_back_from = ${p?.rolledBackFrom ?? null}, updated_at = now()
       WHERE id = ${lineId}`;
   }
 

@@ -1,5 +1,5 @@
 import type { LineState, Train } from '../domain/index.js';
-import { goingTrain, inAutoTime, notDeployableReason, short } from '../domain/index.js';
+import { goingTrain, inAutoTime, latestJob, notDeployableReason, short } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 
 /** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
@@ -15,7 +15,8 @@ export interface TrainJson {
   derailReason: string | null;
   commits: { sha: string; authorEmail: string }[];
   tickets: { authorEmail: string; state: 'pending' | 'verified' }[];
-  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed'; url: string | null; attempt: number; rollback: boolean }[];
+  /** `unknown` (SPEC §9): a deploy or rollback whose outcome nobody can tell; a person decides. */
+  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean }[];
   createdAt: string;
   deployedAt: string | null;
 }
@@ -27,6 +28,8 @@ export interface LineStatusJson {
   platform: { sha: string; authorEmail: string; message: string }[];
   train: TrainJson | null;
   lastDeployed: { number: number; headSha: string } | null;
+  /** SPEC §9: what production runs (after a rollback, the train rolled back to). */
+  production: { number: number; headSha: string; since: string; by: string; rolledBackFrom: number | null } | null;
   manualReason: string | null;
   whyIdle: string | null;
 }
@@ -62,6 +65,7 @@ export function lineStatusJson(s: LineState, now: Date): LineStatusJson {
     platform: s.platform.map((c) => ({ sha: c.sha, authorEmail: c.authorEmail, message: c.message })),
     train: newest ? trainJson(s, newest) : null,
     lastDeployed: s.lastDeployed,
+    production: s.production && { ...s.production, since: s.production.since.toISOString() },
     manualReason: s.settings.manualReason,
     whyIdle: whyIdle(s, now),
   };
@@ -91,21 +95,30 @@ export function statusText(s: LineState, now: Date): string {
   lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} waiting`}.`);
   const why = whyIdle(s, now);
   if (why) lines.push(why);
-  lines.push(s.lastDeployed ? `Last deployed: train #${s.lastDeployed.number} (${short(s.lastDeployed.headSha)}).` : `Last deployed: ${short(s.deployedSha)} (before Conductor).`);
+  lines.push(productionText(s));
   return lines.join('\n');
+}
+
+/** SPEC §9: what production runs, since when and by whom; after a rollback, the train rolled back to. */
+export function productionText(s: LineState): string {
+  const p = s.production;
+  if (!p) return `Production: ${short(s.deployedSha)}, the branch head when Conductor started watching (no train deployed yet).`;
+  const from = p.rolledBackFrom !== null ? `, rolled back from train #${p.rolledBackFrom}` : '';
+  return `Production runs train #${p.number} (${short(p.headSha)})${from}, since ${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC, by ${p.by}.`;
 }
 
 export function trainSummary(s: LineState, t: Train): string {
   const reason = notDeployableReason(s, t);
   const tickets = t.tickets.length ? `; verified ${t.tickets.filter((k) => k.state === 'verified').length}/${t.tickets.length}` : '';
-  const status = t.state === 'verifying' || t.state === 'delivering' ? (reason ? ` ${reason}` : ' Ready to deploy.') : '';
+  const unknown = t.jobs.some((j) => j.state === 'unknown' && latestJob(t, j.kind) === j);
+  const status = t.state === 'verifying' || t.state === 'delivering' ? (reason ? ` ${reason}` : ' Ready to deploy.') : unknown ? ' Outcome unknown: check production.' : '';
   return `Train #${t.number}: ${t.state}, ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked}` : ''}${tickets}.${status}`;
 }
 
 export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
   if (t.derailReason) lines.push(`Derailed: ${t.derailReason}.`);
-  for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state}${j.url ? ` ${j.url}` : ''}`);
+  for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state === 'unknown' ? 'outcome unknown: check production' : j.state}${j.url ? ` ${j.url}` : ''}`);
   for (const k of t.tickets) lines.push(`• ${k.authorEmail}: ${k.state}`);
   for (const c of t.commits.slice(0, maxCommits)) lines.push(`  ${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
   if (t.commits.length > maxCommits) lines.push(`  … and ${t.commits.length - maxCommits} more commits (GET /api/lines/${s.settings.name}/trains/${t.number} lists them all).`);

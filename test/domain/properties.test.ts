@@ -37,6 +37,7 @@ import {
   goingTrain,
   jobFinished,
   jobStarted,
+  markJob,
   needsVerification,
   reopen,
   retry,
@@ -84,7 +85,8 @@ type Op =
   | { k: 'revert'; who: Who; pick: number }
   | { k: 'verify'; who: Who; numbered: boolean }
   | { k: 'jobStart'; pick: number }
-  | { k: 'jobFinish'; pick: number; ok: boolean; timedOut: boolean }
+  | { k: 'jobFinish'; pick: number; ok: boolean; timedOut: boolean; unknown: boolean }
+  | { k: 'markJob'; who: Who; ok: boolean; numbered: boolean }
   | { k: 'mode'; who: Who; mode: 'manual' | 'schedule' }
   | { k: 'engineer'; who: Who; target: Who | 'me' }
   | { k: 'rollback'; who: Who; pick: number };
@@ -107,8 +109,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ k: fc.constant('jobStart' as const), pick: fc.nat() }) },
   {
     weight: 10,
-    arbitrary: fc.record({ k: fc.constant('jobFinish' as const), pick: fc.nat(), ok: fc.boolean(), timedOut: fc.boolean() }),
+    arbitrary: fc.record({ k: fc.constant('jobFinish' as const), pick: fc.nat(), ok: fc.boolean(), timedOut: fc.boolean(), unknown: fc.constantFrom(false, false, false, false, true) }),
   },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('markJob' as const), who: driver, ok: fc.boolean(), numbered: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('mode' as const), who, mode: fc.constantFrom('manual' as const, 'schedule' as const, 'schedule' as const) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('engineer' as const), who, target: fc.constantFrom<Who | 'me'>('me', ...WHO) }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('rollback' as const), who: driver, pick: fc.nat() }) },
@@ -142,7 +145,7 @@ interface Model {
   maxNumber: number;
 }
 
-const stats = { runs: 0, steps: 0, accepted: 0, trainsCreated: 0, deployed: 0, derailed: 0, extended: 0, emergencies: 0, timeouts: 0, rollbacks: 0, runsWithDeploy: 0 };
+const stats = { runs: 0, steps: 0, accepted: 0, trainsCreated: 0, deployed: 0, derailed: 0, extended: 0, emergencies: 0, timeouts: 0, rollbacks: 0, unknown: 0, runsWithDeploy: 0 };
 
 function fail(msg: string, s: LineState): never {
   const brief = {
@@ -296,6 +299,8 @@ function runScenario(sc: Scenario): void {
     if (!d.reply.trim()) fail('a decision without a reply', input);
     if (d.ok) {
       stats.accepted++;
+      // SPEC §9: production jobs start only because a person asked (deploy, retry, rollback), never by themselves.
+      if (actor === SYSTEM_ACTOR && d.effects.some((e) => e.kind === 'job.start' && e.jobKind !== 'build')) fail('a deploy or rollback started by itself', input);
       checkTransition(input, d, m);
       s = reload(d.state);
     }
@@ -313,7 +318,7 @@ function runScenario(sc: Scenario): void {
   };
 
   const liveJobs = () =>
-    s.trains.flatMap((t) => t.jobs.map((j) => ({ t, j }))).filter(({ j }) => j.state === 'queued' || j.state === 'running');
+    s.trains.flatMap((t) => t.jobs.map((j) => ({ t, j }))).filter(({ j }) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown');
 
   for (const o of sc.ops) {
     switch (o.k) {
@@ -394,7 +399,14 @@ function runScenario(sc: Scenario): void {
         const pick = jobs[o.pick % Math.max(1, jobs.length)];
         if (!pick) break;
         const ok = o.ok || o.pick % 2 === 0; // succeed about three times in four
-        apply(SYSTEM_ACTOR, (st, ctx) => jobFinished(st, ctx, { train: pick.t.number, kind: pick.j.kind, attempt: pick.j.attempt }, ok, ok ? 'ok' : 'boom', !ok && o.timedOut));
+        const outcome = o.unknown ? 'unknown' : ok;
+        if (outcome === 'unknown') stats.unknown++;
+        apply(SYSTEM_ACTOR, (st, ctx) => jobFinished(st, ctx, { train: pick.t.number, kind: pick.j.kind, attempt: pick.j.attempt }, outcome, ok ? 'ok' : 'boom', !ok && o.timedOut));
+        break;
+      }
+      case 'markJob': {
+        const unknown = liveJobs().find(({ j }) => j.state === 'unknown');
+        apply(resolve(o.who), (st, ctx) => markJob(st, ctx, o.ok ? 'succeeded' : 'failed', o.numbered ? unknown?.t.number : undefined));
         break;
       }
       case 'mode':
@@ -426,7 +438,7 @@ describe('properties of the train rules', () => {
   afterAll(() => {
     console.log(`[domain properties] ${NUM_RUNS} runs, ${stats.steps} steps (${stats.accepted} accepted) in ${(elapsed / 1000).toFixed(2)} s; ` +
       `${stats.trainsCreated} trains created, ${stats.deployed} deployed (in ${stats.runsWithDeploy} runs), ${stats.derailed} derailed, ` +
-      `${stats.extended} extended, ${stats.emergencies} emergency resets, ${stats.timeouts} timeouts, ${stats.rollbacks} rollbacks`);
+      `${stats.extended} extended, ${stats.emergencies} emergency resets, ${stats.timeouts} timeouts, ${stats.rollbacks} rollbacks, ${stats.unknown} unknown outcomes`);
   });
 
   it(`random sequences never break the invariants (${NUM_RUNS} runs)`, () => {

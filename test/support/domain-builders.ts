@@ -84,6 +84,7 @@ export function aLine(overrides: LineOverrides = {}): LineState {
     platform: [],
     trains: [],
     lastDeployed: null,
+    production: null,
     ...rest,
   };
 }
@@ -122,7 +123,7 @@ export function reload(s: LineState, keep: number[] = []): LineState {
   return {
     ...s,
     trains: s.trains.filter(
-      (t) => LIVE.has(t.state) || keep.includes(t.number) || t.jobs.some((j) => j.state === 'queued' || j.state === 'running'),
+      (t) => LIVE.has(t.state) || keep.includes(t.number) || t.jobs.some((j) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown'),
     ),
   };
 }
@@ -244,6 +245,16 @@ export class Sim {
     const ref = { train: n, kind, attempt: job.attempt };
     if (job.state === 'queued') ok(this.as(SYSTEM_ACTOR, jobStarted, ref, `${kind}-${n}-${job.attempt}`, `https://ci.test/${kind}/${n}/${job.attempt}`));
     return this.as(SYSTEM_ACTOR, jobFinished, ref, succeeded, succeeded ? 'ok' : 'boom', opts.timedOut ?? false);
+  }
+
+  /** The runner of the latest `kind` job of train `n` cannot tell how it ended (SPEC §9). */
+  reportUnknown(n: number, kind: JobKind): Decision {
+    const t = this.train(n);
+    const job = latestJob(t, kind);
+    if (!job) throw new Error(`train #${n} has no ${kind} job`);
+    const ref = { train: n, kind, attempt: job.attempt };
+    if (job.state === 'queued') ok(this.as(SYSTEM_ACTOR, jobStarted, ref, `${kind}-${n}-${job.attempt}`, `https://ci.test/${kind}/${n}/${job.attempt}`));
+    return this.as(SYSTEM_ACTOR, jobFinished, ref, 'unknown', '[conductor] no record of the outcome', false);
   }
 
   startJob(n: number, kind: JobKind): Decision {

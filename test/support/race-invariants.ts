@@ -263,7 +263,7 @@ export const AUDIT_OF_INPUT: Record<string, string[]> = {
 };
 
 /** Entries not tied one-to-one to an input kind; they are explained by other tables (see auditViolations). */
-const DERIVED = new Set(['commits.arrived', 'branch.rewritten', 'train.created', 'train.deployed', 'job.timed-out', 'ticket.reminded']);
+const DERIVED = new Set(['commits.arrived', 'branch.rewritten', 'train.created', 'train.deployed', 'job.timed-out', 'ticket.reminded', 'job.unknown', 'line.rolled-back']);
 
 export interface Applied {
   /** Applied inputs per kind: calls with an ok reply, each idempotency key counted once. */

@@ -1,8 +1,8 @@
 import { Draft, refuse, type Decision } from '../draft.js';
-import type { CommitRef, Context, JobKind, LineState, Train } from '../model.js';
+import type { CommitRef, Context, Job, JobKind, LineState, Train } from '../model.js';
 import { findTrain, isLive, latestJob } from '../deployability.js';
 import { short, stopJobs } from '../lifecycle.js';
-import { isRobot, norm } from '../policy.js';
+import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
 
 /**
@@ -76,25 +76,102 @@ export function jobStarted(s: LineState, ctx: Context, ref: JobRef, externalId: 
   return d.finish(`The ${j.kind} of train #${t.number} is running.`);
 }
 
-/** Rule 12 and the end of delivery, deploy and rollback jobs. */
-export function jobFinished(s: LineState, ctx: Context, ref: JobRef, succeeded: boolean, output: string, timedOut = false): Decision {
+/**
+ * How a job ended, as its runner tells it. `unknown`: the runner cannot tell
+ * (its process died with a Conductor that left no record of the outcome).
+ */
+export type JobOutcome = 'succeeded' | 'failed' | 'unknown';
+
+/**
+ * Rule 12 and the end of delivery, deploy and rollback jobs. A result may also
+ * settle a job whose outcome was unknown: the truth, arriving late, wins over
+ * nobody knowing (a job that timed out in the engine then reported back).
+ */
+export function jobFinished(s: LineState, ctx: Context, ref: JobRef, outcome: JobOutcome | boolean, output: string, timedOut = false): Decision {
+  const how: JobOutcome = outcome === true ? 'succeeded' : outcome === false ? 'failed' : outcome;
   const found = liveJob(s, ref);
-  if (!found || (found.j.state !== 'queued' && found.j.state !== 'running')) return refuse('That job has already finished.');
+  if (!found || !isOpen(found.j.state)) return refuse('That job has already finished.');
   if (latestJob(found.t, ref.kind) !== found.j) return refuse('A newer attempt of that job exists.');
+  if (how === 'unknown' && found.j.state === 'unknown') return refuse('That job\'s outcome is already unknown.');
   const d = new Draft(s, ctx);
   const { t, j } = liveJob(d.state, ref)!;
+  const wasUnknown = j.state === 'unknown';
+  j.output = wasUnknown && j.output ? `${j.output}\n${output}` : output;
+  if (how === 'unknown') {
+    outcomeUnknown(d, t, j, 'its Conductor stopped while it ran and left no record of how it ended');
+    return d.finish(`The outcome of the ${j.kind} of train #${t.number} is unknown.`);
+  }
+  return settle(d, t, j, how === 'succeeded', timedOut, wasUnknown ? 'reported back' : null);
+}
+
+/** Jobs whose result may still come: waiting, running, or unknown (a late result settles it). */
+const isOpen = (state: Job['state']): boolean => state === 'queued' || state === 'running' || state === 'unknown';
+
+/** The job's outcome is known now: succeeded or failed, with what follows for its train and the line. */
+function settle(d: Draft, t: Train, j: Job, succeeded: boolean, timedOut: boolean, settledBy: string | null): Decision {
   j.state = succeeded ? 'succeeded' : 'failed';
-  j.finishedAt = ctx.now;
-  j.output = output;
-  d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut });
+  j.finishedAt = d.ctx.now;
+  d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut, ...(settledBy ? { settledBy } : {}) });
   if (!succeeded) {
     failed(d, t, j.kind, timedOut, j.url);
     return d.finish(`The ${j.kind} of train #${t.number} failed.`);
   }
   if (j.kind === 'build' && t.state === 'delivering') delivered(d, t);
-  else if (j.kind === 'deploy' && t.state === 'deploying') deployed(d, t);
-  else if (j.kind === 'rollback') d.announce(`Production was rolled back to train #${t.number} (${short(t.headSha)}).`, null, true);
+  else if (j.kind === 'deploy' && t.state === 'deploying') deployed(d, t, j);
+  else if (j.kind === 'rollback') rolledBack(d, t, j);
   return d.finish(`The ${j.kind} of train #${t.number} succeeded.`);
+}
+
+/**
+ * SPEC §9: nobody can tell how the job ended. A build is simply failed (building
+ * again harms nothing); a deploy or rollback waits for a person, who checks
+ * production and says `retry` or `job succeeded|failed`: it is never run again
+ * by itself.
+ */
+function outcomeUnknown(d: Draft, t: Train, j: Job, why: string): void {
+  if (j.kind === 'build') {
+    j.state = 'failed';
+    j.finishedAt = d.ctx.now;
+    j.output = `${j.output ?? ''}\n[conductor] outcome unknown (${why}); counted as failed: building again is safe.`.trimStart();
+    d.record('job.failed', t.number, { kind: j.kind, attempt: j.attempt, unknown: true });
+    failed(d, t, j.kind, false, j.url);
+    return;
+  }
+  j.state = 'unknown';
+  j.finishedAt = d.ctx.now;
+  const link = j.url ? ` (${j.url})` : '';
+  const what = j.kind === 'deploy' ? `the deploy of train #${t.number}` : `the rollback to train #${t.number}`;
+  const decide = j.kind === 'deploy'
+    ? `check production, then say \`/conductor retry\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`
+    : `check production, then say \`/conductor rollback ${t.number}\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`;
+  const text = `Outcome unknown: check production. Conductor cannot tell how ${what} ended${link}: ${why}. It will not run it again by itself: ${decide}.`;
+  const who = t.engineer ? `${t.engineer}: ` : '';
+  d.announce(`:warning: ${who}${text}`, t.number, true);
+  if (t.engineer) d.dm(t.engineer, text, t.number);
+  d.record('job.unknown', t.number, { kind: j.kind, attempt: j.attempt, why });
+}
+
+/** A person (engineer or admin) says how a job whose outcome was unknown ended (SPEC §9). */
+export function markJob(s: LineState, ctx: Context, outcome: 'succeeded' | 'failed', trainNumber?: number): Decision {
+  const candidates = s.trains
+    .filter((t) => trainNumber === undefined || t.number === trainNumber)
+    .flatMap((t) => t.jobs.filter((j) => j.state === 'unknown' && latestJob(t, j.kind) === j).map((j) => ({ t, j })));
+  const first = candidates[0];
+  if (!first) {
+    return refuse(trainNumber === undefined
+      ? 'No job has an unknown outcome: `job succeeded|failed` only settles a deploy or rollback whose outcome Conductor could not tell.'
+      : `Train #${trainNumber} has no job with an unknown outcome.`);
+  }
+  if (!canDrive(ctx.policy, first.t, ctx.actor)) return refuse(refusals.engineerOrAdmin(`record how the ${first.j.kind} of train #${first.t.number} ended`, first.t));
+  if (candidates.length > 1)
+    return refuse(`Several jobs have an unknown outcome (${candidates.map((c) => `${c.j.kind} of train #${c.t.number}`).join(', ')}): name the train, e.g. \`/conductor job ${outcome} ${first.t.number}\`.`);
+  const d = new Draft(s, ctx);
+  const t = findTrain(d.state, first.t.number)!;
+  const j = t.jobs.find((x) => x.kind === first.j.kind && x.attempt === first.j.attempt)!;
+  j.output = `${j.output ?? ''}\n[conductor] ${ctx.actor} recorded that it ${outcome}.`.trimStart();
+  d.record('job.marked', t.number, { kind: j.kind, attempt: j.attempt, outcome });
+  d.announce(`${ctx.actor} checked production and recorded that the ${j.kind === 'rollback' ? `rollback to train #${t.number}` : `${j.kind} of train #${t.number}`} ${outcome}.`, t.number);
+  return settle(d, t, j, outcome === 'succeeded', false, ctx.actor);
 }
 
 function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null): void {
@@ -137,16 +214,36 @@ function delivered(d: Draft, t: Train): void {
   if (t.tickets.length) d.emit({ kind: 'tickets.open', train: t.number });
 }
 
-/** Rule 10: the deploy job succeeded. */
-function deployed(d: Draft, t: Train): void {
+/** Rule 10: the deploy job succeeded; production runs this train now (SPEC §9). */
+function deployed(d: Draft, t: Train, j: Job): void {
   t.state = 'deployed';
   t.deployedAt = d.ctx.now;
   d.state.deployedSha = t.headSha;
-  d.state.lastDeployed = { number: t.number, headSha: t.headSha };
+  setProduction(d, t, j.requestedBy, null);
   d.announce(`Train #${t.number} is deployed to production (${short(t.headSha)}).`, t.number, true);
   const authors = new Set(t.commits.map((c) => norm(c.authorEmail)));
   for (const a of authors) if (!isRobot(d.ctx.policy, a)) d.dm(a, `Your changes on train #${t.number} are in production.`, t.number);
   d.record('train.deployed', t.number, { headSha: t.headSha });
+}
+
+/** Rule 13 and SPEC §9: the rollback job succeeded, so production runs that earlier train now. */
+function rolledBack(d: Draft, t: Train, j: Job): void {
+  const from = d.state.production?.number ?? null;
+  const back = from !== null && t.number < from;
+  // "Rolled back from #N" names the newer train production left; a roll forward replaced an older one.
+  setProduction(d, t, j.requestedBy, back ? from : null);
+  d.announce(
+    `Production was ${back || from === null ? 'rolled back' : 'rolled forward'} to train #${t.number} (${short(t.headSha)}).` +
+      (from !== null && from !== t.number ? ` It ran train #${from} before.` : ''),
+    null,
+    true,
+  );
+  d.record('line.rolled-back', t.number, { headSha: t.headSha, from });
+}
+
+function setProduction(d: Draft, t: Train, by: string, rolledBackFrom: number | null): void {
+  d.state.production = { number: t.number, headSha: t.headSha, since: d.ctx.now, by, rolledBackFrom };
+  d.state.lastDeployed = { number: t.number, headSha: t.headSha };
 }
 
 /**
@@ -159,12 +256,19 @@ export function tick(s: LineState, ctx: Context): Decision {
   for (const t of d.state.trains) {
     for (const j of t.jobs) {
       if (j.state === 'running' && j.timeoutAt && j.timeoutAt.getTime() <= now) {
-        j.state = 'failed';
-        j.finishedAt = ctx.now;
-        j.output = (j.output ?? '') + '\n[timed out]';
         d.emit({ kind: 'job.stop', train: t.number, jobKind: j.kind, attempt: j.attempt });
         d.record('job.timed-out', t.number, { kind: j.kind, attempt: j.attempt });
-        failed(d, t, j.kind, true, j.url);
+        if (j.kind === 'build') {
+          j.state = 'failed';
+          j.finishedAt = ctx.now;
+          j.output = (j.output ?? '') + '\n[timed out]';
+          failed(d, t, j.kind, true, j.url);
+        } else {
+          // Rule 12 counts it as failed, but for production "failed" would invite a second deploy
+          // nobody decided on: it did not report back, so its outcome is unknown (SPEC §9).
+          j.output = (j.output ?? '') + '\n[timed out]';
+          outcomeUnknown(d, t, j, `it did not report back within ${s.settings.timeouts[j.kind]} minutes (Conductor asked its runner to stop it)`);
+        }
       }
     }
     if (t.state !== 'verifying') continue;

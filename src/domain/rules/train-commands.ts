@@ -44,6 +44,8 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
   const targets = [...failedDeploys(s), ...(going ? [going] : [])];
   if (targets.length === 0) {
     const deploying = currentTrain(s);
+    if (deploying && latestJob(deploying, 'deploy')?.state === 'unknown')
+      return refuse(`The outcome of train #${deploying.number}'s deploy is unknown: check production first, then \`/conductor job failed ${deploying.number}\` (after which it can be derailed) or \`/conductor job succeeded ${deploying.number}\`.`);
     if (deploying) return refuse(`Train #${deploying.number} is deploying: it can be derailed only if its deploy fails.`);
     return refuse('No train is going: there is nothing to derail.');
   }
@@ -167,48 +169,60 @@ export function deploy(s: LineState, ctx: Context): Decision {
   return d.finish(`Deploy of train #${train.number} started.`);
 }
 
-/** Rule 12: retry the failed build (going train) or the failed deploy (deploying train). */
+/**
+ * Rule 12: retry the failed build (going train) or the failed deploy (deploying
+ * train). A deploy whose outcome is unknown (SPEC §9) is retried only this way:
+ * a person who checked production decides it, never Conductor by itself.
+ */
 export function retry(s: LineState, ctx: Context): Decision {
   const candidates = [goingTrain(s), ...s.trains.filter((t) => t.state === 'deploying')].filter((t): t is Train => !!t);
   for (const t of candidates) {
     const kind = t.state === 'deploying' ? 'deploy' : 'build';
     const job = latestJob(t, kind);
-    if (!job || job.state !== 'failed') continue;
+    if (!job || (job.state !== 'failed' && job.state !== 'unknown')) continue;
     if (!canDrive(ctx.policy, t, ctx.actor)) return refuse(refusals.engineerOrAdmin(`retry the ${kind}`, t));
     const d = new Draft(s, ctx);
     const train = findTrain(d.state, t.number)!;
     addJob(d, train, kind, train.headSha);
-    d.announce(`${ctx.actor} retried the ${kind} of train #${train.number} (attempt ${job.attempt + 1}).`, train.number);
-    d.record('job.retried', train.number, { kind, attempt: job.attempt + 1 });
+    const unknown = job.state === 'unknown' ? ' after checking production (the previous outcome was unknown)' : '';
+    d.announce(`${ctx.actor} retried the ${kind} of train #${train.number}${unknown} (attempt ${job.attempt + 1}).`, train.number);
+    d.record('job.retried', train.number, { kind, attempt: job.attempt + 1, ...(unknown ? { previousOutcome: 'unknown' } : {}) });
     return d.finish(`Retrying the ${kind} of train #${train.number}.`);
   }
   return refuse('There is no failed job to retry.');
 }
 
-/** Rule 13: redeploy an earlier train's head and block the going train. */
+/**
+ * Rule 13 and SPEC §9: run the deploy (or rollback) job for the head of an
+ * earlier deployed train, and block the going train. Any deployed train other
+ * than the one production runs may be the target: rolling forward again after
+ * a rollback is allowed.
+ */
 export function rollback(s: LineState, ctx: Context, targetNumber: number): Decision {
   const target = findTrain(s, targetNumber);
   const current = currentTrain(s);
   if (!canDrive(ctx.policy, current, ctx.actor)) return refuse(refusals.engineerOrAdmin('roll back', current));
   if (!target || target.state !== 'deployed') return refuse(`Train #${targetNumber} was never deployed: only a deployed train can be rolled back to.`);
-  if (s.lastDeployed && s.lastDeployed.number === targetNumber)
-    return refuse(`Train #${targetNumber} is what production runs now: roll back to an earlier train.`);
-  const running = latestJob(target, 'rollback');
-  if (running && (running.state === 'queued' || running.state === 'running'))
-    return refuse(`A rollback to train #${targetNumber} is already running.`);
+  const production = s.production ?? s.lastDeployed;
+  if (production && production.number === targetNumber)
+    return refuse(`Train #${targetNumber} is what production runs now: roll back to another deployed train.`);
+  const busy = s.trains.flatMap((t) => t.jobs.filter((j) => j.kind === 'rollback' && (j.state === 'queued' || j.state === 'running')).map(() => t.number));
+  if (busy.length > 0)
+    return refuse(`A rollback to train #${busy[0]} is already running.`);
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, targetNumber)!;
   addJob(d, t, 'rollback', t.headSha);
   const going = goingTrain(d.state);
   if (going) going.blocked = 'rollback';
+  const forward = production !== null && production.number < targetNumber;
   d.announce(
-    `${ctx.actor} is rolling production back to train #${targetNumber} (${short(t.headSha)}).` +
+    `${ctx.actor} is rolling production ${forward ? 'forward' : 'back'} to train #${targetNumber} (${short(t.headSha)}).${production ? ` Until it succeeds, production runs train #${production.number}.` : ''}` +
       (going ? ` Train #${going.number} is blocked ("rollback").` : '') +
-      ' Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.',
+      (forward ? '' : ' Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.'),
     going?.number ?? null,
   );
-  d.record('line.rollback', targetNumber, { headSha: t.headSha, blocked: going?.number ?? null });
-  return d.finish(`Rolling back to train #${targetNumber}.`);
+  d.record('line.rollback', targetNumber, { headSha: t.headSha, blocked: going?.number ?? null, from: production?.number ?? null });
+  return d.finish(`Rolling ${forward ? 'forward' : 'back'} to train #${targetNumber}.`);
 }
 
 /** Rule 5: push a revert commit (the code host does it; the revert lands on the platform). */

@@ -25,6 +25,13 @@ export interface JobResult {
   output: string;
   exitCode: number | null;
   timedOut: boolean;
+  /**
+   * The runner cannot tell how the job ended (it was running when an earlier
+   * Conductor process stopped, and left no exit status). `succeeded` is then
+   * false, and the engine records the outcome as unknown (SPEC §9), never failed:
+   * a deploy or rollback is not run again unless a person decides so.
+   */
+  unknown?: boolean;
 }
 
 export interface BuildRunner {
@@ -49,7 +56,8 @@ export interface BuildRunner {
    * Take back jobs that were running when the process stopped (start-up).
    * Only runners whose jobs outlive the process (Jenkins) implement it; a
    * resumed job reports its result through `onResult` exactly once, like a
-   * started one. Jobs it cannot take back are left to the engine's timeout.
+   * started one. A job it finds ended (or gone without a trace) is reported
+   * at once, as succeeded, failed, or `unknown`.
    */
   resume?(running: RunningJob[]): Promise<void>;
 }

@@ -51,6 +51,7 @@ const JOB_EMOJI: Record<Job['state'], string> = {
   running: ':arrows_counterclockwise:',
   succeeded: ':white_check_mark:',
   failed: ':x:',
+  unknown: ':grey_question:',
 };
 
 const JOB_LABEL: Record<Job['kind'], string> = {
@@ -98,9 +99,19 @@ export function trainCard(state: LineState, train: Train, opts: TrainCardOptions
   const actions = buttons(state, train, reason);
   if (actions.length > 0) blocks.push({ type: 'actions', block_id: `train-${train.number}`, elements: actions } satisfies ActionsBlock);
 
+  const production = productionLine(state);
+  if (production) blocks.push(context(production));
   blocks.push(context(footer(train, who)));
 
   return { text: fallback(state, train, reason), blocks };
+}
+
+/** SPEC §9: what production runs, on every card, so a rollback is never forgotten. */
+function productionLine(state: LineState): string | null {
+  const p = state.production;
+  if (!p) return null;
+  const from = p.rolledBackFrom !== null ? ` (rolled back from #${p.rolledBackFrom})` : '';
+  return `:package: Production runs train #${p.number} \`${shortSha(p.headSha)}\`${from} since ${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC, by ${escapeMrkdwn(truncate(p.by, 120))}.`;
 }
 
 const context = (text: string): ContextBlock => ({ type: 'context', elements: [mrkdwn(text, LIMITS.contextText)] });
@@ -144,6 +155,8 @@ function statusSentence(train: Train, reason: string | null, mention: (email: st
       if (train.blocked && train.state === 'verifying') return null;
       return `${latestJob(train, 'build')?.state === 'failed' ? ':x:' : ':hourglass_flowing_sand:'} ${escapeWithMentions(truncate(reason, 500), mention)}`;
     case 'deploying':
+      if (latestJob(train, 'deploy')?.state === 'unknown')
+        return `:grey_question: *Outcome unknown: check production.* Conductor cannot tell how the deploy ended and will not run it again by itself. ${train.engineer ? who(train.engineer) : 'The engineer or an admin'}: check production, then \`/conductor retry\`, or \`/conductor job succeeded ${train.number}\` / \`job failed ${train.number}\`.`;
       return latestJob(train, 'deploy')?.state === 'failed'
         ? ':x: *The production deploy failed:* retry it, roll back, or derail the train.'
         : ':rocket: Deploying to production…';
@@ -161,7 +174,8 @@ function jobsText(train: Train, max: number): string | null {
     const url = j.url && j.url.length <= 1000 ? ` · ${link(j.url, 'open')}` : '';
     // A job the runner could not start yet says what it waits for ("waiting for Jenkins: …").
     const waiting = j.state === 'queued' && j.output?.startsWith('waiting') ? ` — ${escapeMrkdwn(truncate(j.output, 200))}` : '';
-    return `${JOB_EMOJI[j.state]} ${JOB_LABEL[j.kind]} #${j.attempt}: ${j.state}${waiting}${url}`;
+    const state = j.state === 'unknown' ? 'outcome unknown: check production' : j.state;
+    return `${JOB_EMOJI[j.state]} ${JOB_LABEL[j.kind]} #${j.attempt}: ${state}${waiting}${url}`;
   });
   if (newest.length > max) lines.push(`…and ${plural(newest.length - max, 'earlier job')}`);
   return `*Jobs*\n${lines.join('\n')}`;

@@ -145,7 +145,13 @@ describe('rule 12: timeouts', () => {
     expect(sim.train(1).jobs.find((j) => j.kind === 'deploy')!.state).toBe('running');
     sim.advance(1);
     const d = ok(sim.tick());
-    expect(announcements(d)).toContain(`${ALICE}: the deploy of train #1 timed out after 45 minutes (https://ci.test/deploy/1/1). Retry the deploy, or roll back.`);
+    // SPEC §9: a deploy that did not report back is not "failed" (that invites a second deploy): its outcome is unknown.
+    const deployJob = sim.train(1).jobs.find((j) => j.kind === 'deploy')!;
+    expect(deployJob.state).toBe('unknown');
+    expect(effectsOf(d, 'job.stop')).toEqual([{ kind: 'job.stop', train: 1, jobKind: 'deploy', attempt: 1 }]);
+    expect(announcements(d)[0]).toContain(`${ALICE}: Outcome unknown: check production. Conductor cannot tell how the deploy of train #1 ended (https://ci.test/deploy/1/1): it did not report back within 45 minutes`);
+    expect(announcements(d)[0]).toContain('`/conductor job succeeded 1`');
+    expect(effectsOf(d, 'job.start')).toEqual([]);
     expect(sim.train(1).state).toBe('deploying');
   });
 

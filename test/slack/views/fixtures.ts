@@ -36,6 +36,7 @@ export function aLine(overrides: Partial<LineState> = {}, settings: Partial<Line
     platform: [],
     trains: [],
     lastDeployed: null,
+    production: null,
     ...overrides,
   };
 }
