@@ -363,12 +363,12 @@ function githubStatusHandler(lines: LineConfig[], env: AppConfig['env'], log: Lo
 }
 
 /**
- * Jenkins builds outlive the process: the jobs the database records as
- * running (with the `<job>#<number>` their start returned) go back to their
- * line's runner, so that polling, callbacks, stop and the timeout work again.
- * Runners that cannot resume (shell: those processes died with ours) ignore
- * them and the engine's job timeout ends them. A failure here costs only that,
- * never the start-up.
+ * Jobs outlive the process (Jenkins builds, and local jobs through their
+ * record on disk): the jobs the database records as running (with the
+ * `<job>#<number>` or `local-<id>` their start returned) go back to their
+ * line's runner, so that polling, callbacks, stop and the timeout work again;
+ * one whose outcome nobody can tell is reported as unknown (SPEC §9). A failure
+ * here leaves those jobs to the engine's timeout, never fails the start-up.
  */
 async function resumeRunningJobs(db: Db, ports: Map<string, LinePorts>, log: Logger): Promise<void> {
   try {

@@ -32,7 +32,7 @@ export interface RunningApp {
   /** A developer's clone of the line's repository, for pushing commits. */
   developer(repo: string): Promise<{ commit(author: string, message: string, file?: string): Promise<string>; push(): Promise<void> }>;
   /** Stops the app and starts it again on the same database, directory and port (a process restart); `app` is the new one. */
-  restart(): Promise<void>;
+  restart(between?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,8 +100,9 @@ export async function startTestApp(opts: { env?: Record<string, string>; files?:
         },
       };
     },
-    async restart() {
+    async restart(between) {
       await running.app.stop();
+      await between?.();
       running.app = await boot();
     },
     async stop() {

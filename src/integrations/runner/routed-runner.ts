@@ -5,8 +5,7 @@ import type { BuildRunner, JobKind, RunningJob } from '../../engine/ports/build-
  * shell command): each kind goes to its runner; stop and close reach them all
  * (a runner that does not know a job ignores it), and what the database knows
  * of a job to stop goes only to the runner of its kind. Running jobs are resumed
- * by the runner of their kind, when it can resume at all (the shell runner's
- * processes die with Conductor's: the engine's timeout ends those).
+ * by the runner of their kind.
  */
 export function createRoutedRunner(byKind: Record<JobKind, BuildRunner>): BuildRunner {
   const all = [...new Set(Object.values(byKind))];

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { BuildRunner, JobRequest, JobResult } from '../../engine/ports/build-runner.js';
+import type { BuildRunner, JobRequest, JobResult, RunningJob } from '../../engine/ports/build-runner.js';
+import { JobRecord, WRAPPER, isAlive, isSameProcess, listRecords, processStartTime, type JobMeta } from './job-record.js';
 import { GitExitError, Mutex, createGit, isHexSha, normalizeRemote, pathExists } from '../git/git.js';
 
 /**
@@ -16,15 +17,24 @@ import { GitExitError, Mutex, createGit, isHexSha, normalizeRemote, pathExists }
  *   `git worktree add --detach` per job under `<workRoot>/jobs/`. Fetch and
  *   work-tree bookkeeping are serialised by a mutex; the commands themselves run
  *   in parallel. The work tree is removed when the job ends.
- * - Each command is the leader of its own process group: a timeout or `stop()`
- *   sends SIGTERM to the whole group, then SIGKILL after a grace period. When the
- *   command exits by itself, processes it left in the background are not
- *   killed (a local deploy may start a service); their output is no longer read.
+ * - A job outlives its Conductor (SPEC §9): each command runs in its own process
+ *   group under a small wrapper shell, writes its output to a file and its exit
+ *   status to another (`job-record.ts`, under `<workRoot>/runs/<jobId>/`). A
+ *   Conductor that restarts adopts what it finds there: a job still running is
+ *   followed again (its timeout included), a finished one is reported, and one
+ *   that left no exit status is reported as `unknown` — never started again. A
+ *   retried `start` of a job an earlier process already spawned adopts it too, so
+ *   a crash between spawning a deploy and recording it cannot deploy twice.
+ *   `close()` (Conductor stopping) leaves jobs running for the next process to
+ *   adopt: restarting Conductor must not cut a production deploy in half.
+ * - A timeout or `stop()` sends SIGTERM to the whole group, then SIGKILL after a
+ *   grace period. When the command exits by itself, processes it left in the
+ *   background are not killed (a local deploy may start a service).
  * - The timeout counts from the moment the command is spawned.
  * - Output: stdout and stderr interleaved in arrival order; only the last
- *   `maxOutputBytes` are kept, behind a marker saying how much was dropped.
+ *   `maxOutputBytes` are reported, behind a marker saying how much was dropped.
  * - Idempotency: `start` of a job that is preparing or running returns its
- *   handle; once a job has ended, the same jobId starts a new run.
+ *   handle; once its result has been reported, the same jobId starts a new run.
  * - Nothing thrown on the background path escapes: a checkout or spawn failure
  *   is reported as a failed result with the reason in the output.
  */
@@ -46,15 +56,29 @@ export interface ShellRunnerOptions {
 }
 
 interface Job {
-  req: JobRequest;
+  jobId: number;
+  /** The request, when this process was asked to start it (not for a job adopted by `resume`). */
+  req: JobRequest | null;
+  kind: JobRequest['kind'];
+  timeoutMinutes: number | null;
   handle: { externalId: string; url: string | null };
+  /** stop() was called: report nothing. */
   stopped: boolean;
-  child: ChildProcess | null;
+  /** close() was called: stop following, leave the process running, report nothing. */
+  released: boolean;
+  /** The process group leader, once known. */
+  pid: number | null;
+  /** Wakes the watcher early (stop, close). */
+  wake: () => void;
   done: Promise<void>;
 }
 
-/** Tells this process's job directories from those of a process that died (pids get reused). */
+/** Tells this process's work trees from those of a process that died (pids get reused). */
 const PROCESS_INSTANCE = randomBytes(4).toString('hex');
+/** How often a job this process did not spawn (adopted after a restart) is looked at. */
+const ADOPTED_POLL_MS = 500;
+/** Records of jobs nobody came back for (their result reported by nobody) are kept this long. */
+const STALE_RECORD_MS = 7 * 24 * 3600_000;
 
 export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   const log = opts.log.child({ component: 'shell-runner' });
@@ -64,6 +88,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   const remote = normalizeRemote(opts.codeHostRepo);
   const cacheDir = path.join(workRoot, 'cache.git');
   const jobsDir = path.join(workRoot, 'jobs');
+  const runsDir = path.join(workRoot, 'runs');
   const gitMutex = new Mutex();
   const jobs = new Map<number, Job>();
   let cache: Promise<void> | null = null;
@@ -99,11 +124,23 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     return cache;
   }
 
-  /** Work trees left by a process that was killed. */
+  /**
+   * Work trees left by a process that was killed, except those of jobs whose
+   * record is still there (running, or waiting to be reported by the next
+   * process); records nobody came back for within a week go too.
+   */
   async function removeDeadJobDirs(): Promise<void> {
+    const kept = new Set<string>();
+    for (const id of await listRecords(runsDir)) {
+      const record = new JobRecord(runsDir, id);
+      const meta = await record.meta();
+      const stale = !jobs.has(id) && meta && Date.now() - Date.parse(meta.startedAt) > STALE_RECORD_MS && !(meta.pid && isSameProcess(meta.pid, meta.procStart));
+      if (stale) await record.remove();
+      else if (meta?.workTree) kept.add(path.basename(meta.workTree));
+    }
     for (const name of await fs.readdir(jobsDir)) {
       const m = /^p(\d+)-([0-9a-f]+)-/.exec(name);
-      if (!m) continue;
+      if (!m || kept.has(name)) continue;
       const pid = Number(m[1]);
       const mine = pid === process.pid && m[2] === PROCESS_INSTANCE;
       if (mine || (pid !== process.pid && isAlive(pid))) continue;
@@ -159,7 +196,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   }
 
   async function report(job: Job, result: JobResult): Promise<void> {
-    if (job.stopped) return; // stop() and close() report nothing: the caller already knows
+    if (job.stopped || job.released) return; // stop() and close() report nothing: the caller already knows
     try {
       await opts.onResult(result);
     } catch (err) {
@@ -167,70 +204,67 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     }
   }
 
-  async function run(job: Job): Promise<void> {
-    const { req } = job;
+  /** The job's result has been handed over (or it was stopped): its record and work tree go. */
+  async function cleanUp(record: JobRecord, jlog: Logger): Promise<void> {
+    const meta = await record.meta();
+    if (meta?.workTree && (await pathExists(meta.workTree)))
+      await removeWorkTree(meta.workTree).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
+    await record.remove().catch((err: unknown) => jlog.warn({ err }, 'could not remove the job record'));
+  }
+
+  /** A job this process was asked to start: adopt an earlier process's run of it, or check out and spawn. */
+  async function run(job: Job, req: JobRequest): Promise<void> {
     const jlog = log.child({ jobId: req.jobId, kind: req.kind, line: req.line, train: req.train });
-    let dir: string | null = null;
-    let sha = req.sha;
+    const record = new JobRecord(runsDir, req.jobId);
+    let finished = false;
     try {
+      if ((await record.state()).kind !== 'none') {
+        jlog.warn('an earlier Conductor process already started this job: adopting it instead of starting it again');
+        finished = await follow(job, record, jlog);
+        return;
+      }
+      let dir: string;
+      let sha: string;
       try {
         ({ dir, sha } = await checkout(req));
       } catch (err) {
         jlog.warn({ err }, 'checkout failed');
-        await report(job, failure(req, `[conductor] could not check out ${req.sha}: ${errorMessage(err)}\n`));
+        await report(job, failure(req.jobId, `[conductor] could not check out ${req.sha}: ${errorMessage(err)}\n`));
         return;
       }
-      if (job.stopped) return;
-      const result = await execute(job, dir, sha, jlog);
-      jlog.info(
-        { succeeded: result.succeeded, exitCode: result.exitCode, timedOut: result.timedOut, stopped: job.stopped },
-        'job finished',
-      );
-      if (dir) {
-        await removeWorkTree(dir).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
-        dir = null;
+      if (job.stopped || job.released) {
+        await removeWorkTree(dir).catch(() => undefined);
+        return;
       }
-      await report(job, result);
+      const deadline = Number.isFinite(req.timeoutMinutes) && req.timeoutMinutes > 0 ? new Date(Date.now() + req.timeoutMinutes * 60_000).toISOString() : null;
+      const meta: JobMeta = { jobId: req.jobId, kind: req.kind, pid: null, procStart: null, workTree: dir, startedAt: new Date().toISOString(), deadline };
+      if (!(await record.create(meta))) {
+        // Another call raced us to it: follow that run.
+        await removeWorkTree(dir).catch(() => undefined);
+        finished = await follow(job, record, jlog);
+        return;
+      }
+      finished = await spawnAndWait(job, req, record, meta, sha, jlog);
     } catch (err) {
       jlog.error({ err }, 'job failed unexpectedly');
-      await report(job, failure(req, `[conductor] ${errorMessage(err)}\n`));
+      await report(job, failure(req.jobId, `[conductor] ${errorMessage(err)}\n`));
+      finished = true;
     } finally {
-      if (dir) await removeWorkTree(dir).catch(() => undefined);
+      if (finished || job.stopped) await cleanUp(record, jlog);
       jobs.delete(req.jobId);
     }
   }
 
-  function execute(job: Job, cwd: string, sha: string, jlog: Logger): Promise<JobResult> {
-    const { req } = job;
-    const output = new OutputTail(maxOutput);
-    return new Promise<JobResult>((resolve) => {
-      let timedOut = false;
-      let settled = false;
-      let killTimer: NodeJS.Timeout | null = null;
-      let timeoutTimer: NodeJS.Timeout | null = null;
-      let drainTimer: NodeJS.Timeout | null = null;
-      const finish = (exitCode: number | null, signal: NodeJS.Signals | null, note?: string): void => {
-        if (settled) return;
-        settled = true;
-        for (const t of [killTimer, timeoutTimer, drainTimer]) if (t) clearTimeout(t);
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        if (note) output.note(note);
-        else if (timedOut) output.note(`[conductor] timed out after ${req.timeoutMinutes} minutes; the job's processes were killed`);
-        else if (signal && !job.stopped) output.note(`[conductor] the command was killed by ${signal}`);
-        resolve({
-          jobId: req.jobId,
-          succeeded: exitCode === 0 && !timedOut && !note,
-          output: output.text(),
-          exitCode,
-          timedOut,
-        });
-      };
-
-      const child = spawn('/bin/sh', ['-c', commandFor(req.kind)], {
-        cwd,
+  /** Spawns the wrapper in its own process group and waits for it; true once the result was reported. */
+  async function spawnAndWait(job: Job, req: JobRequest, record: JobRecord, meta: JobMeta, sha: string, jlog: Logger): Promise<boolean> {
+    const out = await fs.open(record.outputPath, 'a');
+    let child: ChildProcess;
+    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+    try {
+      child = spawn('/bin/sh', ['-c', WRAPPER], {
+        cwd: meta.workTree!,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', out.fd, out.fd],
         env: {
           ...process.env,
           TRAIN: String(req.train),
@@ -241,40 +275,182 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
           CONDUCTOR_URL: req.conductorUrl,
           JOB_KIND: req.kind,
           JOB_ID: String(req.jobId),
+          CONDUCTOR_JOB_COMMAND: commandFor(req.kind),
+          CONDUCTOR_JOB_EXIT: record.exitPath,
+          CONDUCTOR_JOB_PID: record.pidPath,
         },
       });
-      job.child = child;
-      child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
-      child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
-      child.on('error', (err) => {
-        jlog.warn({ err }, 'could not run the command');
-        finish(null, null, `[conductor] could not run the command: ${err.message}`);
+      // Listen before any await: a quick command may exit before this function resumes.
+      const c = child;
+      exited = new Promise((resolve) => {
+        c.once('error', (error) => resolve({ code: null, signal: null, error }));
+        c.once('exit', (code, signal) => resolve({ code, signal }));
       });
-      child.on('exit', (code, signal) => {
-        // Give the output a moment to drain; a background process may keep the pipes open.
-        drainTimer = setTimeout(() => finish(code, signal), 2_000);
-        child.once('close', () => finish(code, signal));
-      });
-      if (child.pid === undefined) return; // 'error' follows
-      jlog.info({ pid: child.pid, cwd }, 'job started');
-      if (job.stopped) killGroup(child, grace, (t) => (killTimer = t));
-      const ms = req.timeoutMinutes * 60_000;
-      if (Number.isFinite(ms) && ms > 0) {
-        timeoutTimer = setTimeout(() => {
-          timedOut = true;
-          jlog.warn({ timeoutMinutes: req.timeoutMinutes }, 'job timed out; killing it');
-          killGroup(child, grace, (t) => (killTimer = t));
-        }, ms);
+    } finally {
+      await out.close(); // the child holds its own copy of the descriptor
+    }
+    if (child.pid !== undefined) {
+      job.pid = child.pid;
+      jlog.info({ pid: child.pid, cwd: meta.workTree }, 'job started');
+      await record.writeMeta({ ...meta, pid: child.pid, procStart: processStartTime(child.pid) });
+    }
+    return watch(job, record, meta.deadline, jlog, exited);
+  }
+
+  /** A job an earlier process started (found by `resume` or a retried `start`): report it, or follow it. */
+  async function follow(job: Job, record: JobRecord, jlog: Logger, deadline?: Date | null): Promise<boolean> {
+    const state = await record.state();
+    if (state.kind === 'running') {
+      job.pid = state.meta.pid;
+      jlog.info({ pid: state.meta.pid }, 'following a job started by an earlier Conductor process');
+      // The engine's deadline (given on resume) wins: it is the one the database records.
+      return watch(job, record, deadline ? deadline.toISOString() : state.meta.deadline, jlog, null);
+    }
+    return settle(job, record, jlog, { timedOut: false, signal: null });
+  }
+
+  /**
+   * Waits until the job ends (the child's exit when this process spawned it,
+   * else the record, polled), enforcing the deadline; then reports. Returns
+   * true when a result was reported (the record may go), false when the job was
+   * left running (close) and must stay recorded for the next process.
+   */
+  async function watch(
+    job: Job,
+    record: JobRecord,
+    deadline: string | null,
+    jlog: Logger,
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> | null,
+  ): Promise<boolean> {
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | null = null;
+    const kill = (): void => {
+      if (job.pid === null || killTimer) return;
+      signalGroup(job.pid, 'SIGTERM');
+      const pid = job.pid;
+      killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
+      killTimer.unref();
+    };
+    const deadlineMs = deadline ? Date.parse(deadline) : null;
+    let timeoutTimer: NodeJS.Timeout | null = null;
+    if (deadlineMs !== null) {
+      timeoutTimer = setTimeout(() => {
+        timedOut = true;
+        jlog.warn({ timeoutMinutes: job.timeoutMinutes }, 'job timed out; killing it');
+        kill();
+      }, Math.max(0, deadlineMs - Date.now()));
+    }
+    if (job.stopped) kill();
+    let signal: NodeJS.Signals | null = null;
+    let spawnError: Error | undefined;
+    try {
+      if (exited) {
+        for (;;) {
+          const woken = new Promise<'woken'>((resolve) => (job.wake = () => resolve('woken')));
+          const r = await Promise.race([exited, woken]);
+          if (r !== 'woken') {
+            signal = r.signal;
+            spawnError = r.error;
+            break;
+          }
+          if (job.released) return false;
+          if (job.stopped) kill();
+        }
+      } else {
+        // Not our child: no exit event. The record says when it is over.
+        for (;;) {
+          const pid = job.pid!;
+          if (!isAlive(pid)) break;
+          if (await record.exitCode() !== null) break;
+          if (job.released) return false;
+          if (job.stopped) kill();
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, ADOPTED_POLL_MS);
+            job.wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          if (job.released) return false;
+        }
       }
-    });
+    } finally {
+      if (timeoutTimer) clearTimeout(timeoutTimer);
+    }
+    if (killTimer) {
+      // The group may outlive its leader: make sure SIGKILL still reaches it.
+      clearTimeout(killTimer);
+      const pid = job.pid!;
+      setTimeout(() => signalGroup(pid, 'SIGKILL'), Math.min(grace, 1_000)).unref();
+    }
+    if (spawnError) {
+      jlog.warn({ err: spawnError }, 'could not run the command');
+      const meta = await record.meta();
+      if (meta?.workTree) await removeWorkTree(meta.workTree).catch(() => undefined);
+      await report(job, failure(job.jobId, `[conductor] could not run the command: ${spawnError.message}`));
+      return true;
+    }
+    return settle(job, record, jlog, { timedOut, signal });
+  }
+
+  /** The job is over: what its record says becomes the result. */
+  async function settle(job: Job, record: JobRecord, jlog: Logger, how: { timedOut: boolean; signal: NodeJS.Signals | null }): Promise<boolean> {
+    if (job.stopped) return true;
+    const state = await record.state();
+    let output = await record.tail(maxOutput);
+    const note = (line: string): void => {
+      output += `${output === '' || output.endsWith('\n') ? '' : '\n'}${line}\n`;
+    };
+    let result: JobResult;
+    if (how.timedOut) {
+      note(`[conductor] timed out after ${job.timeoutMinutes ?? '?'} minutes; the job's processes were killed`);
+      result = { jobId: job.jobId, succeeded: false, output, exitCode: null, timedOut: true };
+    } else if (state.kind === 'exited') {
+      if (state.code > 128 && how.signal === null) note(`[conductor] the command was killed by signal ${state.code - 128}`);
+      result = { jobId: job.jobId, succeeded: state.code === 0, output, exitCode: state.code, timedOut: false };
+    } else if (how.signal) {
+      note(`[conductor] the command was killed by ${how.signal}`);
+      result = { jobId: job.jobId, succeeded: false, output, exitCode: null, timedOut: false };
+    } else {
+      // Neither running nor with an exit status: killed with its wrapper (a reboot, the OOM killer), or never spawned.
+      note('[conductor] this job was started by an earlier Conductor process and left no exit status: its outcome is unknown');
+      result = { jobId: job.jobId, succeeded: false, output, exitCode: null, timedOut: false, unknown: true };
+    }
+    jlog.info({ succeeded: result.succeeded, exitCode: result.exitCode, timedOut: result.timedOut, unknown: result.unknown === true }, 'job finished');
+    // The work tree goes before the report; the record stays until the result is handed over.
+    const workTree = state.kind === 'none' ? null : state.meta?.workTree;
+    if (workTree) await removeWorkTree(workTree).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
+    await report(job, result);
+    return true;
   }
 
   async function stopJob(job: Job): Promise<void> {
     job.stopped = true;
-    if (job.child && job.child.exitCode === null && job.child.signalCode === null) {
-      killGroup(job.child, grace, () => undefined);
-    }
+    job.wake(); // the watcher kills the group (SIGTERM, then SIGKILL after the grace period)
     await job.done;
+  }
+
+  function track(job: Job, work: (job: Job) => Promise<void>): Job {
+    jobs.set(job.jobId, job);
+    job.done = work(job).finally(() => {
+      if (jobs.get(job.jobId) === job) jobs.delete(job.jobId);
+    }); // in the background; never rejects
+    return job;
+  }
+
+  function newJob(jobId: number, kind: JobRequest['kind'], timeoutMinutes: number | null, req: JobRequest | null): Job {
+    return {
+      jobId,
+      req,
+      kind,
+      timeoutMinutes,
+      handle: { externalId: `local-${jobId}`, url: null },
+      stopped: false,
+      released: false,
+      pid: null,
+      wake: () => undefined,
+      done: Promise.resolve(),
+    };
   }
 
   return {
@@ -282,45 +458,57 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
       if (closed) throw new Error('the shell runner is closed');
       const running = jobs.get(req.jobId);
       if (running) return running.handle;
-      const job: Job = {
-        req,
-        handle: { externalId: `local-${req.jobId}`, url: null },
-        stopped: false,
-        child: null,
-        done: Promise.resolve(),
-      };
-      jobs.set(req.jobId, job);
-      job.done = run(job); // in the background; never rejects
-      return job.handle;
+      return track(newJob(req.jobId, req.kind, req.timeoutMinutes, req), (job) => run(job, req)).handle;
     },
 
     async stop(jobId) {
-      const job = jobs.get(jobId);
-      if (!job) return;
+      let job = jobs.get(jobId);
+      if (!job) {
+        // Started by an earlier process and not adopted (yet): its record names its process group.
+        const record = new JobRecord(runsDir, jobId);
+        const state = await record.state();
+        if (state.kind !== 'running') return;
+        job = track(newJob(jobId, 'build', null, null), async (j) => {
+          j.pid = state.meta.pid;
+          j.stopped = true;
+          await watch(j, record, null, log.child({ jobId }), null);
+          await cleanUp(record, log.child({ jobId }));
+        });
+      }
       log.info({ jobId }, 'stopping job');
       await stopJob(job);
     },
 
     async close() {
       closed = true;
-      await Promise.all([...jobs.values()].map((job) => stopJob(job)));
+      // Leave the processes running: the next Conductor adopts them (SPEC §9), and a deploy is never cut in half by a restart.
+      for (const job of jobs.values()) {
+        job.released = true;
+        job.wake();
+      }
+      await Promise.all([...jobs.values()].map((job) => job.done));
+    },
+
+    async resume(running: RunningJob[]) {
+      for (const r of running) {
+        const m = /^local-(\d+)$/.exec(r.externalId);
+        if (!m || Number(m[1]) !== r.jobId || jobs.has(r.jobId)) continue;
+        const timeoutMinutes = r.startedAt && r.timeoutAt ? Math.round((r.timeoutAt.getTime() - r.startedAt.getTime()) / 60_000) : null;
+        const jlog = log.child({ jobId: r.jobId, kind: r.kind });
+        const record = new JobRecord(runsDir, r.jobId);
+        track(newJob(r.jobId, r.kind, timeoutMinutes, null), async (job) => {
+          let finished = false;
+          try {
+            finished = await follow(job, record, jlog, r.timeoutAt);
+          } catch (err) {
+            jlog.error({ err }, 'could not take back a job');
+          } finally {
+            if (finished) await cleanUp(record, jlog);
+          }
+        });
+      }
     },
   };
-}
-
-/** SIGTERM to the child's process group now, SIGKILL after `grace` ms if it is still there. */
-function killGroup(child: ChildProcess, grace: number, setTimer: (t: NodeJS.Timeout) => void): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  signalGroup(pid, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
-  timer.unref();
-  setTimer(timer);
-  // The group may outlive the leader: make sure SIGKILL still reaches it once the shell exits.
-  child.once('exit', () => {
-    clearTimeout(timer);
-    setTimeout(() => signalGroup(pid, 'SIGKILL'), Math.min(grace, 1_000)).unref();
-  });
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -331,62 +519,10 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function failure(req: JobRequest, output: string): JobResult {
-  return { jobId: req.jobId, succeeded: false, output, exitCode: null, timedOut: false };
+function failure(jobId: number, output: string): JobResult {
+  return { jobId, succeeded: false, output, exitCode: null, timedOut: false };
 }
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message.trim() : String(err);
-}
-
-/** The last `max` bytes of a stream of chunks, with a marker when the start was dropped. */
-class OutputTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private dropped = 0;
-  private notes: string[] = [];
-
-  constructor(private readonly max: number) {}
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    if (this.size > this.max * 2) this.compact();
-  }
-
-  note(line: string): void {
-    this.notes.push(line);
-  }
-
-  text(): string {
-    this.compact();
-    let buf = Buffer.concat(this.chunks);
-    // Do not start in the middle of a UTF-8 character.
-    let skip = 0;
-    while (this.dropped + skip > 0 && skip < buf.length && skip < 4 && ((buf[skip] ?? 0) & 0xc0) === 0x80) skip++;
-    if (skip) buf = buf.subarray(skip);
-    const dropped = this.dropped + skip;
-    let text = buf.toString('utf8');
-    if (dropped > 0) text = `[conductor] ${dropped} bytes of earlier output dropped\n${text}`;
-    for (const n of this.notes) text += `${text === '' || text.endsWith('\n') ? '' : '\n'}${n}\n`;
-    return text;
-  }
-
-  private compact(): void {
-    if (this.size <= this.max) return;
-    const all = Buffer.concat(this.chunks);
-    const keep = all.subarray(all.length - this.max);
-    this.dropped += all.length - this.max;
-    this.chunks = [Buffer.from(keep)];
-    this.size = keep.length;
-  }
 }
