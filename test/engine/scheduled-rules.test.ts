@@ -90,6 +90,17 @@ describe('engine: rules driven by the scheduler tick, on real PostgreSQL', () =>
     expect(announce.some((t) => t.includes('rolling production back to train #1') && t.includes('Next: revert'))).toBe(true);
     await h.finishJob('web', 1, 'rollback');
     expect((await h.outbox('chat.announce')).some((e) => String(e.text).includes('Production was rolled back to train #1'))).toBe(true);
+
+    // SPEC §9: what production runs is saved with the line, shown in status, and rolling forward is allowed.
+    const after = await h.status();
+    expect(after.lastDeployed).toMatchObject({ number: 1 });
+    expect(after.production).toMatchObject({ number: 1, headSha: one.train.headSha, by: ALICE, rolledBackFrom: 2 });
+    expect((await h.cmd(ALICE, 'status')).text).toContain('Production runs train #1 (');
+    expect((await h.cmd(ALICE, 'status')).text).toContain('rolled back from train #2');
+    expect((await h.cmd(ALICE, 'rollback 1')).text).toContain('is what production runs now');
+    expect(await h.cmd(ALICE, 'rollback 2')).toEqual({ ok: true, text: 'Rolling forward to train #2.' });
+    await h.finishJob('web', 2, 'rollback');
+    expect((await h.status()).production).toMatchObject({ number: 2, rolledBackFrom: null });
   });
 
   it('applies a job result once, however often it is delivered', async () => {
