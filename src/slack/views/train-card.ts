@@ -258,6 +258,11 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
   const retryKind = train.state === 'deploying' ? 'deploy' : 'build';
   const failed = latestJob(train, retryKind)?.state === 'failed';
   if (failed) out.push(actionButton(ACTIONS.retry, `:repeat: Retry ${retryKind}`, value));
+  // SPEC §9: running a deploy of unknown outcome again is a person's decision, taken after checking production.
+  if (train.state === 'deploying' && latestJob(train, 'deploy')?.state === 'unknown') {
+    const text = `Nobody can tell how the last deploy of train #${train.number} ended. Check production first: if it already runs this train, record it with \`/conductor job succeeded ${train.number}\` instead of deploying again.`;
+    out.push(actionButton(ACTIONS.retry, ':repeat: Deploy again', value, { confirm: confirmDialog(`Deploy train #${train.number} again?`, text, 'Deploy again', 'danger') }));
+  }
   out.push(actionButton(ACTIONS.claim, ':raising_hand: Claim engineer', value));
   if (going) {
     // The card is not redrawn when only the platform changes, so the text must not count it.

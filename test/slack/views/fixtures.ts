@@ -131,6 +131,7 @@ export type Scenario =
   | 'verifying, blocked'
   | 'deploying'
   | 'deploy failed'
+  | 'deploy unknown'
   | 'deployed'
   | 'derailed';
 
@@ -142,6 +143,7 @@ export const SCENARIOS: Scenario[] = [
   'verifying, blocked',
   'deploying',
   'deploy failed',
+  'deploy unknown',
   'deployed',
   'derailed',
 ];
@@ -183,6 +185,9 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
     case 'deploy failed':
       train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('failed')] });
       break;
+    case 'deploy unknown':
+      train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('unknown')] });
+      break;
     case 'deployed':
       train = aTrain(3, commits, { ...base, state: 'deployed', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('succeeded')] });
       break;
@@ -190,8 +195,10 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
       train = aTrain(3, commits, { ...base, state: 'derailed', derailReason: size === 'largest' ? LONG_REASON : 'bad migration', jobs: builds('failed') });
       break;
   }
+  // What production runs (SPEC §9): the big line after a rollback, by someone with a hostile name.
+  const production = size === 'largest' ? { number: 2, headSha: sha(2, 'd'), since: T0, by: `${NASTY}@acme.test`, rolledBackFrom: 5 } : null;
   const line = aLine(
-    { trains: [train] },
+    { trains: [train], production, lastDeployed: production && { number: production.number, headSha: production.headSha } },
     size === 'largest' ? { name: 'web', mode: 'manual', manualReason: `emergency reset by admin@acme.test: ${LONG_REASON}` } : {},
   );
   return { line, train };

@@ -247,6 +247,11 @@ describe('trainCard: buttons per state', () => {
     });
     it(`${size}: failed deploy — retry deploy, claim, derail`, () => {
       expect(ids(size, 'deploy failed')).toEqual([ACTIONS.retry, ACTIONS.claim, ACTIONS.derail]);
+      // SPEC §9: a deploy of unknown outcome is not derailed and is deployed again only after a confirmation.
+      expect(ids(size, 'deploy unknown')).toEqual([ACTIONS.retry, ACTIONS.claim]);
+      const again = buttonsOf(card(size, 'deploy unknown').blocks)[0]!;
+      expect(again.text.text).toBe(':repeat: Deploy again');
+      expect(again.confirm?.text.text).toContain('Check production first');
       expect(buttonsOf(card(size, 'deploy failed').blocks)[0]!.text.text).toBe(':repeat: Retry deploy');
     });
     it(`${size}: deployed and derailed — no buttons`, () => {
@@ -316,5 +321,16 @@ describe('trainCard: buttons per state', () => {
     expect(fields[3]).toBe('*Verified*\n150 of 300');
     expect(fields[1]).toBe(`*Engineer*\n<@UDEV7>`);
     expect(authorEmail(7)).toBe('dev7@acme.test');
+  });
+
+  it('SPEC §9: a deploy whose outcome is unknown says so, and every card says what production runs', () => {
+    const text = allText(card('smallest', 'deploy unknown').blocks);
+    expect(text).toContain('*Outcome unknown: check production.*');
+    expect(text).toContain('Production deploy #1: outcome unknown: check production');
+    expect(text).toContain('`/conductor job succeeded 3`');
+    expect(text).not.toContain('Production runs'); // the small line has deployed nothing yet
+    const big = allText(card('largest', 'deploying').blocks);
+    expect(big).toContain('Production runs train #2 `d2000000` (rolled back from #5) since 2026-01-05 12:00 UTC, by ');
+    expect(big).not.toContain('<!channel>');
   });
 });
