@@ -54,7 +54,7 @@ export interface BuildRunner {
   close(): Promise<void>;
   /**
    * Take back jobs that were running when the process stopped (start-up).
-   * Only runners whose jobs outlive the process (Jenkins) implement it; a
+   * Both runners implement it (Jenkins builds and local jobs outlive the process); a
    * resumed job reports its result through `onResult` exactly once, like a
    * started one. A job it finds ended (or gone without a trace) is reported
    * at once, as succeeded, failed, or `unknown`.

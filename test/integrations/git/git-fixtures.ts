@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -167,5 +167,19 @@ export function processGone(pid: number): boolean {
     return state === 'Z' || state === 'X';
   } catch {
     return true;
+  }
+}
+
+/** Local jobs a test left running (the shell runner's close() leaves them on purpose) are killed with their process group. */
+export function killLeftoverJobs(workRoot: string): void {
+  const runs = path.join(workRoot, 'runs');
+  if (!existsSync(runs)) return;
+  for (const id of readdirSync(runs)) {
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(runs, id, 'meta.json'), 'utf8')) as { pid: number | null };
+      if (pid) process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildRunner, JobRequest, JobResult, RunningJob } from '../../../src/engine/ports/build-runner.js';
 import { createShellRunner } from '../../../src/integrations/runner/shell-runner.js';
-import { ALICE, BOB, Fixture, processGone, silentLog } from '../git/git-fixtures.js';
+import { ALICE, BOB, Fixture, killLeftoverJobs, processGone, silentLog } from '../git/git-fixtures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CHILD = path.join(ROOT, 'test/support/shell-runner-child.ts');
@@ -37,7 +37,7 @@ function setup(): Setup {
   const workRoot = path.join(fx.root, 'runner');
   const s = { fx, sha, workRoot, runs: path.join(fx.root, 'runs.log'), marker: path.join(fx.root, 'marker') };
   cleanups.push(() => {
-    killLeftovers(workRoot);
+    killLeftoverJobs(workRoot);
     fx.cleanup();
   });
   return s;
@@ -216,16 +216,3 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
   }
 }
 
-/** Jobs a test left running (close() leaves them on purpose) are killed with their process group. */
-function killLeftovers(workRoot: string): void {
-  const runs = path.join(workRoot, 'runs');
-  if (!existsSync(runs)) return;
-  for (const id of readdirSync(runs)) {
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(runs, id, 'meta.json'), 'utf8')) as { pid: number | null };
-      if (pid) process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}

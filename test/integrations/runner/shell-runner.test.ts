@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildRunner, JobRequest, JobResult } from '../../../src/engine/ports/build-runner.js';
 import { createShellRunner, type ShellRunnerOptions } from '../../../src/integrations/runner/shell-runner.js';
-import { ALICE, BOB, Fixture, git, processGone, silentLog } from '../git/git-fixtures.js';
+import { ALICE, BOB, Fixture, git, killLeftoverJobs, processGone, silentLog } from '../git/git-fixtures.js';
 
 interface Harness {
   fx: Fixture;
@@ -20,7 +20,7 @@ const harnesses: Harness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) {
     await h.runner.close();
-    killLeftovers(h.workRoot); // close() leaves jobs running for the next Conductor on purpose
+    killLeftoverJobs(h.workRoot); // close() leaves jobs running for the next Conductor on purpose
     h.fx.cleanup();
   }
 });
@@ -85,18 +85,6 @@ function job(sha: string, over: Partial<JobRequest> = {}): JobRequest {
   };
 }
 
-function killLeftovers(workRoot: string): void {
-  const runs = path.join(workRoot, 'runs');
-  if (!existsSync(runs)) return;
-  for (const id of readdirSync(runs)) {
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(runs, id, 'meta.json'), 'utf8')) as { pid: number | null };
-      if (pid) process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
 
 async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
