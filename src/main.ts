@@ -1,6 +1,6 @@
 import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
-import { createLogger } from './log.js';
+import { createLogger, logFormatFor } from './log.js';
 import { startApp, type App } from './app.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.env.logLevel);
+  const log = createLogger(config.env.logLevel, undefined, logFormatFor(config.env.logFormat));
   if (config.source === 'demo') log.info({ dataDir: config.env.dataDir }, 'no config file: running the demo line');
   // Signals are handled from the start: the HTTP server answers before start-up has finished,
   // and a signal then must still stop everything cleanly (the embedded PostgreSQL included).
