@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -148,4 +148,24 @@ describe('what a person at a terminal sees', () => {
     process.kill(-next.child.pid!, 'SIGINT');
     expect((await next.exited).code, next.output()).toBe(0);
   }, 120_000);
+
+  it('Ctrl-C again while stopping: the same press relayed at once is ignored; a later press exits at once with one line', async () => {
+    const dir = await dirs.make();
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve('test/support/stop-forever.ts')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const msgs = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    await until('ready', () => (msgs().includes('ready') ? true : undefined), 30_000);
+    child.kill('SIGINT');
+    await until('stopping', () => (msgs().includes('stop started (and never ends)') ? true : undefined));
+    child.kill('SIGINT'); // npm forwarding the same Ctrl-C
+    await until('ignored', () => (msgs().includes('already stopping') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1_100));
+    child.kill('SIGINT'); // a person pressing again
+    expect(await exited).toBe(1);
+    expect(out).not.toContain(STACK_LINE);
+    expect(msgs()).toEqual(['ready', 'stopping', 'stop started (and never ends)', 'already stopping', 'second signal while stopping: exiting at once']);
+  }, 30_000);
 });
