@@ -32,7 +32,7 @@ import type { Chat } from './engine/ports/chat.js';
 import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
 import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { openDatabase } from './store/database.js';
+import { assertDatabaseReachable, openDatabase } from './store/database.js';
 import { startEmbeddedPostgres } from './store/embedded-postgres.js';
 import { MIGRATIONS_DIR, migrate } from './store/migrate.js';
 
@@ -83,6 +83,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       const pg = await startEmbeddedPostgres({ dataDir: env.dataDir, log });
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
+    } else {
+      await assertDatabaseReachable(databaseUrl);
     }
     await migrate({ databaseUrl, migrationsDir: MIGRATIONS_DIR, log });
     const db = openDatabase(databaseUrl, { log, poolSize: 20 });

@@ -1,7 +1,9 @@
 import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
-import { createLogger } from './log.js';
+import { createLogger, logFormatFor } from './log.js';
 import { startApp, type App } from './app.js';
+import { handleStopSignals } from './shutdown.js';
+import { DatabaseUnreachableError } from './store/database.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -15,38 +17,53 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.env.logLevel);
+  const log = createLogger(config.env.logLevel, undefined, logFormatFor(config.env.logFormat));
   if (config.source === 'demo') log.info({ dataDir: config.env.dataDir }, 'no config file: running the demo line');
   // Signals are handled from the start: the HTTP server answers before start-up has finished,
   // and a signal then must still stop everything cleanly (the embedded PostgreSQL included).
   let app: App | null = null;
-  let stopping: string | null = null;
   const stop = (running: App) =>
     running.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (err) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);
       },
     );
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
+  const signals = handleStopSignals(log, () => {
+    if (app) void stop(app); // else: start-up finishes first, then stops (below)
+  });
+
+  try {
+    app = await startApp({ config, log });
+  } catch (err) {
+    if (err instanceof DatabaseUnreachableError) {
+      // One sentence a person can act on, not a driver's stack trace.
+      process.stderr.write(`Conductor cannot start: ${err.message}\n`);
       process.exit(1);
     }
-    stopping = signal;
-    log.info({ signal }, 'stopping');
-    if (app) void stop(app); // else: start-up finishes first, then stops (below)
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-
-  app = await startApp({ config, log });
-  if (stopping) {
+    if (signals.stopping()) {
+      // Ctrl-C during start-up also reaches what runs in the terminal's process group then (initdb on
+      // the first start): its failure is the stop that was asked for, not a crash to report.
+      log.info({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'stopped before start-up finished');
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (signals.stopping()) {
     await stop(app);
     return;
   }
   log.info({ url: config.env.publicUrl }, 'ready');
+  // The demo's repository sits in the data directory: the clone command works from any folder.
+  for (const line of config.source === 'demo' ? config.file.lines : []) log.info(`try the demo: git clone ${shellQuote(line.repo)} /tmp/demo`);
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 main().catch((err) => {

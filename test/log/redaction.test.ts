@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { LOG_FORMATS, loadConfig, type LogFormat } from '../../src/config/index.js';
 import { createJenkinsRunner } from '../../src/integrations/jenkins/jenkins-runner.js';
 import { createLogger, REDACTED } from '../../src/log.js';
 
@@ -15,13 +15,13 @@ const SECRETS = {
   CONDUCTOR_API_TOKEN: 'SECRET-api-0009',
 };
 
-function capture() {
+function capture(format: LogFormat = 'json') {
   const lines: string[] = [];
-  const log = createLogger('debug', { write: (s: string) => void lines.push(s) });
+  const log = createLogger('debug', { write: (s: string) => void lines.push(s) }, format);
   return { log, text: () => lines.join('\n') };
 }
 
-describe('secrets never reach the log', () => {
+describe.each(LOG_FORMATS)('secrets never reach the log (%s)', (format) => {
   it('censors every secret of the environment, however the config is logged', async () => {
     const config = await loadConfig({
       env: {
@@ -33,7 +33,7 @@ describe('secrets never reach the log', () => {
       },
       cwd: '/tmp',
     });
-    const { log, text } = capture();
+    const { log, text } = capture(format);
     log.info({ env: config.env }, 'env');
     log.info({ config }, 'config');
     log.info(config.env, 'env at top level');
@@ -42,10 +42,11 @@ describe('secrets never reach the log', () => {
     for (const value of [...Object.values(SECRETS), 'SECRET-db-0010']) expect(out, value).not.toContain(value);
     expect(out).toContain(REDACTED);
     expect(out).toContain('https://ci.example.com'); // what is not secret stays readable
+    if (format === 'pretty') expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: env /m);
   });
 
   it('censors Authorization headers and token-like fields in request logs', () => {
-    const { log, text } = capture();
+    const { log, text } = capture(format);
     log.info({ req: { headers: { authorization: 'Bearer SECRET-api-0009', cookie: 'sid=SECRET-cookie' } } }, 'request');
     log.info({ headers: { authorization: 'Basic SECRET-basic' } }, 'outgoing');
     log.info({ token: 'SECRET-x', client: { token: 'SECRET-y', password: 'SECRET-z' } }, 'fields');
@@ -54,7 +55,7 @@ describe('secrets never reach the log', () => {
   });
 
   it('does not leak the Jenkins API token through errors of an unreachable Jenkins', async () => {
-    const { log, text } = capture();
+    const { log, text } = capture(format);
     const runner = createJenkinsRunner({
       url: 'http://127.0.0.1:9', user: 'conductor', apiToken: SECRETS.JENKINS_API_TOKEN,
       jobs: { build: 'b', deploy: 'd', rollback: 'd' }, pollSeconds: 1, log, onResult: () => {},

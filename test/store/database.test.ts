@@ -1,4 +1,5 @@
 import net from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDatabase, openDatabase } from '../../src/store/database.js';
 import { migrationStatus } from '../../src/store/migrate.js';
@@ -65,6 +66,21 @@ describe('openDatabase and checkDatabase', () => {
     await opened.close();
     await opened.close();
     expect(opened.pool.ended).toBe(true);
+  });
+
+  it('close() resolves only once every connection is closed (so the server may be stopped right after)', async () => {
+    const opened = openDatabase(db.url, { poolSize: 3 });
+    const ended = new Set<pg.Client>();
+    const clients: pg.Client[] = [];
+    opened.pool.on('connect', (client) => {
+      clients.push(client);
+      client.once('end', () => ended.add(client));
+    });
+    // Three connections at once, then idle in the pool.
+    await Promise.all([1, 2, 3].map(() => opened.pool.query('SELECT pg_sleep(0.05)')));
+    expect(clients.length).toBeGreaterThan(1);
+    await opened.close();
+    expect(clients.filter((c) => !ended.has(c))).toEqual([]);
   });
 
   it('reports an unreachable database without throwing, within the timeout', async () => {

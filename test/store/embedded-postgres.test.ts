@@ -83,6 +83,24 @@ describe('startEmbeddedPostgres', () => {
     expect(await query(second.server.url, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
   });
 
+  it('runs the server in a session of its own, out of reach of a Ctrl-C meant for Conductor (the terminal\'s process group)', async () => {
+    const dataDir = await tempDir();
+    const { server } = await start(dataDir);
+    const pid = await postmasterPid(dataDir);
+    // /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...".
+    const fields = async (p: number | 'self') => {
+      const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8');
+      const [, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { pgrp: Number(pgrp), session: Number(session) };
+    };
+    const ours = await fields('self');
+    const its = await fields(pid);
+    expect(its.pgrp).not.toBe(ours.pgrp);
+    expect(its.session).not.toBe(ours.session);
+    // So a SIGINT to our group (what Ctrl-C sends) cannot reach it.
+    expect(await query(server.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
   it('uses the port it is given', async () => {
     const port = await freePort();
     const { server } = await start(await tempDir(), { port });
