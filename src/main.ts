@@ -2,6 +2,7 @@ import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
 import { createLogger } from './log.js';
 import { startApp, type App } from './app.js';
+import { installProcessGuards } from './process-guards.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  installProcessGuards(log, { stop: shutdown });
 
   app = await startApp({ config, log });
   if (stopping) {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type pg from 'pg';
@@ -9,7 +9,7 @@ import { lineStatusJson, trainJson } from '../engine/views.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
-import { HttpError, Router, readBody, sendJson, type RouteContext } from './router.js';
+import { answerError, HttpError, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
 
 export interface HttpOptions {
   engine: Engine;
@@ -126,20 +126,42 @@ export function parseCommandBody(raw: Buffer): { user: string; line?: string; te
   return { user: b.user.trim(), text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
 }
 
+/** The caller's X-Request-Id when it is a sane token (it goes into every log line), else a fresh one. */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w.:@-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
 export function startHttpServer(opts: HttpOptions & { port: number; host?: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const { router, metrics } = buildRouter(opts);
   const server = createServer((req, res) => {
+    // Nothing a request carries may throw out of the listener: Node would end the process.
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      opts.log.error({ err, method: req.method, url: req.url?.slice(0, 200) }, 'request listener failed');
+      answerError(req, res, 500, 'internal error; see the log');
+    }
+  });
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     const log = opts.log.child({ requestId });
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const found = router.match(req.method ?? 'GET', url.pathname);
     let routeName = 'unmatched';
     res.on('finish', () => metrics.observe(routeName, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
-    if (!found) return sendJson(res, 404, { ok: false, error: `no route ${req.method} ${url.pathname}` });
+    const target = requestPath(req.url);
+    if ('malformed' in target) {
+      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: target.malformed }, 'request refused');
+      return answerError(req, res, 400, target.malformed);
+    }
+    const found = router.match(req.method ?? 'GET', target.path);
+    if (!found) return answerError(req, res, 404, `no route ${req.method} ${target.path}`);
+    if ('malformed' in found) {
+      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: found.malformed }, 'request refused');
+      return answerError(req, res, 400, found.malformed);
+    }
     if ('allowed' in found) {
       res.setHeader('allow', found.allowed.join(', '));
-      return sendJson(res, 405, { ok: false, error: `use ${found.allowed.join(' or ')}` });
+      return answerError(req, res, 405, `use ${found.allowed.join(' or ')}`);
     }
     routeName = found.route.name;
     const ctx: RouteContext = { req, res, params: found.params, log };
@@ -148,18 +170,18 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
           log.warn({ status: err.status, route: routeName, reason: err.message }, 'request refused');
-          if (!res.headersSent) sendJson(res, err.status, { ok: false, error: err.message });
+          answerError(req, res, err.status, err.message);
           return;
         }
         if (err instanceof UnknownLineError) {
-          if (!res.headersSent) sendJson(res, 404, { ok: false, error: err.message });
+          answerError(req, res, 404, err.message);
           return;
         }
         log.error({ err, route: routeName }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error; see the log' });
-        else res.end();
-      });
-  });
+        answerError(req, res, 500, 'internal error; see the log');
+      })
+      .catch((err: unknown) => log.error({ err, route: routeName }, 'could not answer a failed request'));
+  };
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
