@@ -52,7 +52,7 @@ describe('HTTP: no request stops the server', () => {
   ];
 
   it.each(badPaths)('answers 400 with a JSON error to %s, with or without a token, and keeps serving', async (target) => {
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
       const res = await rawRequest(port, 'GET', target, { headers });
       expect(res.status, `${target}: ${res.headers}`).toBe(400);
       expect(JSON.parse(res.body)).toMatchObject({ ok: false, error: expect.any(String) });
