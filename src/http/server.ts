@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { UnknownLineError } from '../engine/engine.js';
 import { executeCommand } from '../engine/commands.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
+import { checkEmail } from '../domain/identity.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
@@ -109,6 +110,9 @@ function knownLine(engine: Engine, name: string): string {
   return name;
 }
 
+/** C0 controls but tab, newline and carriage return, DEL and C1: no command text holds one (and PostgreSQL refuses NUL). */
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
 /** Validates `{"user", "line"?, "text"}`; anything else is a 400 that says what is wrong. */
 export function parseCommandBody(raw: Buffer): { user: string; line?: string; text: string } {
   let body: unknown;
@@ -119,11 +123,16 @@ export function parseCommandBody(raw: Buffer): { user: string; line?: string; te
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object');
   const b = body as Record<string, unknown>;
-  if (typeof b.user !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(b.user.trim())) throw new HttpError(400, '"user" must be the email of the person acting');
+  if (typeof b.user !== 'string') throw new HttpError(400, '"user" must be the email of the person acting');
+  const user = checkEmail(b.user);
+  if (!user.ok) throw new HttpError(400, `"user" must be the email of the person acting: ${user.reason}`);
   if (typeof b.text !== 'string') throw new HttpError(400, '"text" must be a string: the same text as after /conductor');
   if (b.text.length > MAX_TEXT) throw new HttpError(400, `"text" is longer than ${MAX_TEXT} characters`);
+  if (TEXT_CONTROL.test(b.text)) throw new HttpError(400, '"text" contains a control character');
   if (b.line !== undefined && b.line !== null && typeof b.line !== 'string') throw new HttpError(400, '"line" must be a string when given');
-  return { user: b.user.trim(), text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
+  if (typeof b.line === 'string' && (b.line.length > 200 || /\p{Cc}|\p{Cf}/u.test(b.line)))
+    throw new HttpError(400, '"line" must be a line name: at most 200 characters, no control characters');
+  return { user: user.email, text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
 }
 
 /** The caller's X-Request-Id when it is a sane token (it goes into every log line), else a fresh one. */
