@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Engine } from '../engine/engine.js';
-import { UnknownLineError } from '../engine/engine.js';
+import { IdempotencyKeyReusedError, UnknownLineError } from '../engine/engine.js';
 import { executeCommand } from '../engine/commands.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
 import { checkEmail } from '../domain/identity.js';
@@ -78,7 +78,12 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
       throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters');
-    const reply = await executeCommand(engine, { ...body, ...(key ? { inputKey: `api:${body.user.toLowerCase()}:${key}` } : {}) });
+    // The key is the caller's: it may replay only the request it was first used for (else 422).
+    const idempotency = key ? { inputKey: `api:${body.user}:${key}`, fingerprint: requestFingerprint(body) } : {};
+    const reply = await executeCommand(engine, { ...body, ...idempotency }).catch((err: unknown) => {
+      if (err instanceof IdempotencyKeyReusedError) throw new HttpError(422, err.message);
+      throw err;
+    });
     log.info({ user: body.user, line: body.line, command: body.text.split(/\s+/)[0], ok: reply.ok }, 'command');
     sendJson(res, 200, reply);
   });
@@ -133,6 +138,11 @@ export function parseCommandBody(raw: Buffer): { user: string; line?: string; te
   if (typeof b.line === 'string' && (b.line.length > 200 || /\p{Cc}|\p{Cf}/u.test(b.line)))
     throw new HttpError(400, '"line" must be a line name: at most 200 characters, no control characters');
   return { user: user.email, text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
+}
+
+/** What a command request asks for (the user is in the key already): the same request has the same digest. */
+function requestFingerprint(body: { user: string; line?: string; text: string }): string {
+  return createHash('sha256').update(JSON.stringify([body.user, body.line ?? null, body.text])).digest('hex');
 }
 
 /** The caller's X-Request-Id when it is a sane token (it goes into every log line), else a fresh one. */
