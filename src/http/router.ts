@@ -141,24 +141,36 @@ export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buf
 const DRAIN_BYTES = 64 * 1024 * 1024;
 const DRAIN_MS = 10_000;
 
-/**
- * Answers an error as JSON (or just ends a response already started). When the
- * body was not read to its end (a 413, a refusal before reading), the answer
- * says `Connection: close` and the rest of the body is read and discarded, up
- * to DRAIN_BYTES or DRAIN_MS: closing with unread data makes the kernel send a
- * reset, which the client sees instead of the answer.
- */
-export function answerError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+/** Answers an error as JSON, or just ends a response already started. */
+export function answerError(_req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  if (!req.complete) drainThenClose(req, res);
   sendJson(res, status, { ok: false, error: message });
 }
 
+/**
+ * Makes every answer given before the request body was read to its end (a 413,
+ * a 401 before reading, a 404) reach the client: closing a socket with unread
+ * data makes the kernel send a reset, and a client still sending then sees the
+ * reset instead of the answer. So the rest of the body is read and discarded
+ * (the answer keeps the connection open for that, whatever the client asked),
+ * then the connection is closed gracefully; a body going on past DRAIN_BYTES or
+ * DRAIN_MS is cut off (a reset, for a client that insists).
+ */
+export function lingerOnEarlyAnswer(req: IncomingMessage, res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    res.writeHead = writeHead;
+    if (!req.complete) drainThenClose(req, res);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+}
+
 function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('connection', 'close');
+  // Node closes the socket right after the answer when the client asked for `Connection: close`.
+  res.shouldKeepAlive = true;
   let drained = 0;
   const cut = () => {
     if (!req.complete) req.socket.destroy();
@@ -168,6 +180,12 @@ function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
     if (drained > DRAIN_BYTES) cut();
+  });
+  req.once('end', () => {
+    clearTimeout(timer);
+    const close = () => req.socket.end();
+    if (res.writableFinished) close();
+    else res.once('finish', close);
   });
   req.once('close', () => clearTimeout(timer));
   req.resume();

@@ -10,7 +10,7 @@ import { checkEmail } from '../domain/identity.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
-import { answerError, HttpError, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
+import { answerError, HttpError, lingerOnEarlyAnswer, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
 
 export interface HttpOptions {
   engine: Engine;
@@ -165,6 +165,7 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
     const started = performance.now();
     const requestId = requestIdOf(req.headers['x-request-id']);
     const log = opts.log.child({ requestId });
+    lingerOnEarlyAnswer(req, res);
     let routeName = 'unmatched';
     res.on('finish', () => metrics.observe(routeName, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
     const target = requestPath(req.url);

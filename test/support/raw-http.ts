@@ -13,6 +13,8 @@ export interface RawAnswer {
  * One HTTP/1.1 request written byte for byte on a fresh socket (fetch would
  * normalise the path or refuse it): `target` goes on the request line as is.
  * The body is written in chunks; a write failing after the answer came is not a reset.
+ * Like curl, the client reads the answer only once it has written the whole body:
+ * a server that closes with the body unread resets the connection, and the answer is lost.
  */
 export function rawRequest(port: number, method: string, target: string, opts: { headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number } = {}): Promise<RawAnswer> {
   return new Promise((resolve) => {
@@ -47,6 +49,7 @@ export function rawRequest(port: number, method: string, target: string, opts: {
     socket.on('end', done);
     socket.on('close', done);
     socket.write(head, 'latin1');
+    if (body) socket.pause();
     if (body) {
       const step = 64 * 1024;
       let at = 0;
@@ -56,6 +59,7 @@ export function rawRequest(port: number, method: string, target: string, opts: {
           at += step;
           if (!ok) return void socket.once('drain', pump);
         }
+        socket.resume();
       };
       pump();
     }
