@@ -190,3 +190,17 @@ function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
   req.once('close', () => clearTimeout(timer));
   req.resume();
 }
+
+/** After a socket's answer was written (`end()`), reads and discards what the client still sends, bounded, then closes. */
+export function lingerThenDestroy(socket: import('node:stream').Duplex): void {
+  let drained = 0;
+  const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_BYTES) socket.destroy();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('end', () => socket.destroy());
+  socket.resume();
+}

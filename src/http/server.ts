@@ -10,7 +10,7 @@ import { checkEmail } from '../domain/identity.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
-import { answerError, HttpError, lingerOnEarlyAnswer, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
+import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
 
 export interface HttpOptions {
   engine: Engine;
@@ -202,6 +202,21 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       })
       .catch((err: unknown) => log.error({ err, route: routeName }, 'could not answer a failed request'));
   };
+  // A request Node's parser refuses (bytes not allowed in a URL or header, headers too large):
+  // answer 400 (431) in JSON, then read and discard what the client still sends before closing,
+  // as lingerOnEarlyAnswer does: Node's default closes at once, and the reset can swallow the answer.
+  const refused = new WeakSet<object>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Node reports the parse error again for every chunk that follows: answer once.
+    if (refused.has(socket)) return;
+    refused.add(socket);
+    opts.log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
+    if (!socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ ok: false, error: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    lingerThenDestroy(socket);
+  });
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -98,6 +98,17 @@ describe('HTTP: no request stops the server', () => {
     await alive();
   });
 
+  it('answers a request the HTTP parser refuses (a raw 0xFF byte in the target) with a JSON 400, never a reset', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x7b);
+    for (let i = 0; i < 3; i++) {
+      const res = await rawRequest(port, 'POST', '/api/command?a=\u00ff', { body: big });
+      expect(res.reset).toBe(false);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({ ok: false, error: 'malformed HTTP request' });
+    }
+    await alive();
+  });
+
   it('answers 500 to a handler that throws, with a request id in the log, and keeps serving', async () => {
     for (const p of ['/test/throws', '/test/rejects']) {
       const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: { 'x-request-id': 'req-1234' } });
