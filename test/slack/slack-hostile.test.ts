@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, VIEWS } from '../../src/slack/registrations.js';
+import { rawRequest } from '../support/raw-http.js';
 import { slackApp } from '../support/slack-app.js';
 import { blockAction, send, sign, slashCommand, viewSubmission, type SlackRequest } from '../support/slack-requests.js';
 
@@ -70,6 +71,18 @@ describe('Slack: signed but hostile requests are refused before Bolt', () => {
     expect((await send(base, cmd, { secret: 'wrong' })).status).toBe(401);
     expect((await send(base, json('null'), { headers: { 'X-Slack-Signature': 'v0=00' } })).status).toBe(401);
     expect((await harness.status('hostile')).mode).toBe('schedule');
+    await stillServing();
+  });
+
+  it('answers a body over the limit with 413 (signed or not), never a reset', async () => {
+    const port = Number(new URL(base).port);
+    const big = `payload=${'x'.repeat(5 * 1024 * 1024)}`;
+    for (const signed of [true, false]) {
+      const req = sign(big, FORM);
+      const res = await rawRequest(port, 'POST', '/slack/events', { body: big, headers: signed ? req.headers : { 'Content-Type': FORM } });
+      expect(res.reset).toBe(false);
+      expect(res.status).toBe(413);
+    }
     await stillServing();
   });
 
