@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/http/router.js';
 import { startTestApp, type RunningApp } from '../support/app-harness.js';
 import { rawRequest } from '../support/raw-http.js';
+import { captureLog } from '../store/capture-log.js';
 
 const TOKEN = 'hostile-requests-token';
 
 describe('HTTP: no request stops the server', () => {
   let t: RunningApp;
   let port: number;
+  const captured = captureLog();
   const alive = async () => {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
@@ -18,6 +20,7 @@ describe('HTTP: no request stops the server', () => {
     t = await startTestApp({
       env: { CONDUCTOR_API_TOKEN: TOKEN },
       app: {
+        log: captured.log,
         extendRoutes: (router) => {
           router.add('GET', '/test/throws', () => {
             throw new Error('a handler bug');
@@ -57,6 +60,8 @@ describe('HTTP: no request stops the server', () => {
       expect(res.status, `${target}: ${res.headers}`).toBe(400);
       expect(JSON.parse(res.body)).toMatchObject({ ok: false, error: expect.any(String) });
     }
+    // Logged with the reason.
+    expect(captured.entries.some((e) => e.msg === 'request refused' && e.status === 400 && typeof e.reason === 'string' && e.url === target)).toBe(true);
     await alive();
   });
 
@@ -116,6 +121,8 @@ describe('HTTP: no request stops the server', () => {
       expect(await res.json()).toEqual({ ok: false, error: 'internal error; see the log' });
     }
     expect((await fetch(`http://127.0.0.1:${port}/test/refuses`)).status).toBe(418);
+    const failed = captured.entries.filter((e) => e.msg === 'request failed' && e.requestId === 'req-1234');
+    expect(failed.map((e) => (e.err as { message: string }).message)).toEqual(['a handler bug', 'an async handler bug']);
     await alive();
   });
 });
