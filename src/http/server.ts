@@ -210,11 +210,16 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
     // Node reports the parse error again for every chunk that follows: answer once.
     if (refused.has(socket)) return;
     refused.add(socket);
+    // As Node's default: nothing to answer on a reset socket, or mid-way through another answer.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
     opts.log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
-    if (!socket.writable) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({ ok: false, error: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const [status, phrase, error] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
+      : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ ok: false, error });
+    socket.end(`HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     lingerThenDestroy(socket);
   });
   server.keepAliveTimeout = 65_000;

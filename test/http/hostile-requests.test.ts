@@ -65,7 +65,7 @@ describe('HTTP: no request stops the server', () => {
     await alive();
   });
 
-  it.each(['//', '//[', '//a:b@c/healthz', '*', 'http://[::1'])('answers a 4xx to the odd target %s (new URL throws on some) and keeps serving', async (target) => {
+  it.each(['//', '//[', '//a:b@c/healthz', '*', 'http://[::1', `/${'a'.repeat(20_000)}`])('answers a 4xx to the odd target %s (new URL throws on some) and keeps serving', async (target) => {
     const res = await rawRequest(port, 'GET', target);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
