@@ -66,16 +66,18 @@ const hostileEmail = fc.oneof(
   fc.integer(),
   fc.array(fc.string(), { maxLength: 2 }),
 );
+/** Text of any code units: NUL, controls, lone surrogates, bidi overrides. */
+const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('\u0000', '\u202e', '\ud800', 'a\u0000b'));
 const deep = fc.integer({ min: 1000, max: 200_000 }).chain((n) => fc.constantFrom(`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`, '['.repeat(n)));
 const jsonish = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   fc.constantFrom('null', 'true', '0', '[]', '{}', '"x"', '{"type":null}', '{"type":"event_callback","event":null}', '{"type":"block_actions"}', '{"type":"view_submission","user":{"id":"U0CAROL"}}'),
-  fc.record({ user: hostileEmail, text: fc.oneof(fc.string(), fc.constant('status\u0000'), fc.integer()), line: fc.oneof(fc.constant(LINE), fc.string(), fc.constant(null), fc.constant('web\u0000')) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.record({ webhookEvent: fc.string(), issue: fc.oneof(fc.constant(null), fc.record({ key: fc.string(), fields: fc.anything() })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.record({ jobId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), build: fc.anything(), result: fc.string() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ user: hostileEmail, text: fc.oneof(anyText, fc.constant('status\u0000'), fc.integer()), line: fc.oneof(fc.constant(LINE), anyText, fc.constant(null), fc.constant('web\u0000')) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ webhookEvent: anyText, issue: fc.oneof(fc.constant(null), fc.record({ key: fc.oneof(anyText, fc.constantFrom('WEB-1', 'WEB-1\u0000')), fields: fc.anything() })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ jobId: fc.oneof(anyText, fc.integer(), fc.constant(null), fc.constant('1\u0000')), build: fc.oneof(fc.anything(), fc.integer()), buildUrl: anyText, result: fc.oneof(anyText, fc.constantFrom('SUCCESS', 'FAILURE', 'SUCCESS\u0000')) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
 );
 const formish = fc.oneof(
-  fc.dictionary(fc.constantFrom('payload', 'command', 'text', 'user_id', 'channel_id', 'trigger_id', 'response_url', 'ssl_check', 'x'), fc.oneof(fc.string(), jsonish)).map((d) => new URLSearchParams(d).toString()),
+  fc.dictionary(fc.constantFrom('payload', 'command', 'text', 'user_id', 'channel_id', 'trigger_id', 'response_url', 'ssl_check', 'x'), fc.oneof(anyText, jsonish)).map((d) => new URLSearchParams(d).toString()),
   jsonish.map((j) => `payload=${encodeURIComponent(j)}`),
   fc.constantFrom('payload=null', 'payload=', 'payload=%', 'payload=%zz&payload=1', '%%%', '&&&=', 'payload=%7B'),
 );
