@@ -7,7 +7,7 @@ import { ZERO_SHA, fakeSha, pushPayload, signedPush } from '../support/fake-gith
 
 const SECRET = 'deletions-secret';
 
-describe('POST /webhooks/github: a deleted ref is named for what it was', () => {
+describe('POST /webhooks/github: deleted refs and hostile commits', () => {
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   let url: string;
   const recorded: string[] = [];
@@ -41,6 +41,20 @@ describe('POST /webhooks/github: a deleted ref is named for what it was', () => 
     const res = await fetch(url, { method: 'POST', body: req.body, headers: req.headers });
     return { status: res.status, json: await res.json() };
   };
+
+  it.each([
+    ['author.email', (c: any) => ({ ...c, author: { ...c.author, email: 'dev\u0000@example.com' } })],
+    ['author.name', (c: any) => ({ ...c, author: { ...c.author, name: 'Dev\u0000' } })],
+    ['message', (c: any) => ({ ...c, message: 'fix\u0000' })],
+  ])('a signed push with a NUL in a commit %s is a 400 naming the field, and nothing is recorded', async (field, edit) => {
+    const payload = pushPayload({ repo: 'acme/web', branch: 'main', before: fakeSha(1), after: fakeSha(2), commits: [{ sha: fakeSha(2), authorName: 'Dev', authorEmail: 'dev@example.com', message: 'fix' }] });
+    (payload as any).commits = (payload as any).commits.map(edit);
+    const req = signedPush(SECRET, payload);
+    const res = await fetch(url, { method: 'POST', body: req.body, headers: req.headers });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toContain(`commits[0].${field} must not contain a NUL`);
+    expect(recorded).toEqual([]);
+  });
 
   it.each([
     ['refs/tags/v1.2.3', 'tag deleted'],
