@@ -24,7 +24,8 @@ export class SlackDirectory {
   /** From the database only (for the ack path). */
   async cachedEmail(slackId: string): Promise<string | null> {
     const row = await this.db.slackUser.findUnique({ where: { slackId } });
-    return row?.email ?? null;
+    // A row stored before the email rule (identity.ts) existed is no identity either.
+    return row?.email && checkEmail(row.email).ok ? row.email : null;
   }
 
   /** The user's email, asking Slack (users.info) when it is not known yet. */
