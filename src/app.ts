@@ -28,6 +28,7 @@ import { createJiraDesk } from './integrations/jira/jira-desk.js';
 import { jiraWebhookHandler } from './http/jira-webhook.js';
 import { pollTickets, ticketChangedOutside } from './engine/tickets-outside.js';
 import { createSlack, type SlackParts } from './slack/app.js';
+import { slackEventsHandler } from './slack/events-route.js';
 import type { Chat } from './engine/ports/chat.js';
 import { createBuiltinDesk } from './integrations/tickets/builtin-desk.js';
 import { Leader } from './scheduler/leader.js';
@@ -181,12 +182,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
       host: opts.host,
       extend: (router, metrics) => {
         const listener = slack?.requestListener;
-        if (listener) {
-          // Bolt's receiver verifies the signature and timestamp (401), parses and acks.
-          router.add('POST', '/slack/events', ({ req, res }) => new Promise<void>((resolve) => {
-            res.once('close', resolve);
-            listener(req, res);
-          }));
+        if (listener && env.slack) {
+          // Signature, timestamp (both ways) and payload shape are checked before Bolt parses and acks.
+          router.add('POST', '/slack/events', slackEventsHandler({ signingSecret: env.slack.signingSecret, listener }));
         }
         if (env.github?.webhookSecret) {
           const github = log.child({ route: 'github-webhook' });

@@ -2,6 +2,7 @@ import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
 import { createLogger, logFormatFor } from './log.js';
 import { startApp, type App } from './app.js';
+import { installProcessGuards } from './process-guards.js';
 import { handleStopSignals } from './shutdown.js';
 import { DatabaseUnreachableError } from './store/database.js';
 
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
   const signals = handleStopSignals(log, () => {
     if (app) void stop(app); // else: start-up finishes first, then stops (below)
   });
+  // Errors outside any request are logged and Conductor keeps serving; when they keep coming it
+  // stops the way SIGTERM stops it (one path for every stop).
+  installProcessGuards(log, { stop: () => process.kill(process.pid, 'SIGTERM') });
 
   try {
     app = await startApp({ config, log });

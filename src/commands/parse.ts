@@ -15,6 +15,7 @@
 import { WEEKDAYS, parseDayItems, type AutoTimeWindow, type Weekday } from '../domain/time.js';
 import { isCommandName, type Command, type CommandName, type EngineerTarget, type ParseResult } from './command.js';
 import { usageFor, usageText } from './usage.js';
+import { checkEmail } from '../domain/identity.js';
 
 export type { ParseResult } from './command.js';
 
@@ -253,7 +254,11 @@ function parseEngineerTarget(args: string[]): EngineerTarget {
   if (mention) return { kind: 'slack', userId: mention[1]!.toUpperCase() };
   const mailto = SLACK_MAILTO.exec(raw);
   const email = EMAIL.exec(mailto ? mailto[1]! : raw);
-  if (email) return { kind: 'email', email: email[1]!.toLowerCase() };
+  if (email) {
+    const checked = checkEmail(email[1]!);
+    if (!checked.ok) fail('engineer', `That is not an email Conductor accepts: ${checked.reason}.`);
+    return { kind: 'email', email: checked.email };
+  }
   if (/^@\S+$/.test(raw)) {
     fail('engineer', `\`${raw}\` is not a Slack mention Conductor can resolve: pick the person from Slack's autocomplete, or give their email.`);
   }

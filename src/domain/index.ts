@@ -6,6 +6,7 @@ export { Draft, refuse, type Decision } from './draft.js';
 export * from './deployability.js';
 export { canAutoStart, inAutoTime, pickEngineer, platformBase, short } from './lifecycle.js';
 export * from './policy.js';
+export * from './identity.js';
 export * from './tickets.js';
 export * from './rules/train-commands.js';
 export * from './rules/people.js';

@@ -5,6 +5,7 @@ import { goingTrain, isGoing } from './deployability.js';
 import { isRobot, norm } from './policy.js';
 import { hasCarriedVerification, ticketsFor } from './tickets.js';
 import { isInAutoTime } from './schedule.js';
+import { isValidEmail } from './identity.js';
 
 /** The branch commit just before the platform: the head of a train still deploying, else the deployed head. */
 export function platformBase(s: LineState): string {
@@ -29,11 +30,16 @@ export function autoStart(d: Draft): void {
   createTrain(d, take, { createdBy: SYSTEM_ACTOR });
 }
 
-/** Rule 11: the engineer is drawn at random among the train's human authors (never a robot). */
+/**
+ * Rule 11: the engineer is drawn at random among the train's human authors (never a robot).
+ * An author whose email is not one a person can have (identity.ts: too long, control or
+ * text-direction characters, not an address) is no valid human identity: never drawn.
+ */
 export function pickEngineer(commits: CommitRef[], ctx: Context): string | null {
   const humans: string[] = [];
   for (const c of commits) {
     const email = norm(c.authorEmail);
+    if (!isValidEmail(email)) continue;
     if (!isRobot(ctx.policy, email) && !humans.includes(email)) humans.push(email);
   }
   if (humans.length === 0) return null;

@@ -17,6 +17,8 @@ export interface CommandRequest {
   text: string;
   /** Idempotency key of the request (Slack retry, button action); a replay changes nothing. */
   inputKey?: string;
+  /** With a caller-chosen inputKey: a digest of the request, so the key cannot replay another one (RunOptions.fingerprint). */
+  fingerprint?: string;
   /** Slack: turns a mention (`<@U123>`) into the person's email. */
   resolveSlackUser?: (userId: string) => Promise<string | null>;
 }
@@ -53,7 +55,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
     if (!email) return { ok: false, text: 'I cannot find that person\'s email on Slack: name them by email instead.' };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
-  return dispatch(engine, p.line, p.actor, command, req.inputKey);
+  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint);
 }
 
 function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
@@ -72,10 +74,10 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
   return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };
 }
 
-async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string): Promise<Reply> {
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string): Promise<Reply> {
   const now = () => engine.deps.clock();
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
-    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, extraTrains, precheck: true });
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
 
   switch (c.name) {
     case 'help':
@@ -164,7 +166,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
             : null;
           return { decision: domain.revert(state, ctx, target, c.sha) };
         },
-        { inputKey, precheck: true },
+        { inputKey, fingerprint, precheck: true },
       );
   }
 }

@@ -43,6 +43,12 @@ export interface UseCaseOutcome {
 export interface RunOptions {
   /** Idempotency key of an external input (GitHub delivery, Slack retry, job callback): a replay is a no-op. */
   inputKey?: string;
+  /**
+   * With a caller-chosen `inputKey` (the API's Idempotency-Key): a digest of the request. The key
+   * replays only the request it was first used for; another request with it throws
+   * IdempotencyKeyReusedError (Stripe's rule) instead of silently answering the first one's reply.
+   */
+  fingerprint?: string;
   /** Trains besides the live ones the use case needs (rollback target). */
   extraTrains?: number[];
   /**
@@ -66,6 +72,18 @@ export interface BatchOutcome<I> extends UseCaseOutcome {
 }
 
 export class UnknownLineError extends Error {}
+
+/** The idempotency key was first used for another request. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor() {
+    super('this Idempotency-Key was already used for a different request (user, line or text); use a new key for a new request');
+  }
+}
+
+/** A stored fingerprint that differs from the request's: the key belongs to another request. */
+function reusedFor(stored: string | null | undefined, fingerprint: string | undefined): boolean {
+  return fingerprint !== undefined && stored != null && stored !== fingerprint;
+}
 
 /** Carries a refusal out of the transaction so that it rolls back. */
 class Refused extends Error {}
@@ -107,10 +125,11 @@ export class Engine {
     const reply = await inTransaction(this.deps.pool, async (tx) => {
       if (opts.inputKey) {
         const claimed = await tx.query<{ key: string }>`
-          INSERT INTO processed_input (key, processed_at) VALUES (${opts.inputKey}, now())
+          INSERT INTO processed_input (key, fingerprint, processed_at) VALUES (${opts.inputKey}, ${opts.fingerprint ?? null}, now())
           ON CONFLICT (key) DO NOTHING RETURNING key`;
         if (claimed.length === 0) {
-          const [prior] = await tx.query<{ reply: Reply | null }>`SELECT reply FROM processed_input WHERE key = ${opts.inputKey}`;
+          const [prior] = await tx.query<{ reply: Reply | null; fingerprint: string | null }>`SELECT reply, fingerprint FROM processed_input WHERE key = ${opts.inputKey}`;
+          if (reusedFor(prior?.fingerprint, opts.fingerprint)) throw new IdempotencyKeyReusedError();
           const r = prior?.reply ?? null;
           return { ok: r?.ok ?? true, text: r?.text ?? 'Already done.', duplicate: true };
         }
@@ -225,7 +244,8 @@ export class Engine {
       async (tx) => {
         if (opts.inputKey) {
           // A replay answers what the first delivery answered, whatever the state is now.
-          const [prior] = await tx.query<{ reply: Reply | null }>`SELECT reply FROM processed_input WHERE key = ${opts.inputKey}`;
+          const [prior] = await tx.query<{ reply: Reply | null; fingerprint: string | null }>`SELECT reply, fingerprint FROM processed_input WHERE key = ${opts.inputKey}`;
+          if (reusedFor(prior?.fingerprint, opts.fingerprint)) throw new IdempotencyKeyReusedError();
           if (prior?.reply) return prior.reply;
           if (prior) return null; // applied, reply not recorded: let the locked path answer
         }
@@ -237,8 +257,8 @@ export class Engine {
         if (opts.inputKey) {
           // The key is answered once and for all: a retry of a refused request stays refused.
           const stored = await tx.query<{ key: string }>`
-            INSERT INTO processed_input (key, line_id, reply, processed_at)
-            VALUES (${opts.inputKey}, ${loaded.ids.lineId}, ${JSON.stringify(reply)}::jsonb, now())
+            INSERT INTO processed_input (key, line_id, reply, fingerprint, processed_at)
+            VALUES (${opts.inputKey}, ${loaded.ids.lineId}, ${JSON.stringify(reply)}::jsonb, ${opts.fingerprint ?? null}, now())
             ON CONFLICT (key) DO NOTHING RETURNING key`;
           if (stored.length === 0) return null; // a twin delivery got there first: the locked path answers
         }
@@ -246,6 +266,7 @@ export class Engine {
       },
       { isolation: 'repeatable read' },
     ).catch((err: unknown) => {
+      if (err instanceof IdempotencyKeyReusedError) throw err;
       // A serialisation conflict with a twin delivery: take the locked path, which is exact.
       this.deps.log.debug({ err: (err as Error).message, line: cfg.name }, 'refusal pre-check gave way to the locked path');
       return null;

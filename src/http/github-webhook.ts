@@ -41,7 +41,7 @@ function header(value: string | string[] | undefined): string | undefined {
  * `POST /webhooks/github` (SPEC §2 rule 1, §4 "Code"). Verifies the HMAC over
  * the raw body before anything else, then:
  * - `ping` → 200; other events → 202 ignored;
- * - a push to a branch no line watches, a tag, or a branch deletion → 202 ignored;
+ * - a push to a branch no line watches, a tag, or a deletion (of a branch or a tag, said as such) → 202 ignored;
  * - a plain push listing every commit → the commits are recorded in one
  *   transaction keyed by `github:<X-GitHub-Delivery>` (a redelivery is a no-op) → 200;
  * - a forced push, a created branch, a payload that may be truncated or lists
@@ -97,7 +97,10 @@ export function githubWebhookHandler(opts: GithubWebhookOptions): Handler {
       return sendJson(res, 400, { ok: false, error: `malformed push payload: ${err.message}` });
     }
 
-    if (push.deleted) return sendJson(res, 202, { ok: true, ignored: 'branch deleted' });
+    if (push.deleted) {
+      const what = push.branch !== null ? 'branch deleted' : push.ref.startsWith('refs/tags/') ? 'tag deleted' : `not a branch: ${push.ref} deleted`;
+      return sendJson(res, 202, { ok: true, ignored: what });
+    }
     if (push.branch === null) return sendJson(res, 202, { ok: true, ignored: `not a branch: ${push.ref}` });
     const watching = lines.filter((l) => l.repo === push.repo && l.branch === push.branch);
     if (watching.length === 0) return sendJson(res, 202, { ok: true, ignored: `no line watches ${push.repo}@${push.branch}` });

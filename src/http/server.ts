@@ -1,15 +1,16 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Engine } from '../engine/engine.js';
-import { UnknownLineError } from '../engine/engine.js';
+import { IdempotencyKeyReusedError, UnknownLineError } from '../engine/engine.js';
 import { executeCommand } from '../engine/commands.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
+import { checkEmail } from '../domain/identity.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
-import { HttpError, Router, readBody, sendJson, type RouteContext } from './router.js';
+import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
 
 export interface HttpOptions {
   engine: Engine;
@@ -77,7 +78,12 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
       throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters');
-    const reply = await executeCommand(engine, { ...body, ...(key ? { inputKey: `api:${body.user.toLowerCase()}:${key}` } : {}) });
+    // The key is the caller's: it may replay only the request it was first used for (else 422).
+    const idempotency = key ? { inputKey: `api:${body.user}:${key}`, fingerprint: requestFingerprint(body) } : {};
+    const reply = await executeCommand(engine, { ...body, ...idempotency }).catch((err: unknown) => {
+      if (err instanceof IdempotencyKeyReusedError) throw new HttpError(422, err.message);
+      throw err;
+    });
     log.info({ user: body.user, line: body.line, command: body.text.split(/\s+/)[0], ok: reply.ok }, 'command');
     sendJson(res, 200, reply);
   });
@@ -109,6 +115,9 @@ function knownLine(engine: Engine, name: string): string {
   return name;
 }
 
+/** C0 controls but tab, newline and carriage return, DEL and C1: no command text holds one (and PostgreSQL refuses NUL). */
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
 /** Validates `{"user", "line"?, "text"}`; anything else is a 400 that says what is wrong. */
 export function parseCommandBody(raw: Buffer): { user: string; line?: string; text: string } {
   let body: unknown;
@@ -119,27 +128,60 @@ export function parseCommandBody(raw: Buffer): { user: string; line?: string; te
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object');
   const b = body as Record<string, unknown>;
-  if (typeof b.user !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(b.user.trim())) throw new HttpError(400, '"user" must be the email of the person acting');
+  if (typeof b.user !== 'string') throw new HttpError(400, '"user" must be the email of the person acting');
+  const user = checkEmail(b.user);
+  if (!user.ok) throw new HttpError(400, `"user" must be the email of the person acting: ${user.reason}`);
   if (typeof b.text !== 'string') throw new HttpError(400, '"text" must be a string: the same text as after /conductor');
   if (b.text.length > MAX_TEXT) throw new HttpError(400, `"text" is longer than ${MAX_TEXT} characters`);
+  if (TEXT_CONTROL.test(b.text)) throw new HttpError(400, '"text" contains a control character');
   if (b.line !== undefined && b.line !== null && typeof b.line !== 'string') throw new HttpError(400, '"line" must be a string when given');
-  return { user: b.user.trim(), text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
+  if (typeof b.line === 'string' && (b.line.length > 200 || /\p{Cc}|\p{Cf}/u.test(b.line)))
+    throw new HttpError(400, '"line" must be a line name: at most 200 characters, no control characters');
+  return { user: user.email, text: b.text, ...(typeof b.line === 'string' && b.line ? { line: b.line } : {}) };
+}
+
+/** What a command request asks for (the user is in the key already): the same request has the same digest. */
+function requestFingerprint(body: { user: string; line?: string; text: string }): string {
+  return createHash('sha256').update(JSON.stringify([body.user, body.line ?? null, body.text])).digest('hex');
+}
+
+/** The caller's X-Request-Id when it is a sane token (it goes into every log line), else a fresh one. */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w.:@-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
 export function startHttpServer(opts: HttpOptions & { port: number; host?: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const { router, metrics } = buildRouter(opts);
   const server = createServer((req, res) => {
+    // Nothing a request carries may throw out of the listener: Node would end the process.
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      opts.log.error({ err, method: req.method, url: req.url?.slice(0, 200) }, 'request listener failed');
+      answerError(req, res, 500, 'internal error; see the log');
+    }
+  });
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     const log = opts.log.child({ requestId });
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const found = router.match(req.method ?? 'GET', url.pathname);
+    lingerOnEarlyAnswer(req, res);
     let routeName = 'unmatched';
     res.on('finish', () => metrics.observe(routeName, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
-    if (!found) return sendJson(res, 404, { ok: false, error: `no route ${req.method} ${url.pathname}` });
+    const target = requestPath(req.url);
+    if ('malformed' in target) {
+      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: target.malformed }, 'request refused');
+      return answerError(req, res, 400, target.malformed);
+    }
+    const found = router.match(req.method ?? 'GET', target.path);
+    if (!found) return answerError(req, res, 404, `no route ${req.method} ${target.path}`);
+    if ('malformed' in found) {
+      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: found.malformed }, 'request refused');
+      return answerError(req, res, 400, found.malformed);
+    }
     if ('allowed' in found) {
       res.setHeader('allow', found.allowed.join(', '));
-      return sendJson(res, 405, { ok: false, error: `use ${found.allowed.join(' or ')}` });
+      return answerError(req, res, 405, `use ${found.allowed.join(' or ')}`);
     }
     routeName = found.route.name;
     const ctx: RouteContext = { req, res, params: found.params, log };
@@ -148,17 +190,37 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
           log.warn({ status: err.status, route: routeName, reason: err.message }, 'request refused');
-          if (!res.headersSent) sendJson(res, err.status, { ok: false, error: err.message });
+          answerError(req, res, err.status, err.message);
           return;
         }
         if (err instanceof UnknownLineError) {
-          if (!res.headersSent) sendJson(res, 404, { ok: false, error: err.message });
+          answerError(req, res, 404, err.message);
           return;
         }
         log.error({ err, route: routeName }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error; see the log' });
-        else res.end();
-      });
+        answerError(req, res, 500, 'internal error; see the log');
+      })
+      .catch((err: unknown) => log.error({ err, route: routeName }, 'could not answer a failed request'));
+  };
+  // A request Node's parser refuses (bytes not allowed in a URL or header, headers too large):
+  // answer 400 (431) in JSON, then read and discard what the client still sends before closing,
+  // as lingerOnEarlyAnswer does: Node's default closes at once, and the reset can swallow the answer.
+  const refused = new WeakSet<object>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Node reports the parse error again for every chunk that follows: answer once.
+    if (refused.has(socket)) return;
+    refused.add(socket);
+    // As Node's default: nothing to answer on a reset socket, or mid-way through another answer.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
+    opts.log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
+    const [status, phrase, error] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
+      : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ ok: false, error });
+    socket.end(`HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    lingerThenDestroy(socket);
   });
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {

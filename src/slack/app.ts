@@ -267,7 +267,7 @@ function socketClientOptions<T extends { retryConfig?: unknown; rejectRateLimite
   return rest;
 }
 
-const noEmail = 'I cannot read your email address from Slack, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope.';
+const noEmail = 'I cannot read a usable email address from your Slack profile, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope and that your profile email is a plain address.';
 
 async function dmText(client: WebClient, user: string, text: string): Promise<void> {
   const im = await client.conversations.open({ users: user });

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { checkEmail } from '../domain/identity.js';
 import type { Db } from '../engine/db.js';
 
 /** How long a "no Slack account for this email" answer is trusted. */
@@ -23,7 +24,8 @@ export class SlackDirectory {
   /** From the database only (for the ack path). */
   async cachedEmail(slackId: string): Promise<string | null> {
     const row = await this.db.slackUser.findUnique({ where: { slackId } });
-    return row?.email ?? null;
+    // A row stored before the email rule (identity.ts) existed is no identity either.
+    return row?.email && checkEmail(row.email).ok ? row.email : null;
   }
 
   /** The user's email, asking Slack (users.info) when it is not known yet. */
@@ -31,13 +33,20 @@ export class SlackDirectory {
     const cached = await this.cachedEmail(slackId);
     if (cached) return cached;
     const res = await this.client.users.info({ user: slackId });
-    const email = res.user?.profile?.email?.toLowerCase() ?? null;
-    if (!email) {
+    const profileEmail = res.user?.profile?.email ?? null;
+    if (!profileEmail) {
       this.log.warn({ slackId }, 'Slack user has no visible email (users:read.email scope?)');
       return null;
     }
-    await this.remember(email, slackId);
-    return email;
+    // A profile email that is no plausible address (too long, control or text-direction
+    // characters) is no identity Conductor acts for: the person is told they cannot be identified.
+    const checked = checkEmail(profileEmail);
+    if (!checked.ok) {
+      this.log.warn({ slackId, reason: checked.reason, length: profileEmail.length }, 'Slack profile email refused as an identity');
+      return null;
+    }
+    await this.remember(checked.email, slackId);
+    return checked.email;
   }
 
   /** The Slack user id for an email, or null when nobody in the workspace has it (cached both ways). */

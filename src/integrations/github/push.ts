@@ -37,6 +37,8 @@ function isObj(v: unknown): v is Obj {
 function str(o: Obj, key: string, where: string): string {
   const v = o[key];
   if (typeof v !== 'string') throw new MalformedPushError(`${where}${key} must be a string`);
+  // Git cannot store a NUL in a ref, a name, an email or a message (and PostgreSQL refuses it in text).
+  if (v.includes('\u0000')) throw new MalformedPushError(`${where}${key} must not contain a NUL character`);
   return v;
 }
 
@@ -61,6 +63,7 @@ function commit(c: unknown, i: number): CommitInfo {
   // GitHub's schema allows a null email; Conductor then matches nobody by email.
   if (email !== null && email !== undefined && typeof email !== 'string')
     throw new MalformedPushError(`${where}author.email must be a string`);
+  if (typeof email === 'string' && email.includes('\u0000')) throw new MalformedPushError(`${where}author.email must not contain a NUL character`);
   return {
     sha: sha(c, 'id', where),
     authorName: str(author, 'name', `${where}author.`),
