@@ -7,6 +7,7 @@ export * from './deployability.js';
 export { canAutoStart, inAutoTime, pickEngineer, platformBase, short } from './lifecycle.js';
 export * from './policy.js';
 export * from './tickets.js';
+export * from './output-tail.js';
 export * from './rules/train-commands.js';
 export * from './rules/people.js';
 export * from './rules/settings.js';

@@ -1,5 +1,5 @@
 import type { LineState, Train } from '../domain/index.js';
-import { goingTrain, inAutoTime, notDeployableReason, short } from '../domain/index.js';
+import { codeBlock, goingTrain, inAutoTime, notDeployableReason, outputTail, short } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 
 /** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
@@ -15,7 +15,8 @@ export interface TrainJson {
   derailReason: string | null;
   commits: { sha: string; authorEmail: string }[];
   tickets: { authorEmail: string; state: 'pending' | 'verified' }[];
-  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed'; url: string | null; attempt: number; rollback: boolean }[];
+  /** `outputTail`: the last lines of a failed job's output (redacted), else null. */
+  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed'; url: string | null; attempt: number; rollback: boolean; outputTail: string | null }[];
   createdAt: string;
   deployedAt: string | null;
 }
@@ -46,7 +47,14 @@ export function trainJson(s: LineState, t: Train): TrainJson {
     commits: t.commits.map((c) => ({ sha: c.sha, authorEmail: c.authorEmail })),
     tickets: t.tickets.map((k) => ({ authorEmail: k.authorEmail, state: k.state })),
     // A rollback runs the deploy job for an earlier head: it is a deploy.
-    jobs: t.jobs.map((j) => ({ kind: j.kind === 'build' ? 'build' : 'deploy', state: j.state, url: j.url, attempt: j.attempt, rollback: j.kind === 'rollback' })),
+    jobs: t.jobs.map((j) => ({
+      kind: j.kind === 'build' ? 'build' : 'deploy',
+      state: j.state,
+      url: j.url,
+      attempt: j.attempt,
+      rollback: j.kind === 'rollback',
+      outputTail: j.state === 'failed' ? outputTail(j.output) : null,
+    })),
     createdAt: t.createdAt.toISOString(),
     deployedAt: t.deployedAt?.toISOString() ?? null,
   };
@@ -106,6 +114,10 @@ export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
   if (t.derailReason) lines.push(`Derailed: ${t.derailReason}.`);
   for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state}${j.url ? ` ${j.url}` : ''}`);
+  // The newest job's reason, when it failed: the word "failed" alone says nothing.
+  const newest = t.jobs[t.jobs.length - 1];
+  const tail = newest?.state === 'failed' ? outputTail(newest.output) : null;
+  if (newest && tail) lines.push(`The last lines of the ${newest.kind}'s output:${codeBlock(tail)}`);
   for (const k of t.tickets) lines.push(`• ${k.authorEmail}: ${k.state}`);
   for (const c of t.commits.slice(0, maxCommits)) lines.push(`  ${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
   if (t.commits.length > maxCommits) lines.push(`  … and ${t.commits.length - maxCommits} more commits (GET /api/lines/${s.settings.name}/trains/${t.number} lists them all).`);

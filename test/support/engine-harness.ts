@@ -20,6 +20,8 @@ export interface HarnessOptions {
   start?: Date;
   random?: () => number;
   poolSize?: number;
+  /** Secret values of the environment (redacted from job output). */
+  secrets?: string[];
 }
 
 /** An engine on a fresh real PostgreSQL database, with a clock the test moves. */
@@ -44,7 +46,7 @@ export async function engineHarness(opts: HarnessOptions = {}) {
   const engine = new Engine({
     db: db.prisma,
     pool: db.pool,
-    config: { lines: runtime, policy: { admins: [ADMIN], robots: [ROBOT] }, publicUrl: 'http://localhost:3000' },
+    config: { lines: runtime, policy: { admins: [ADMIN], robots: [ROBOT] }, publicUrl: 'http://localhost:3000', secrets: opts.secrets },
     clock: () => now,
     random: opts.random ?? (() => 0),
     log: pino({ level: 'silent' }),
@@ -86,14 +88,14 @@ export async function engineHarness(opts: HarnessOptions = {}) {
       return rows.map((r) => r.payload as Record<string, unknown> & { kind: string });
     },
     /** Finishes the newest job of a kind on a train as the runner would report it. */
-    async finishJob(line: string, train: number, kind: 'build' | 'deploy' | 'rollback', succeeded = true) {
+    async finishJob(line: string, train: number, kind: 'build' | 'deploy' | 'rollback', succeeded = true, output = succeeded ? 'ok' : 'boom') {
       const job = await db.prisma.job.findFirst({
         where: { kind, train: { number: train, line: { name: line } } },
         orderBy: { attempt: 'desc' },
       });
       if (!job) throw new Error(`no ${kind} job on train #${train}`);
       const { jobFinished } = await import('../../src/engine/inputs.js');
-      return jobFinished(engine, { jobId: job.id, succeeded, output: succeeded ? 'ok' : 'boom', exitCode: succeeded ? 0 : 1, timedOut: false });
+      return jobFinished(engine, { jobId: job.id, succeeded, output, exitCode: succeeded ? 0 : 1, timedOut: false });
     },
     close: () => db.drop(),
   };

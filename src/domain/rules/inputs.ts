@@ -4,6 +4,7 @@ import { findTrain, isLive, latestJob } from '../deployability.js';
 import { short, stopJobs } from '../lifecycle.js';
 import { isRobot, norm } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
+import { codeBlock, outputTail } from '../output-tail.js';
 
 /**
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
@@ -88,7 +89,7 @@ export function jobFinished(s: LineState, ctx: Context, ref: JobRef, succeeded: 
   j.output = output;
   d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut });
   if (!succeeded) {
-    failed(d, t, j.kind, timedOut, j.url);
+    failed(d, t, j.kind, timedOut, j.url, j.output);
     return d.finish(`The ${j.kind} of train #${t.number} failed.`);
   }
   if (j.kind === 'build' && t.state === 'delivering') delivered(d, t);
@@ -97,15 +98,18 @@ export function jobFinished(s: LineState, ctx: Context, ref: JobRef, succeeded: 
   return d.finish(`The ${j.kind} of train #${t.number} succeeded.`);
 }
 
-function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null): void {
+/** A failed job is told with the tail of its output: the reason is usually in its last lines. */
+function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null, output: string | null): void {
   const what = timedOut ? `timed out after ${d.state.settings.timeouts[kind]} minutes` : 'failed';
   const link = url ? ` (${url})` : '';
   const next = kind === 'build'
     ? 'Retry it, or revert the bad commit and extend, or derail.'
     : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
+  const tail = outputTail(output);
+  const last = tail ? `\nThe last lines of its output:${codeBlock(tail)}` : '';
   const who = t.engineer ? `${t.engineer}: ` : '';
-  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number, true);
-  if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
+  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number, true);
+  if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number);
 }
 
 /** Delivery succeeded: the train is on staging; authors are asked to verify (rule 9). */
@@ -164,7 +168,7 @@ export function tick(s: LineState, ctx: Context): Decision {
         j.output = (j.output ?? '') + '\n[timed out]';
         d.emit({ kind: 'job.stop', train: t.number, jobKind: j.kind, attempt: j.attempt });
         d.record('job.timed-out', t.number, { kind: j.kind, attempt: j.attempt });
-        failed(d, t, j.kind, true, j.url);
+        failed(d, t, j.kind, true, j.url, j.output);
       }
     }
     if (t.state !== 'verifying') continue;

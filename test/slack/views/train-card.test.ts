@@ -318,3 +318,27 @@ describe('trainCard: buttons per state', () => {
     expect(authorEmail(7)).toBe('dev7@acme.test');
   });
 });
+
+describe('trainCard: a failed job says why', () => {
+  it('shows the last lines of the failed build, escaped, in a code block', () => {
+    const msg = card('smallest', 'build failed');
+    expect(textsOf(msg.blocks)).toContain('*Last lines of the failed build #1:*\n```\nnpm test\nError: boom\n```');
+  });
+
+  it('shows the failed deploy, not the builds before it', () => {
+    const msg = card('smallest', 'deploy failed');
+    expect(textsOf(msg.blocks)).toContain('*Last lines of the failed deploy #1:*\n```\nnpm test\nError: boom\n```');
+  });
+
+  it('a long, hostile output keeps the code block whole within the section limit', () => {
+    const msg = card('largest', 'build failed');
+    const tail = textsOf(msg.blocks).find((t) => t.startsWith('*Last lines of the failed build #7:*'))!;
+    expect(tail.length).toBeLessThanOrEqual(3000);
+    expect(tail.endsWith('\n```')).toBe(true);
+    expect(tail).not.toContain('<!channel>');
+  });
+
+  it('says nothing of output once the train is over', () => {
+    expect(allText(card('smallest', 'derailed').blocks)).not.toContain('Last lines');
+  });
+});
