@@ -123,6 +123,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       clock,
       random: opts.random ?? Math.random,
       log,
+      codeHost: (name) => ports.get(name)?.codeHost,
       onEffects: () => outboxRef.worker?.wake(),
     });
     engineRef = engine;

@@ -1,11 +1,12 @@
 import * as domain from '../domain/index.js';
-import { isAdmin, norm, refusals, type CommitRef } from '../domain/index.js';
+import { isAdmin, norm, refusals } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 import { parseCommand } from '../commands/parse.js';
 import { usageFor, usageText } from '../commands/usage.js';
 import type { Command } from '../commands/command.js';
 import type { Engine, Reply } from './engine.js';
 import { queueText, statusText, trainText } from './views.js';
+import { revertCommand } from './revert.js';
 
 export interface CommandRequest {
   /** The person, by email (Slack users are mapped to their email first). */
@@ -19,6 +20,8 @@ export interface CommandRequest {
   inputKey?: string;
   /** Slack: turns a mention (`<@U123>`) into the person's email. */
   resolveSlackUser?: (userId: string) => Promise<string | null>;
+  /** Slack: the person's display name (asked only by `revert`, which authors a commit with it). */
+  displayName?: () => Promise<string | null>;
 }
 
 export type Prepared =
@@ -53,7 +56,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
     if (!email) return { ok: false, text: 'I cannot find that person\'s email on Slack: name them by email instead.' };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
-  return dispatch(engine, p.line, p.actor, command, req.inputKey);
+  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.displayName);
 }
 
 function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
@@ -72,7 +75,7 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
   return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };
 }
 
-async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string): Promise<Reply> {
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, displayName?: () => Promise<string | null>): Promise<Reply> {
   const now = () => engine.deps.clock();
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
     engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, extraTrains, precheck: true });
@@ -146,24 +149,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       return run((s, ctx) => domain.engineer(s, ctx, who));
     }
     case 'revert':
-      return engine.run(
-        line,
-        actor,
-        async ({ tx, loaded, state, ctx }) => {
-          // c.sha is hex (the parser checks it), so it is safe in a LIKE pattern.
-          const matches = await tx.query<{ sha: string; state: string; author_name: string; author_email: string; message: string; verified_by: string | null; verified_at: Date | null }>`
-            SELECT sha, state, author_name, author_email, message, verified_by, verified_at FROM commit
-            WHERE line_id = ${loaded.ids.lineId} AND sha LIKE ${`${c.sha}%`} LIMIT 2`;
-          if (matches.length > 1) return { decision: domain.refuse(`${c.sha} matches several commits: give more characters.`) };
-          const m = matches[0];
-          if (m && m.state === 'removed') return { decision: domain.refuse(`${c.sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
-          const target: CommitRef | null = m
-            ? { sha: m.sha, authorName: m.author_name, authorEmail: m.author_email, message: m.message, verifiedBy: m.verified_by, verifiedAt: m.verified_at }
-            : null;
-          return { decision: domain.revert(state, ctx, target, c.sha) };
-        },
-        { inputKey, precheck: true },
-      );
+      return revertCommand(engine, line, actor, c.sha, { inputKey, displayName });
   }
 }
 

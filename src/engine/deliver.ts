@@ -8,6 +8,8 @@ import type { Engine } from './engine.js';
 import { jobStarted } from './inputs.js';
 import { PermanentEffectError, type OutboxItem } from './outbox.js';
 import { ticketSyncGaveUp } from './tickets-outside.js';
+import { revertNotMade } from './revert.js';
+import { revertAuthorName } from '../domain/index.js';
 
 /** The integrations of one line. */
 export interface LinePorts {
@@ -80,10 +82,11 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
       case 'git.revert': {
         const result = await deps.ports(p.line).codeHost.revert(p.sha, {
           idempotencyKey: key,
-          requestedBy: { name: p.requestedBy, email: p.requestedBy },
+          requestedBy: { name: p.requestedByName ?? revertAuthorName(p.requestedBy), email: p.requestedBy },
         });
         if (!result.ok) {
-          await chat.announce({ line: p.line, train: null, text: `Could not revert ${p.sha.slice(0, 8)} (${result.reason}): ${result.message}. Nothing was pushed.`, key: `${key}:failed` });
+          // Said once, in words, after the "is reverting" announcement; the requester gets a DM.
+          await revertNotMade(engine, { line: p.line, sha: p.sha, requestedBy: p.requestedBy, reason: result.message, inputKey: key });
           return;
         }
         await deps.fetchNow(p.line);

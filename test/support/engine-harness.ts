@@ -6,6 +6,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { executeCommand } from '../../src/engine/commands.js';
 import { ensureLine, recordCommits } from '../../src/engine/inputs.js';
 import type { LineRuntimeConfig } from '../../src/engine/line-config.js';
+import type { CodeHost } from '../../src/engine/ports/code-host.js';
 import { lineStatusJson } from '../../src/engine/views.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -22,6 +23,8 @@ export interface HarnessOptions {
   poolSize?: number;
   /** Secret values of the environment (redacted from job output). */
   secrets?: string[];
+  /** Real code hosts by line: the line starts at its head and the engine may ask it (revert checks). */
+  codeHosts?: Record<string, CodeHost>;
 }
 
 /** An engine on a fresh real PostgreSQL database, with a clock the test moves. */
@@ -40,7 +43,7 @@ export async function engineHarness(opts: HarnessOptions = {}) {
     await ensureLine(
       db.prisma,
       { name: l.name, repo: `/tmp/${l.name}.git`, branch: 'main', mode: l.mode ?? 'schedule', autoTime: l.autoTime ?? ALWAYS, freezes: [], timezone: 'UTC' },
-      async () => fakeSha(`${l.name}-root`),
+      async () => (opts.codeHosts?.[l.name] ? opts.codeHosts[l.name]!.head() : fakeSha(`${l.name}-root`)),
     );
   }
   const engine = new Engine({
@@ -50,6 +53,7 @@ export async function engineHarness(opts: HarnessOptions = {}) {
     clock: () => now,
     random: opts.random ?? (() => 0),
     log: pino({ level: 'silent' }),
+    codeHost: (line) => opts.codeHosts?.[line],
   });
   let pushed = 0;
   const known = new Map<string, string>();

@@ -212,16 +212,44 @@ export function rollback(s: LineState, ctx: Context, targetNumber: number): Deci
 }
 
 /** Rule 5: push a revert commit (the code host does it; the revert lands on the platform). */
-export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha: string): Decision {
+export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha: string, opts: { authorName?: string } = {}): Decision {
   if (!target) return refuse(`Commit ${sha} is not a commit Conductor knows on ${s.settings.branch}.`);
   const own = norm(target.authorEmail) === norm(ctx.actor);
   if (!own && !isAdmin(ctx.policy, ctx.actor))
     return refuse(`${short(target.sha)} is ${target.authorEmail}'s commit: you may revert your own commits; only admins may revert someone else's. Admins: ${ctx.policy.admins.join(', ') || 'none configured'}.`);
   const d = new Draft(s, ctx);
-  d.emit({ kind: 'git.revert', sha: target.sha, requestedBy: ctx.actor });
+  // The announcement first: a revert that fails later is told after it, never before.
   d.announce(`${ctx.actor} is reverting ${short(target.sha)} (${firstLine(target.message)}). The revert will land on the platform; then extend the train.`);
+  d.emit({ kind: 'git.revert', sha: target.sha, requestedBy: ctx.actor, requestedByName: opts.authorName ?? revertAuthorName(ctx.actor) });
   d.record('commit.revert-requested', null, { sha: target.sha });
   return d.finish(`Reverting ${short(target.sha)}; the revert commit will appear on the platform shortly.`);
+}
+
+/**
+ * SPEC §10: the name a revert commit is authored with: the requester's Slack
+ * display name, else the name on their latest commit on the line, else the
+ * local part of their email. Never an email as a name.
+ */
+export function revertAuthorName(email: string, known: { slackName?: string | null; lastCommitName?: string | null } = {}): string {
+  const usable = (name: string | null | undefined): string | null => {
+    const n = name?.replace(/[\s<>]+/g, ' ').trim();
+    return n && !n.includes('@') ? n : null;
+  };
+  return usable(known.slackName) ?? usable(known.lastCommitName) ?? (email.split('@')[0]?.trim() || 'Conductor');
+}
+
+/**
+ * A revert the code host could not make after `revert` answered (the branch
+ * moved meanwhile): the channel is told the reason once, after the "is
+ * reverting" announcement, and the requester by DM.
+ */
+export function revertFailed(s: LineState, ctx: Context, sha: string, requestedBy: string, reason: string): Decision {
+  const d = new Draft(s, ctx);
+  const why = reason.replace(/\s+/g, ' ').trim();
+  d.announce(`The revert of ${short(sha)} that ${requestedBy} asked for was not made. ${why}`);
+  d.dm(requestedBy, `Your revert of ${short(sha)} was not made. ${why}`);
+  d.record('commit.revert-failed', null, { sha, requestedBy, reason: why });
+  return d.finish(`The revert of ${short(sha)} was not made.`);
 }
 
 export const firstLine = (msg: string): string => (msg.split('\n')[0] ?? '').slice(0, 100);
