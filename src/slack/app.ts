@@ -305,5 +305,6 @@ function confirmArgs(command: { name: string } & Record<string, unknown>, line: 
     reason: command.reason as string | undefined,
     train: command.train as number | undefined,
     backupRefPreview: backupRef(line, now),
+    now,
   };
 }

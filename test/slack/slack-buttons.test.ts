@@ -166,7 +166,9 @@ describe('Slack buttons', () => {
     expect((await train('derail', 1)).state).toBe('verifying');
     expect(await audits('derail', 'train.derailed')).toBe(0);
 
-    expect((await press('alice', ACTIONS.derail, 'derail', 1)).text).toBe('Train #1 derailed.');
+    expect((await press('alice', ACTIONS.derail, 'derail', 1)).text).toMatch(
+      /^Train #1 derailed\. The line is in schedule mode inside auto-time, so train #2 starts now with this commit: [0-9a-f]{8} \(alice@example\.com\)\. To hold commits on the platform instead, switch to manual mode first \(`\/conductor mode manual \[reason\]`\), then derail\.$/,
+    );
     expect((await train('derail', 1)).state).toBe('derailed');
     expect(await audits('derail', 'train.derailed')).toBe(1);
     // Schedule mode, inside auto-time: the commit rides a new train at once (rule 7).
@@ -185,7 +187,9 @@ describe('Slack buttons', () => {
     const staleValue = button(card('stale', 1), ACTIONS.deploy).value as string; // what the old message in Slack still carries
 
     // Train #1 is derailed; train #2 starts with the same commit and becomes deployable.
-    expect((await press('admin', ACTIONS.derail, 'stale', 1)).text).toBe('Train #1 derailed.');
+    expect((await press('admin', ACTIONS.derail, 'stale', 1)).text).toMatch(
+      /^Train #1 derailed\. The line is in schedule mode inside auto-time, so train #2 starts now with this commit: [0-9a-f]{8} \(alice@example\.com\)\. To hold commits on the platform instead, switch to manual mode first \(`\/conductor mode manual \[reason\]`\), then derail\.$/,
+    );
     await untilTrain('stale', 2, (x) => x.state === 'verifying');
     await press('alice', ACTIONS.verify, 'stale', 2);
     const ready = await untilTrain('stale', 2, (x) => x.deployable === true, 'train #2 deployable');

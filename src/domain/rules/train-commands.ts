@@ -56,12 +56,27 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     const train = findTrain(d.state, t.number)!;
     derailTrain(d, train, why, false);
     returned.push(...train.commits);
-    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. Its ${train.commits.length} commits are back on the platform.`, train.number);
+    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`, train.number);
     d.record('train.derailed', train.number, { reason: why, afterFailedDeploy: t.state === 'deploying' });
   }
   d.state.platform = [...returned, ...d.state.platform];
   const names = targets.map((t) => `#${t.number}`).join(' and ');
-  return d.finish(`Train${targets.length > 1 ? 's' : ''} ${names} derailed.`);
+  const done = d.finish('');
+  if (!done.ok) return done;
+  // Rule 3 may have started the next train at once (schedule mode, inside auto-time): say so, and how to hold them.
+  const next = done.state.trains.find((t) => !s.trains.some((o) => o.number === t.number));
+  const derailed = `Train${targets.length > 1 ? 's' : ''} ${names} derailed`;
+  if (!next) {
+    const waiting = done.state.platform.length;
+    return { ...done, reply: `${derailed}: ${waiting === 1 ? '1 commit waits' : `${waiting} commits wait`} on the platform.` };
+  }
+  const listed = next.commits.slice(0, 10).map((c) => `${short(c.sha)} (${c.authorEmail})`).join(', ') + (next.commits.length > 10 ? `, and ${next.commits.length - 10} more` : '');
+  return {
+    ...done,
+    reply:
+      `${derailed}. The line is in schedule mode inside auto-time, so train #${next.number} starts now with ${next.commits.length === 1 ? 'this commit' : `these ${next.commits.length} commits`}: ${listed}. ` +
+      'To hold commits on the platform instead, switch to manual mode first (`/conductor mode manual [reason]`), then derail.',
+  };
 }
 
 /** Rule 6: replace the going train by one made of its commits plus the whole platform. */

@@ -271,7 +271,9 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
     out.push(actionButton(ACTIONS.extend, ':heavy_plus_sign: Extend', value, { confirm: confirmDialog(`Extend train #${train.number}?`, text, 'Extend', 'primary') }));
   }
   if (going || (train.state === 'deploying' && failed)) {
-    const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.`;
+    // Rule 3 would start the next train at once with the same commits: say so, and how to hold them (SPEC §10).
+    const next = state.settings.mode === 'schedule' ? ' In schedule mode inside auto-time a new train takes them at once: to hold them, switch to manual mode first.' : '';
+    const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.${next}`;
     out.push(actionButton(ACTIONS.derail, ':octagonal_sign: Derail', value, { style: 'danger', confirm: confirmDialog(`Derail train #${train.number}?`, text, 'Derail', 'danger') }));
   }
   return out;

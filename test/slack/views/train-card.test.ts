@@ -290,7 +290,9 @@ describe('trainCard: buttons per state', () => {
     expect(derail.style).toBe('danger');
     expect(derail.confirm).toMatchObject({
       title: { text: 'Derail train #3?' },
-      text: { text: 'Train #3 (1 commit) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.' },
+      text: {
+        text: 'Train #3 (1 commit) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over. In schedule mode inside auto-time a new train takes them at once: to hold them, switch to manual mode first.',
+      },
       confirm: { text: 'Derail' },
       style: 'danger',
     });
