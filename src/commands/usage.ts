@@ -31,7 +31,7 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'reopen', usage: 'reopen [train] [reason]', description: 'Found a problem: un-verify your ticket, which blocks the deploy again.', who: 'authors, for their own ticket' },
   { name: 'engineer', usage: 'engineer me', description: 'Claim the engineer role of the going train.', who: 'anyone' },
   { name: 'engineer', usage: 'engineer <@user|email>', description: 'Give the engineer role to someone else.', who: 'admins' },
-  { name: 'mode', usage: 'mode manual|schedule', description: 'Switch between starting trains by hand only and starting them inside auto-time.', who: 'admins' },
+  { name: 'mode', usage: 'mode manual|schedule [reason]', description: 'Switch between starting trains by hand only and starting them inside auto-time; the reason shows in status, on the card and in history.', who: 'admins' },
   { name: 'autotime', usage: 'autotime [show]', description: 'Show the auto-time windows, the time zone and the freeze dates.', who: 'anyone' },
   {
     name: 'autotime',

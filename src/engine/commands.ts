@@ -7,6 +7,7 @@ import type { Command } from '../commands/command.js';
 import type { Engine, Reply } from './engine.js';
 import { queueText, statusText, trainText } from './views.js';
 import { revertCommand } from './revert.js';
+import { historyLine } from './history.js';
 
 export interface CommandRequest {
   /** The person, by email (Slack users are mapped to their email first). */
@@ -139,7 +140,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
     case 'reopen':
       return run((s, ctx) => domain.reopen(s, ctx, c.train, c.reason), c.train ? [c.train] : undefined);
     case 'mode':
-      return run((s, ctx) => domain.setMode(s, ctx, c.mode));
+      return run((s, ctx) => domain.setMode(s, ctx, c.mode, c.reason));
     case 'rollback':
       return run((s, ctx) => domain.rollback(s, ctx, c.train), [c.train]);
     case 'engineer': {
@@ -160,20 +161,19 @@ export function backupRef(line: string, at: Date): string {
 }
 
 async function historyText(engine: Engine, line: string, limit: number): Promise<string> {
-  const rows = await engine.deps.db.auditEntry.findMany({
-    where: { line: { name: line } },
-    orderBy: { id: 'desc' },
-    take: limit,
-    include: { train: { select: { number: true } } },
-  });
+  const [where, rows] = await Promise.all([
+    engine.deps.db.line.findUnique({ where: { name: line }, select: { timezone: true } }),
+    engine.deps.db.auditEntry.findMany({
+      where: { line: { name: line } },
+      orderBy: { id: 'desc' },
+      take: limit,
+      include: { train: { select: { number: true } } },
+    }),
+  ]);
   if (rows.length === 0) return 'No history yet.';
+  const timezone = where?.timezone ?? 'UTC';
   return rows
-    .map((r) => {
-      const d = r.details as Record<string, unknown>;
-      const why = typeof d.reason === 'string' ? ` — ${d.reason}` : '';
-      const train = r.train ? ` train #${r.train.number}` : '';
-      return `${r.createdAt.toISOString().replace('T', ' ').slice(0, 19)} ${r.actor} ${r.action}${train}${why}`;
-    })
+    .map((r) => historyLine({ createdAt: r.createdAt, actor: r.actor, action: r.action, train: r.train?.number ?? null, details: (r.details ?? {}) as Record<string, unknown> }, timezone))
     .join('\n');
 }
 

@@ -4,17 +4,23 @@ import type { AutoTimeWindow } from '../time.js';
 import { isAdmin, refusals } from '../policy.js';
 import { describeWindows } from '../schedule.js';
 
-/** Rule 14: mode, auto-time and freezes; admins only, all audited. */
-export function setMode(s: LineState, ctx: Context, mode: LineMode): Decision {
+/** Rule 14: mode, auto-time and freezes; admins only, all audited. `reason` is shown in status, on the card and in history. */
+export function setMode(s: LineState, ctx: Context, mode: LineMode, reason?: string): Decision {
   if (!isAdmin(ctx.policy, ctx.actor)) return refuse(refusals.adminOnly('change the mode', ctx.policy));
-  if (s.settings.mode === mode && !s.settings.manualReason) return refuse(`The line is already in ${mode} mode.`);
+  const why = reason?.trim() || null;
+  const manualReason = mode === 'manual' ? why : null;
+  // Switching to the same mode changes nothing, unless it gives manual mode a new reason (or clears an emergency's).
+  if (s.settings.mode === mode && s.settings.manualReason === manualReason)
+    return refuse(`The line is already in ${mode} mode${manualReason ? ` (${manualReason})` : ''}.`);
   const d = new Draft(s, ctx);
   const from = d.state.settings.mode;
   d.state.settings.mode = mode;
-  d.state.settings.manualReason = null;
-  d.announce(`${ctx.actor} switched the line to ${mode} mode${mode === 'manual' ? ': trains start only by hand' : ': trains start by themselves inside auto-time'}.`);
-  d.record('line.mode', null, { from, to: mode });
-  return d.finish(`The line is now in ${mode} mode.`);
+  d.state.settings.manualReason = manualReason;
+  const what = mode === 'manual' ? 'trains start only by hand' : 'trains start by themselves inside auto-time';
+  const because = why ? ` (${why})` : '';
+  d.announce(`${ctx.actor} switched the line to ${mode} mode${because}: ${what}.`);
+  d.record('line.mode', null, { from, to: mode, reason: why });
+  return d.finish(`The line is now in ${mode} mode${because}: ${what}.`);
 }
 
 export function setAutoTime(s: LineState, ctx: Context, windows: AutoTimeWindow[], timezone?: string): Decision {
