@@ -103,7 +103,12 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       if (c.action === 'show') {
         const { state } = await engine.read(line);
         const s = state.settings;
-        return { ok: true, text: `Auto-time: ${describeWindows(s.autoTime, s.timezone)}. Now ${describeAutoTime(now(), s.autoTime, s.freezes, s.timezone)}. Freeze dates: ${s.freezes.join(', ') || 'none'}. Mode: ${s.mode}.` };
+        // With no windows, describeAutoTime already says what that means: do not say "never" and then "no windows".
+        const auto = s.autoTime.length
+          ? `Auto-time: ${describeWindows(s.autoTime, s.timezone)}. Right now: ${describeAutoTime(now(), s.autoTime, s.freezes, s.timezone)}.`
+          : 'Auto-time is off: there are no windows, so trains start only when an admin runs `/conductor start`.';
+        const mode = `The line is in ${s.mode} mode${s.manualReason ? ` (${s.manualReason})` : ''}.`;
+        return { ok: true, text: `${auto} Freeze dates: ${s.freezes.join(', ') || 'none'}. ${mode}` };
       }
       const windows = c.action === 'set' ? c.windows : [];
       const tz = c.action === 'set' ? c.timezone : undefined;

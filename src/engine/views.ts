@@ -1,5 +1,5 @@
 import type { LineState, Train } from '../domain/index.js';
-import { codeBlock, goingTrain, inAutoTime, notDeployableReason, outputTail, short } from '../domain/index.js';
+import { codeBlock, endSentence, goingTrain, inAutoTime, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 
 /** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
@@ -83,7 +83,7 @@ export function whyIdle(s: LineState, now: Date): string | null {
   if (s.platform.length === 0) return 'Nothing is waiting on the platform.';
   if (mode === 'manual')
     return `The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only when an admin runs \`/conductor start\`.`;
-  return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} wait. An admin may start a train by hand with \`/conductor start\`.`;
+  return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${pluralAgree(s.platform.length, 'commit', 'waits', 'wait')}. An admin may start a train by hand with \`/conductor start\`.`;
 }
 
 const capital = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
@@ -92,14 +92,22 @@ const firstLine = (m: string): string => (m.split('\n')[0] ?? '').slice(0, 80);
 export function statusText(s: LineState, now: Date): string {
   const lines: string[] = [];
   const { settings } = s;
-  lines.push(`*${settings.name}* (${settings.branch}): ${settings.mode} mode${settings.manualReason ? ` :warning: ${settings.manualReason}` : ''}; auto-time ${describeWindows(settings.autoTime, settings.timezone)}.`);
+  const mode = settings.mode === 'manual' ? `:warning: manual mode${settings.manualReason ? ` (${settings.manualReason})` : ''}` : 'schedule mode';
+  const auto = settings.autoTime.length ? `auto-time ${describeWindows(settings.autoTime, settings.timezone)}` : 'auto-time off (no windows)';
+  lines.push(`*${settings.name}* (${settings.branch}): ${mode}; ${auto}.`);
   const live = s.trains.filter((t) => t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying');
   for (const t of live) lines.push(trainSummary(s, t));
   if (live.length === 0) lines.push('No train is running.');
-  lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} waiting`}.`);
   const why = whyIdle(s, now);
+  // "Why nothing moves" already says when the platform is empty: say it once.
+  if (s.platform.length > 0 || !why) lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${pluralAgree(s.platform.length, 'commit', 'is', 'are')} waiting`}.`);
   if (why) lines.push(why);
-  lines.push(s.lastDeployed ? `Last deployed: train #${s.lastDeployed.number} (${short(s.lastDeployed.headSha)}).` : `Last deployed: ${short(s.deployedSha)} (before Conductor).`);
+  // lastDeployed is a deployed train (SPEC §5); before the first one, production runs what the branch held when Conductor started watching.
+  lines.push(
+    s.lastDeployed
+      ? `Production: train #${s.lastDeployed.number} (${short(s.lastDeployed.headSha)}).`
+      : `Production: ${short(s.deployedSha)}, the branch head when Conductor started watching (no train deployed yet).`,
+  );
   return lines.join('\n');
 }
 
@@ -107,12 +115,12 @@ export function trainSummary(s: LineState, t: Train): string {
   const reason = notDeployableReason(s, t);
   const tickets = t.tickets.length ? `; verified ${t.tickets.filter((k) => k.state === 'verified').length}/${t.tickets.length}` : '';
   const status = t.state === 'verifying' || t.state === 'delivering' ? (reason ? ` ${reason}` : ' Ready to deploy.') : '';
-  return `Train #${t.number}: ${t.state}, ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked}` : ''}${tickets}.${status}`;
+  return `Train #${t.number}: ${t.state}, ${pluralWord(t.commits.length, 'commit')}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked.replace(/[.!]+$/, '')}` : ''}${tickets}.${status}`;
 }
 
 export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
-  if (t.derailReason) lines.push(`Derailed: ${t.derailReason}.`);
+  if (t.derailReason) lines.push(`Derailed: ${endSentence(t.derailReason)}`);
   for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state}${j.url ? ` ${j.url}` : ''}`);
   // The newest job's reason, when it failed: the word "failed" alone says nothing.
   const newest = t.jobs[t.jobs.length - 1];
@@ -126,7 +134,7 @@ export function trainText(s: LineState, t: Train, maxCommits = 30): string {
 
 export function queueText(s: LineState, max = 30): string {
   if (s.platform.length === 0) return 'The platform is empty.';
-  const lines = [`${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} on the platform, oldest first:`];
+  const lines = [`${pluralWord(s.platform.length, 'commit')} on the platform, oldest first:`];
   for (const c of s.platform.slice(0, max)) lines.push(`${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
   if (s.platform.length > max) lines.push(`… and ${s.platform.length - max} more.`);
   return lines.join('\n');

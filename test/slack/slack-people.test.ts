@@ -167,18 +167,18 @@ describe('Slack people', () => {
     // The channel lists the removed commits (broadcast from the card's thread).
     await slack.waitFor(() => slack.messages().some((m) => m.channel === channelOf('emerg') && m.text.includes('Emergency reset by <@U0ADMIN>: prod is down.')), 10_000);
     const announced = slack.messages().find((m) => m.channel === channelOf('emerg') && m.text.includes('Emergency reset by <@U0ADMIN>'))!;
-    expect(announced.text).toContain('Removed 3 commits:');
+    expect(announced.text).toContain('These 3 commits are taken off the branch (the backup ref keeps them):');
     for (const sha of [a, b, c]) expect(announced.text).toContain(sha!.slice(0, 8));
     expect(slack.callsTo('chat.postMessage').find((x) => String(x.args.text).includes('Emergency reset by'))!.args.reply_broadcast).toBeTruthy();
     // Each author gets a DM naming their removed commits, and only theirs.
     for (const [who, sha] of [['alice', a], ['bob', b], ['carol', c]] as const) {
-      await slack.waitFor(() => slack.dms(USERS[who].id).some((m) => m.text.startsWith('An emergency reset removed your commit from main:')), 10_000);
-      const dm = slack.dms(USERS[who].id).find((m) => m.text.startsWith('An emergency reset removed your commit'))!;
+      await slack.waitFor(() => slack.dms(USERS[who].id).some((m) => m.text.startsWith('An emergency reset took your commit off main:')), 10_000);
+      const dm = slack.dms(USERS[who].id).find((m) => m.text.startsWith('An emergency reset took your commit'))!;
       expect(dm.text).toContain(sha!.slice(0, 8));
       for (const other of [a, b, c].filter((x) => x !== sha)) expect(dm.text).not.toContain(other!.slice(0, 8));
     }
     // The admin reads the answer in the channel.
-    await slack.waitFor(() => slack.ephemerals.some((e) => e.user === USERS.admin.id && e.text.startsWith('Emergency reset: branch going back to')), 10_000);
+    await slack.waitFor(() => slack.ephemerals.some((e) => e.user === USERS.admin.id && e.text.startsWith('Emergency reset: the branch goes back to')), 10_000);
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.emergency' } })).toBe(1);
   });
 

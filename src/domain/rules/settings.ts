@@ -30,9 +30,11 @@ export function setAutoTime(s: LineState, ctx: Context, windows: AutoTimeWindow[
   d.state.settings.autoTime = windows;
   if (timezone) d.state.settings.timezone = timezone;
   const after = describeWindows(windows, d.state.settings.timezone);
-  d.announce(`${ctx.actor} changed auto-time to ${after}.`);
+  // No windows is "off", not a schedule called "never": say what it means for the line.
+  const off = 'off: there are no windows, so trains start only when an admin runs `/conductor start`';
+  d.announce(windows.length ? `${ctx.actor} changed auto-time to ${after}.` : `${ctx.actor} turned auto-time ${off}.`);
   d.record('line.autotime', null, { before, after, windows, timezone: d.state.settings.timezone });
-  return d.finish(`Auto-time is now ${after}.`);
+  return d.finish(windows.length ? `Auto-time is now ${after}.` : `Auto-time is now ${off}.`);
 }
 
 export function changeFreeze(s: LineState, ctx: Context, action: 'add' | 'remove', date: string): Decision {
@@ -43,7 +45,7 @@ export function changeFreeze(s: LineState, ctx: Context, action: 'add' | 'remove
   const d = new Draft(s, ctx);
   const freezes = action === 'add' ? [...s.settings.freezes, date].sort() : s.settings.freezes.filter((f) => f !== date);
   d.state.settings.freezes = freezes;
-  d.announce(`${ctx.actor} ${action === 'add' ? 'added' : 'removed'} freeze date ${date}.`);
+  d.announce(`${ctx.actor} ${action === 'add' ? 'added' : 'removed'} the freeze date ${date}.`);
   d.record(`line.freeze-${action}`, null, { date });
-  return d.finish(`Freeze dates: ${freezes.length ? freezes.join(', ') : 'none'}.`);
+  return d.finish(`${action === 'add' ? `${date} is now a freeze date` : `${date} is no longer a freeze date`}. Freeze dates: ${freezes.length ? freezes.join(', ') : 'none'}.`);
 }

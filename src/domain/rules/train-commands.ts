@@ -3,6 +3,7 @@ import type { CommitRef, Context, LineState, Train } from '../model.js';
 import { failedDeploys, findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
 import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
 import { canDrive, isAdmin, norm, refusals } from '../policy.js';
+import { endSentence, plural, pluralAgree } from '../words.js';
 
 /** The train commands act on: the going train, else the newest live one. */
 export function currentTrain(s: LineState): Train | undefined {
@@ -30,7 +31,7 @@ export function start(s: LineState, ctx: Context, sha?: string): Decision {
   const d = new Draft(s, ctx);
   const train = createTrain(d, take, { createdBy: ctx.actor });
   const left = d.state.platform.length;
-  return d.finish(`Train #${train.number} started with ${take.length} commit${take.length === 1 ? '' : 's'}${left ? `; ${left} stay on the platform` : ''}.`);
+  return d.finish(`Train #${train.number} started with ${plural(take.length, 'commit')}${left ? `; ${pluralAgree(left, 'commit', 'stays', 'stay')} on the platform` : ''}.`);
 }
 
 /**
@@ -56,7 +57,7 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     const train = findTrain(d.state, t.number)!;
     derailTrain(d, train, why, false);
     returned.push(...train.commits);
-    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`, train.number);
+    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${endSentence(why)} ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`, train.number);
     d.record('train.derailed', train.number, { reason: why, afterFailedDeploy: t.state === 'deploying' });
   }
   d.state.platform = [...returned, ...d.state.platform];
@@ -92,7 +93,7 @@ export function extend(s: LineState, ctx: Context): Decision {
   derailTrain(d, old, `extended into train #${d.state.nextTrainNumber}`, false);
   const next = createTrain(d, [...old.commits, ...platform], { createdBy: ctx.actor, replaces: old });
   d.announce(`Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`, old.number);
-  return d.finish(`Train #${old.number} extended into train #${next.number} (${next.commits.length} commits).`);
+  return d.finish(`Train #${old.number} extended into train #${next.number} (${plural(next.commits.length, 'commit')}).`);
 }
 
 /** Rule 8: emergency reset. Manual mode, derail, force the branch back to before the train. */
@@ -115,10 +116,10 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   if (removed.length > 20) list.push(`… and ${removed.length - 20} more (see the backup ref)`);
   d.announce(
     [
-      `:rotating_light: Emergency reset by ${ctx.actor}: ${why}.`,
+      `:rotating_light: Emergency reset by ${ctx.actor}: ${endSentence(why)}`,
       wiped.length ? `Train${wiped.length > 1 ? 's' : ''} ${wiped.map((t) => `#${t.number}`).join(' and ')} ${wiped.length > 1 ? 'were' : 'was'} derailed.` : 'No train was going.',
       `The branch is being reset to ${short(target)}; the old head is kept at ${backupRef}.`,
-      removed.length ? `Removed ${removed.length} commit${removed.length === 1 ? '' : 's'}:\n${list.join('\n')}` : 'No commits were removed.',
+      removed.length ? `${removed.length === 1 ? 'This commit is' : `These ${removed.length} commits are`} taken off the branch (the backup ref keeps them):\n${list.join('\n')}` : 'No commits were taken off the branch.',
       'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',
     ].join('\n'),
     going?.number ?? null,
@@ -127,10 +128,11 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   const byAuthor = new Map<string, CommitRef[]>();
   for (const c of removed) byAuthor.set(norm(c.authorEmail), [...(byAuthor.get(norm(c.authorEmail)) ?? []), c]);
   for (const [author, commits] of byAuthor) {
-    d.dm(author, `An emergency reset removed your commit${commits.length === 1 ? '' : 's'} from ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. They are kept at ${backupRef}; push them again when the line is healthy.`);
+    const these = commits.length === 1 ? 'it' : 'them';
+    d.dm(author, `An emergency reset took your ${commits.length === 1 ? 'commit' : `${commits.length} commits`} off ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. Nothing is lost: the old head is saved at ${backupRef}, which holds ${these}; push ${these} again when the line is healthy.`);
   }
   d.record('line.emergency', going?.number ?? null, { reason: why, targetSha: target, backupRef, removed: removed.map((c) => c.sha) });
-  return d.finish(`Emergency reset: branch going back to ${short(target)}; ${removed.length} commit${removed.length === 1 ? '' : 's'} removed; manual mode.`);
+  return d.finish(`Emergency reset: the branch goes back to ${short(target)}; ${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef}); the line is now in manual mode.`);
 }
 
 export function block(s: LineState, ctx: Context, reason: string): Decision {
@@ -142,9 +144,9 @@ export function block(s: LineState, ctx: Context, reason: string): Decision {
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, going.number)!;
   t.blocked = reason.trim();
-  d.announce(`Train #${t.number} was blocked by ${ctx.actor}: ${t.blocked}.`, t.number);
+  d.announce(`Train #${t.number} was blocked by ${ctx.actor}: ${endSentence(t.blocked)}`, t.number);
   d.record('train.blocked', t.number, { reason: t.blocked });
-  return d.finish(`Train #${t.number} blocked: ${t.blocked}.`);
+  return d.finish(`Train #${t.number} blocked: ${endSentence(t.blocked)}`);
 }
 
 export function unblock(s: LineState, ctx: Context): Decision {
