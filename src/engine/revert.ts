@@ -30,12 +30,13 @@ export async function revertCommand(
         WHERE line_id = ${loaded.ids.lineId} AND sha LIKE ${`${sha}%`} LIMIT 2`;
       if (matches.length > 1) return { decision: domain.refuse(`${sha} matches several commits: give more characters.`) };
       const m = matches[0];
-      if (m && m.state === 'removed') return { decision: domain.refuse(`${sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
       const target: CommitRef | null = m
         ? { sha: m.sha, authorName: m.author_name, authorEmail: m.author_email, message: m.message, verifiedBy: m.verified_by, verifiedAt: m.verified_at }
         : null;
+      // The rule first: whose commit it is decides who may revert it, before anything about its state.
       const first = domain.revert(state, ctx, target, sha);
       if (!first.ok || !target) return { decision: first };
+      if (m!.state === 'removed') return { decision: domain.refuse(`${sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
 
       const host = engine.deps.codeHost?.(line);
       if (host) {

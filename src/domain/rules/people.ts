@@ -72,10 +72,11 @@ export function reopen(s: LineState, ctx: Context, trainNumber?: number, reason?
 /** Rule 11: anyone may claim the engineer role; admins may give it to someone else. */
 export function engineer(s: LineState, ctx: Context, who: 'me' | string): Decision {
   const t = currentTrain(s);
-  if (!t) return refuse('No train is going: there is no engineer role to take.');
   const target = norm(who === 'me' ? ctx.actor : who);
+  // Permission before state: giving the role away is for admins, whether or not a train is going.
   if (who !== 'me' && target !== norm(ctx.actor) && !isAdmin(ctx.policy, ctx.actor))
     return refuse(refusals.adminOnly('give the engineer role to someone else (anyone may claim it with `engineer me`)', ctx.policy));
+  if (!t) return refuse('No train is going: there is no engineer role to take.');
   if (isRobot(ctx.policy, target)) return refuse(`${target} is a robot: the engineer must be a person.`);
   if (t.engineer && norm(t.engineer) === target) return refuse(`${target} is already the engineer of train #${t.number}.`);
   const d = new Draft(s, ctx);

@@ -43,13 +43,14 @@ export function start(s: LineState, ctx: Context, sha?: string): Decision {
 export function derail(s: LineState, ctx: Context, reason?: string): Decision {
   const going = goingTrain(s);
   const targets = [...failedDeploys(s), ...(going ? [going] : [])];
+  // Permission before state: someone who may not derail is told who may, whatever the trains are doing.
+  const candidates = targets.length ? targets : [currentTrain(s)];
+  if (!candidates.some((t) => canDrive(ctx.policy, t, ctx.actor))) return refuse(refusals.engineerOrAdmin('derail the train', going ?? candidates[0]));
   if (targets.length === 0) {
     const deploying = currentTrain(s);
     if (deploying) return refuse(`Train #${deploying.number} is deploying: it can be derailed only if its deploy fails.`);
     return refuse('No train is going: there is nothing to derail.');
   }
-  const first = targets[0]!;
-  if (!targets.some((t) => canDrive(ctx.policy, t, ctx.actor))) return refuse(refusals.engineerOrAdmin('derail the train', going ?? first));
   const d = new Draft(s, ctx);
   const why = reason?.trim() || 'no reason given';
   const returned: CommitRef[] = [];
@@ -83,8 +84,8 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
 /** Rule 6: replace the going train by one made of its commits plus the whole platform. */
 export function extend(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to extend.');
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going));
   if (s.platform.length === 0)
     return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
   const d = new Draft(s, ctx);
@@ -137,8 +138,8 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
 
 export function block(s: LineState, ctx: Context, reason: string): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('block the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to block.');
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('block the train', going));
   // An empty reason would leave a train that looks blocked but deploys (`blocked` is falsy).
   if (!reason.trim()) return refuse('A block needs a reason: `/conductor block <reason>`.');
   const d = new Draft(s, ctx);
@@ -151,9 +152,9 @@ export function block(s: LineState, ctx: Context, reason: string): Decision {
 
 export function unblock(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to unblock.');
   if (!going.blocked) return refuse(`Train #${going.number} is not blocked.`);
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going));
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, going.number)!;
   const was = t.blocked;
@@ -166,12 +167,12 @@ export function unblock(s: LineState, ctx: Context): Decision {
 /** Rule 10: the engineer (or an admin) starts the production deploy of a deployable train. */
 export function deploy(s: LineState, ctx: Context): Decision {
   const t = goingTrain(s);
+  if (!canDrive(ctx.policy, t ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('deploy', t ?? currentTrain(s)));
   if (!t) {
     const deploying = currentTrain(s);
     if (deploying) return refuse(`Train #${deploying.number} is already deploying.`);
     return refuse('No train is going: there is nothing to deploy.');
   }
-  if (!canDrive(ctx.policy, t, ctx.actor)) return refuse(refusals.engineerOrAdmin('deploy', t));
   const why = notDeployableReason(s, t);
   if (why) return refuse(`Train #${t.number} cannot deploy yet. ${why}`);
   const d = new Draft(s, ctx);
@@ -187,6 +188,12 @@ export function deploy(s: LineState, ctx: Context): Decision {
 /** Rule 12: retry the failed build (going train) or the failed deploy (deploying train). */
 export function retry(s: LineState, ctx: Context): Decision {
   const candidates = [goingTrain(s), ...s.trains.filter((t) => t.state === 'deploying')].filter((t): t is Train => !!t);
+  // Permission before state: someone who drives none of these trains is told who may retry, failed job or not.
+  if (!isAdmin(ctx.policy, ctx.actor) && !candidates.some((t) => canDrive(ctx.policy, t, ctx.actor))) {
+    const failedOne = candidates.find((t) => latestJob(t, t.state === 'deploying' ? 'deploy' : 'build')?.state === 'failed');
+    const what = failedOne ? `retry the ${failedOne.state === 'deploying' ? 'deploy' : 'build'}` : 'retry a job';
+    return refuse(refusals.engineerOrAdmin(what, failedOne ?? currentTrain(s)));
+  }
   for (const t of candidates) {
     const kind = t.state === 'deploying' ? 'deploy' : 'build';
     const job = latestJob(t, kind);
