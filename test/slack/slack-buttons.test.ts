@@ -198,6 +198,8 @@ describe('Slack buttons', () => {
     // An admin (who may deploy any train) presses Deploy on the old card: refused, nothing moves.
     const refused = await press('admin', ACTIONS.deploy, 'stale', 1, staleValue);
     expect(refused.text).toBe('Train #1 is no longer the train this button acts on (live: #2).');
+    // Someone who may not deploy at all is told that first, stale card or not.
+    expect((await press('mallory', ACTIONS.deploy, 'stale', 1, staleValue)).text).toBe('Only the engineer (alice@example.com) or an admin may deploy.');
     await new Promise((r) => setTimeout(r, 300));
     const s2 = await train('stale', 2);
     expect(s2.state).toBe('verifying');
