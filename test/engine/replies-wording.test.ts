@@ -3,7 +3,7 @@
  * sentences or periods, plurals that agree (issue 8 §4). Exact sentences.
  */
 import { describe, expect, it } from 'vitest';
-import { block, changeFreeze, deploy, derail, reopen, setAutoTime, setMode, start, verify } from '../../src/domain/index.js';
+import { block, changeFreeze, deploy, derail, notDeployableReason, reopen, setAutoTime, setMode, start, verify } from '../../src/domain/index.js';
 import { statusText, trainText, whyIdle } from '../../src/engine/views.js';
 import { ADMIN, ALICE, BASE_SHA, BOB, OFFICE_HOURS, Sim, aCommit, aLine, announcements, dmsTo, monday, ok, sha } from '../support/domain-builders.js';
 
@@ -63,6 +63,8 @@ describe('commands', () => {
     expect(b.reply).toBe('Train #1 blocked: Waiting for QA.');
     expect(announcements(b)[0]).toBe(`Train #1 was blocked by ${ADMIN}: Waiting for QA. :warning: The line is in manual mode: trains start only by hand.`);
     expect(trainText(sim.state, sim.train(1)).split('\n')[0]).toBe(`Train #1: delivering, 1 commit, head ${sha('a1').slice(0, 8)}, engineer ${ALICE}, blocked: Waiting for QA. The build has not started yet.`);
+    sim.succeedBuild(1);
+    expect(notDeployableReason(sim.state, sim.train(1))).toBe('The train is blocked: Waiting for QA.');
     const d = ok(sim.as(ADMIN, derail, 'Flaky tests!'));
     expect(announcements(d)[0]).toBe(`Train #1 was derailed by ${ADMIN}: Flaky tests! Its commit is back on the platform. :warning: The line is in manual mode: trains start only by hand.`);
   });
