@@ -19,7 +19,7 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'status', usage: 'status', description: 'Show the going train, the platform and why nothing is moving.', who: 'anyone' },
   { name: 'queue', usage: 'queue', description: 'List the commits waiting on the platform.', who: 'anyone' },
   { name: 'start', usage: 'start [sha]', description: 'Start a train by hand with the platform, up to and including <sha> if given.', who: 'admins' },
-  { name: 'derail', usage: 'derail [reason]', description: 'Destroy the going train; its commits go back to the platform.', who: 'engineer or admin' },
+  { name: 'derail', usage: 'derail [reason]', description: 'Destroy the going train; its commits go back to the platform. In schedule mode inside auto-time a new train takes them at once: to hold them, run `mode manual` first.', who: 'engineer or admin' },
   { name: 'extend', usage: 'extend', description: 'Replace the going train by a new one made of its commits plus the platform.', who: 'engineer or admin' },
   { name: 'revert', usage: 'revert <sha>', description: 'Push a revert of a commit to the branch.', who: 'the commit author, or admins for anyone\'s commit' },
   { name: 'emergency', usage: 'emergency [reason]', description: 'Emergency reset: manual mode, derail, force-push the branch back to before the train.', who: 'admins' },

@@ -113,3 +113,15 @@ describe('engine: autotime show', () => {
     }
   });
 });
+
+describe('help', () => {
+  it('derail and mode say how to hold commits and that mode takes a reason', async () => {
+    const { usageFor } = await import('../../src/commands/usage.js');
+    expect(usageFor('derail')).toBe(
+      '`/conductor derail [reason]` — Destroy the going train; its commits go back to the platform. In schedule mode inside auto-time a new train takes them at once: to hold them, run `mode manual` first. (engineer or admin)',
+    );
+    expect(usageFor('mode')).toBe(
+      '`/conductor mode manual|schedule [reason]` — Switch between starting trains by hand only and starting them inside auto-time; the reason shows in status, on the card and in history. (admins)',
+    );
+  });
+});
