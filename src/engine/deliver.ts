@@ -9,7 +9,7 @@ import { jobStarted } from './inputs.js';
 import { PermanentEffectError, type OutboxItem } from './outbox.js';
 import { ticketSyncGaveUp } from './tickets-outside.js';
 import { revertNotMade } from './revert.js';
-import { revertAuthorName } from '../domain/index.js';
+import { redactSecrets, revertAuthorName } from '../domain/index.js';
 
 /** The integrations of one line. */
 export interface LinePorts {
@@ -168,7 +168,8 @@ async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, 
  * the train's thread. Nothing is lost: the outbox keeps retrying.
  */
 async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: number, kind: string, err: unknown, attempts: number): Promise<void> {
-  const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  // Shown on the card and in the thread: a runner's error may quote a URL with credentials.
+  const reason = redactSecrets(err instanceof Error ? err.message : String(err), deps.engine.deps.config.secrets).slice(0, 300);
   const what = /jenkins/i.test(reason) ? 'Jenkins' : 'the job runner';
   const changed = await deps.engine.deps.db.job.updateMany({ where: { id: jobId, state: 'queued' }, data: { output: `waiting for ${what}: ${reason}` } });
   if (changed.count === 0) return;

@@ -13,6 +13,8 @@ const USERS = {
   admin: { id: 'U0ADMIN', email: 'admin@example.com' },
   /** In the workspace, but never seen by Conductor until the last test. */
   dave: { id: 'U0DAVE', email: 'dave@example.com' },
+  /** Her Slack display name differs from the name on her commits: a revert she asks for carries the Slack one. */
+  erin: { id: 'U0ERIN', email: 'erin@example.com', name: 'Erin Slackname' },
 };
 type Who = keyof typeof USERS;
 /** An author with no Slack account: the fake Slack has no user with this email. */
@@ -245,5 +247,13 @@ describe('Slack people', () => {
     expect(await answer('dave', 'ppl', 'status')).toContain('*ppl*');
     expect(slack.callsTo('users.info').length).toBe(infos);
     slack.expectNoUnexpectedCalls();
+  });
+
+  it('/conductor revert authors the revert commit with the requester\'s Slack display name (SPEC §10)', async () => {
+    const [sha] = await push('ppl', [['erin', 'Erin breaks the build']]);
+    expect(await answer('erin', 'ppl', `revert ${sha!.slice(0, 10)}`)).toBe(`Reverting ${sha!.slice(0, 8)}; the revert commit will appear on the platform shortly.`);
+    const git = simpleGit(repos.ppl);
+    await t.until('the revert is pushed', async () => ((await git.raw(['log', '-n1', '--format=%s', 'main'])).trim() === 'Revert "Erin breaks the build"' ? true : null));
+    expect((await git.raw(['log', '-n1', '--format=%an <%ae>', 'main'])).trim()).toBe('Erin Slackname <erin@example.com>');
   });
 });
