@@ -52,3 +52,39 @@ describe('engine: the tail of a failed job', () => {
     expect((await h.cmd(ALICE, 'train 1')).text).not.toContain('last lines');
   });
 });
+
+describe('engine: a job waiting for its runner', () => {
+  it('shows the runner\'s error without the environment\'s secrets or credentials in URLs', async () => {
+    const { makeEffectHandler } = await import('../../src/engine/deliver.js');
+    const { createLogChat } = await import('../../src/integrations/chat/log-chat.js');
+    const pino = (await import('pino')).default;
+    const h = await engineHarness({ secrets: [JENKINS_TOKEN] });
+    try {
+      await h.push('web', [ALICE]);
+      const chat = createLogChat(pino({ level: 'silent' }));
+      // Jenkins refusing the build, as an unreachable server answers: the message quotes what it was asked.
+      const jenkinsDown = {
+        start: async () => {
+          throw new Error(`Jenkins unreachable at https://conductor:${JENKINS_TOKEN}@ci.example.com/job/web (token ${JENKINS_TOKEN})`);
+        },
+        stop: async () => undefined,
+        close: async () => undefined,
+      };
+      const handle = makeEffectHandler({
+        engine: h.engine,
+        chat,
+        ports: () => ({ codeHost: undefined as never, runner: jenkinsDown, tickets: undefined as never }),
+        fetchNow: async () => undefined,
+        publicUrl: 'http://localhost:3000',
+        log: pino({ level: 'silent' }),
+      });
+      const item = (await h.db.prisma.outboxItem.findMany({ where: { kind: 'job.start' } }))[0]!;
+      await expect(handle({ id: item.id, kind: item.kind, payload: item.payload as Record<string, unknown>, idempotencyKey: item.idempotencyKey, attempts: 1 })).rejects.toThrow();
+      const job = await h.db.prisma.job.findFirstOrThrow({ where: { kind: 'build' } });
+      expect(job.output).toBe('waiting for Jenkins: Jenkins unreachable at https://conductor:[redacted]@ci.example.com/job/web (token [redacted])');
+      expect(chat.messages.map((m) => m.text).join('\n')).not.toContain(JENKINS_TOKEN);
+    } finally {
+      await h.close();
+    }
+  });
+});
