@@ -40,7 +40,7 @@ export async function revertCommand(
 
       const host = engine.deps.codeHost?.(line);
       if (host) {
-        check ??= host.checkRevert(target.sha);
+        check ??= knownSoon(host.checkRevert(target.sha), (err) => engine.deps.log.warn({ line, sha: target.sha, err }, 'could not check the revert beforehand; the code host will say'));
         const can = await check;
         if (!can.ok) return { decision: domain.refuse(can.message) };
       }
@@ -53,6 +53,30 @@ export async function revertCommand(
     },
     { inputKey: opts.inputKey, precheck: true },
   );
+}
+
+/** How long `revert` waits for the code host's check before answering; past it, the outcome is told later. */
+export const REVERT_CHECK_MS = 10_000;
+
+/**
+ * The check's answer, or "can be made" when the code host cannot tell in
+ * time (remote down, slow): then the revert is attempted by the outbox, which
+ * retries, and a failure is told later (revertNotMade).
+ */
+function knownSoon(check: Promise<RevertCheck>, onUnknown: (err: string) => void): Promise<RevertCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<RevertCheck>((resolve) => {
+    timer = setTimeout(() => {
+      onUnknown(`no answer within ${REVERT_CHECK_MS} ms`);
+      resolve({ ok: true });
+    }, REVERT_CHECK_MS);
+    timer.unref();
+  });
+  const answered = check.catch((err: unknown): RevertCheck => {
+    onUnknown(err instanceof Error ? err.message : String(err));
+    return { ok: true };
+  });
+  return Promise.race([answered, late]).finally(() => clearTimeout(timer));
 }
 
 /**

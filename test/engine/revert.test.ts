@@ -4,6 +4,7 @@
  * once, after the "is reverting" announcement, and the requester gets a DM; the
  * revert commit carries the requester's name, never their email as a name.
  */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeEffectHandler } from '../../src/engine/deliver.js';
 import { recordCommits } from '../../src/engine/inputs.js';
@@ -111,6 +112,15 @@ describe('revert on a real repository', () => {
     expect((await h.cmd(ADMIN, `revert ${bad}`)).ok).toBe(true);
     await drain();
     expect(git(fx.bare, ['log', '-n1', '--format=%an <%ae>', 'main'])).toBe(`admin <${ADMIN}>`);
+  });
+
+  it('when the code host cannot tell (its remote is gone), the revert is accepted and attempted later rather than refused', async () => {
+    const { fx, h, fetchNow } = await setup();
+    const bad = fx.pushCommit(ALICE, 'Bad', { 'bad.txt': 'b\n' });
+    await fetchNow();
+    rmSync(fx.bare, { recursive: true, force: true });
+    expect(await h.cmd(ALICE.email, `revert ${bad}`)).toEqual({ ok: true, text: `Reverting ${bad.slice(0, 8)}; the revert commit will appear on the platform shortly.` });
+    expect(await reverts(h)).toBe(1);
   });
 
   it('a revert that fails after it was accepted is told once, after the announcement, and the requester gets a DM', async () => {
