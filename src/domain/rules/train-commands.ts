@@ -2,7 +2,7 @@ import { Draft, refuse, type Decision } from '../draft.js';
 import type { CommitRef, Context, LineState, Train } from '../model.js';
 import { failedDeploys, findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
 import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
-import { canDrive, isAdmin, norm, refusals } from '../policy.js';
+import { canDrive, isAdmin, isRobot, norm, refusals } from '../policy.js';
 import { endSentence, plural, pluralAgree } from '../words.js';
 
 /** The train commands act on: the going train, else the newest live one. */
@@ -129,11 +129,12 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   const byAuthor = new Map<string, CommitRef[]>();
   for (const c of removed) byAuthor.set(norm(c.authorEmail), [...(byAuthor.get(norm(c.authorEmail)) ?? []), c]);
   for (const [author, commits] of byAuthor) {
+    if (isRobot(ctx.policy, author)) continue; // robots get no DMs (as when a train is created)
     const these = commits.length === 1 ? 'it' : 'them';
     d.dm(author, `An emergency reset took your ${commits.length === 1 ? 'commit' : `${commits.length} commits`} off ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. Nothing is lost: the old head is saved at ${backupRef}, which holds ${these}; push ${these} again when the line is healthy.`);
   }
   d.record('line.emergency', going?.number ?? null, { reason: why, targetSha: target, backupRef, removed: removed.map((c) => c.sha) });
-  return d.finish(`Emergency reset: the branch goes back to ${short(target)}; ${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef}); the line is now in manual mode.`);
+  return d.finish(`Emergency reset: the branch goes back to ${short(target)}; ${removed.length ? `${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef})` : 'no commit is taken off it'}; the line is now in manual mode.`);
 }
 
 export function block(s: LineState, ctx: Context, reason: string): Decision {

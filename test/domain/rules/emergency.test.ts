@@ -8,6 +8,7 @@ import {
   BOB,
   CAROL,
   OFFICE_HOURS,
+  ROBOT,
   Sim,
   aCommit,
   aLine,
@@ -104,6 +105,7 @@ describe('rule 8: emergency reset', () => {
     const d = ok(sim.as(ADMIN, emergency, BACKUP));
     expect(effectsOf(d, 'git.reset')).toEqual([{ kind: 'git.reset', targetSha: BASE_SHA, backupRef: BACKUP, removedShas: [] }]);
     expect(announcements(d)[0]).toContain('No commits were taken off the branch.');
+    expect(d.reply).toBe(`Emergency reset: the branch goes back to ${BASE_SHA.slice(0, 8)}; no commit is taken off it; the line is now in manual mode.`);
     expect(effectsOf(d, 'chat.dm')).toEqual([]);
     expect(sim.state.settings.mode).toBe('manual');
   });
@@ -121,6 +123,14 @@ describe('rule 8: emergency reset', () => {
     expect(shortShas(t.commits)).toEqual(['e1']);
     expect(t.baseSha).toBe(BASE_SHA);
     expect(t.number).toBe(2);
+  });
+
+  it('a robot\'s commits are taken off too, but the robot gets no DM', () => {
+    const sim = new Sim();
+    ok(sim.push(aCommit('a1', ALICE), aCommit('r1', ROBOT)));
+    const d = ok(sim.as(ADMIN, emergency, BACKUP));
+    expect(effectsOf(d, 'git.reset')[0]!.removedShas).toEqual([sha('a1'), sha('r1')]);
+    expect(effectsOf(d, 'chat.dm').map((e) => e.to)).toEqual([ALICE]);
   });
 
   it('lists at most 20 removed commits in the channel', () => {
