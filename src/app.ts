@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppConfig, JobConfig, LineConfig } from './config/index.js';
+import { secretValues } from './config/env.js';
 import type { Clock, Reply } from './engine/engine.js';
 import type { Db } from './engine/db.js';
 import { Engine } from './engine/engine.js';
@@ -121,10 +122,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const engine = new Engine({
       db: db.prisma,
       pool: db.pool,
-      config: { lines: file.lines.map((l) => runtimeConfig(l, env)), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl },
+      config: { lines: file.lines.map((l) => runtimeConfig(l, env)), policy: { admins: file.admins, robots: file.robots }, publicUrl: env.publicUrl, secrets: secretValues(env) },
       clock,
       random: opts.random ?? Math.random,
       log,
+      codeHost: (name) => ports.get(name)?.codeHost,
       onEffects: () => outboxRef.worker?.wake(),
     });
     engineRef = engine;

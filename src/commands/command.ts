@@ -31,7 +31,7 @@ export type Command =
   | { name: 'verify'; train?: number }
   | { name: 'reopen'; train?: number; reason?: string }
   | { name: 'engineer'; target: EngineerTarget }
-  | { name: 'mode'; mode: 'manual' | 'schedule' }
+  | { name: 'mode'; mode: 'manual' | 'schedule'; reason?: string }
   | { name: 'autotime'; action: 'show' }
   | { name: 'autotime'; action: 'set'; windows: AutoTimeWindow[]; timezone?: string }
   | { name: 'autotime'; action: 'clear' }

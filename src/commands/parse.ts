@@ -144,8 +144,9 @@ function parseSubcommand(name: CommandName, args: string[]): Command {
       const mode = args[0]?.toLowerCase();
       if (mode === undefined) fail(name, '`mode` needs `manual` or `schedule`.');
       if (mode !== 'manual' && mode !== 'schedule') fail(name, `Unknown mode \`${args[0]}\`: use \`manual\` or \`schedule\`.`);
-      atMost(name, args, 1);
-      return { name, mode };
+      // SPEC §3: `mode manual|schedule [reason]`; the reason is shown in status, on the card and in history.
+      const reason = parseReason(name, args.slice(1));
+      return reason === undefined ? { name, mode } : { name, mode, reason };
     }
     case 'autotime':
       return parseAutotime(args);

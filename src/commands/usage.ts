@@ -19,7 +19,7 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'status', usage: 'status', description: 'Show the going train, the platform and why nothing is moving.', who: 'anyone' },
   { name: 'queue', usage: 'queue', description: 'List the commits waiting on the platform.', who: 'anyone' },
   { name: 'start', usage: 'start [sha]', description: 'Start a train by hand with the platform, up to and including <sha> if given.', who: 'admins' },
-  { name: 'derail', usage: 'derail [reason]', description: 'Destroy the going train; its commits go back to the platform.', who: 'engineer or admin' },
+  { name: 'derail', usage: 'derail [reason]', description: 'Destroy the going train; its commits go back to the platform. In schedule mode inside auto-time a new train takes them at once: to hold them, run `mode manual` first.', who: 'engineer or admin' },
   { name: 'extend', usage: 'extend', description: 'Replace the going train by a new one made of its commits plus the platform.', who: 'engineer or admin' },
   { name: 'revert', usage: 'revert <sha>', description: 'Push a revert of a commit to the branch.', who: 'the commit author, or admins for anyone\'s commit' },
   { name: 'emergency', usage: 'emergency [reason]', description: 'Emergency reset: manual mode, derail, force-push the branch back to before the train.', who: 'admins' },
@@ -31,7 +31,7 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'reopen', usage: 'reopen [train] [reason]', description: 'Found a problem: un-verify your ticket, which blocks the deploy again.', who: 'authors, for their own ticket' },
   { name: 'engineer', usage: 'engineer me', description: 'Claim the engineer role of the going train.', who: 'anyone' },
   { name: 'engineer', usage: 'engineer <@user|email>', description: 'Give the engineer role to someone else.', who: 'admins' },
-  { name: 'mode', usage: 'mode manual|schedule', description: 'Switch between starting trains by hand only and starting them inside auto-time.', who: 'admins' },
+  { name: 'mode', usage: 'mode manual|schedule [reason]', description: 'Switch between starting trains by hand only and starting them inside auto-time; the reason shows in status, on the card and in history.', who: 'admins' },
   { name: 'autotime', usage: 'autotime [show]', description: 'Show the auto-time windows, the time zone and the freeze dates.', who: 'anyone' },
   {
     name: 'autotime',

@@ -66,6 +66,17 @@ export const SECRET_ENV_KEYS = [
  * Paths of the secret fields inside `Env` (and inside an `AppConfig` under `env.`),
  * in pino's `redact.paths` syntax, e.g. `['env.slack.botToken', …]` via `secretEnvPaths('env')`.
  */
+/** The secret values set in `env` (the fields `secretEnvPaths` names): job output is cleaned of them. */
+export function secretValues(env: object): string[] {
+  const out: string[] = [];
+  for (const p of secretEnvPaths()) {
+    let v: unknown = env;
+    for (const k of p.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v === 'string' && v) out.push(v);
+  }
+  return out;
+}
+
 export function secretEnvPaths(prefix = ''): string[] {
   const p = prefix === '' ? '' : `${prefix}.`;
   return [

@@ -1,3 +1,4 @@
+import { endSentence } from './words.js';
 import type { LineState, Train } from './model.js';
 
 export const isGoing = (t: Train): boolean => t.state === 'delivering' || t.state === 'verifying';
@@ -38,7 +39,7 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
     case 'delivering': {
       const build = latestJob(t, 'build');
       if (!build || build.state === 'queued')
-        return build?.output?.startsWith('waiting') ? `The build has not started: ${build.output}.` : 'The build has not started yet.';
+        return build?.output?.startsWith('waiting') ? `The build has not started: ${endSentence(build.output)}` : 'The build has not started yet.';
       if (build.state === 'failed')
         return 'The build failed: retry it, or revert the bad commit and extend, or derail the train.';
       return 'The build and staging deploy are still running.';
@@ -46,7 +47,7 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
     case 'verifying':
       break;
   }
-  if (t.blocked) return `The train is blocked: ${t.blocked}.`;
+  if (t.blocked) return `The train is blocked: ${endSentence(t.blocked)}`;
   const pending = t.tickets.filter((k) => k.state === 'pending');
   if (pending.length > 0) {
     const names = pending.map((k) => k.authorEmail);

@@ -73,7 +73,7 @@ function warnIfManual(state: LineState, effects: Effect[]): void {
   const { mode, manualReason } = state.settings;
   if (mode !== 'manual') return;
   const warning = `:warning: The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only by hand.`;
-  for (const e of effects) if (e.kind === 'chat.announce' && !e.text.includes('manual mode')) e.text = `${e.text} ${warning}`;
+  for (const e of effects) if (e.kind === 'chat.announce' && !e.text.includes('manual mode')) e.text = `${e.text}${e.text.endsWith('```') ? '\n' : ' '}${warning}`;
 }
 
 /** What a train card shows; two trains with the same signature render the same card. */

@@ -8,6 +8,8 @@ export { canAutoStart, inAutoTime, pickEngineer, platformBase, short } from './l
 export * from './policy.js';
 export * from './identity.js';
 export * from './tickets.js';
+export * from './output-tail.js';
+export { endSentence, plural as pluralWord, pluralAgree } from './words.js';
 export * from './rules/train-commands.js';
 export * from './rules/people.js';
 export * from './rules/settings.js';

@@ -1,11 +1,13 @@
 import * as domain from '../domain/index.js';
-import { isAdmin, norm, refusals, type CommitRef } from '../domain/index.js';
+import { isAdmin, norm, refusals } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 import { parseCommand } from '../commands/parse.js';
 import { usageFor, usageText } from '../commands/usage.js';
 import type { Command } from '../commands/command.js';
 import type { Engine, Reply } from './engine.js';
 import { queueText, statusText, trainText } from './views.js';
+import { revertCommand } from './revert.js';
+import { historyLine } from './history.js';
 
 export interface CommandRequest {
   /** The person, by email (Slack users are mapped to their email first). */
@@ -21,6 +23,8 @@ export interface CommandRequest {
   fingerprint?: string;
   /** Slack: turns a mention (`<@U123>`) into the person's email. */
   resolveSlackUser?: (userId: string) => Promise<string | null>;
+  /** Slack: the person's display name (asked only by `revert`, which authors a commit with it). */
+  displayName?: () => Promise<string | null>;
 }
 
 export type Prepared =
@@ -55,7 +59,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
     if (!email) return { ok: false, text: 'I cannot find that person\'s email on Slack: name them by email instead.' };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
-  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint);
+  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint, req.displayName);
 }
 
 function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
@@ -74,7 +78,7 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
   return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };
 }
 
-async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string): Promise<Reply> {
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string, displayName?: () => Promise<string | null>): Promise<Reply> {
   const now = () => engine.deps.clock();
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
     engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
@@ -101,7 +105,12 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       if (c.action === 'show') {
         const { state } = await engine.read(line);
         const s = state.settings;
-        return { ok: true, text: `Auto-time: ${describeWindows(s.autoTime, s.timezone)}. Now ${describeAutoTime(now(), s.autoTime, s.freezes, s.timezone)}. Freeze dates: ${s.freezes.join(', ') || 'none'}. Mode: ${s.mode}.` };
+        // With no windows, describeAutoTime already says what that means: do not say "never" and then "no windows".
+        const auto = s.autoTime.length
+          ? `Auto-time: ${describeWindows(s.autoTime, s.timezone)}. Right now: ${describeAutoTime(now(), s.autoTime, s.freezes, s.timezone)}.`
+          : 'Auto-time is off: there are no windows, so trains start only when an admin runs `/conductor start`.';
+        const mode = `The line is in ${s.mode} mode${s.manualReason ? ` (${s.manualReason})` : ''}.`;
+        return { ok: true, text: `${auto} Freeze dates: ${s.freezes.join(', ') || 'none'}. ${mode}` };
       }
       const windows = c.action === 'set' ? c.windows : [];
       const tz = c.action === 'set' ? c.timezone : undefined;
@@ -138,7 +147,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
     case 'reopen':
       return run((s, ctx) => domain.reopen(s, ctx, c.train, c.reason), c.train ? [c.train] : undefined);
     case 'mode':
-      return run((s, ctx) => domain.setMode(s, ctx, c.mode));
+      return run((s, ctx) => domain.setMode(s, ctx, c.mode, c.reason));
     case 'rollback':
       return run((s, ctx) => domain.rollback(s, ctx, c.train), [c.train]);
     case 'job':
@@ -150,24 +159,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       return run((s, ctx) => domain.engineer(s, ctx, who));
     }
     case 'revert':
-      return engine.run(
-        line,
-        actor,
-        async ({ tx, loaded, state, ctx }) => {
-          // c.sha is hex (the parser checks it), so it is safe in a LIKE pattern.
-          const matches = await tx.query<{ sha: string; state: string; author_name: string; author_email: string; message: string; verified_by: string | null; verified_at: Date | null }>`
-            SELECT sha, state, author_name, author_email, message, verified_by, verified_at FROM commit
-            WHERE line_id = ${loaded.ids.lineId} AND sha LIKE ${`${c.sha}%`} LIMIT 2`;
-          if (matches.length > 1) return { decision: domain.refuse(`${c.sha} matches several commits: give more characters.`) };
-          const m = matches[0];
-          if (m && m.state === 'removed') return { decision: domain.refuse(`${c.sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
-          const target: CommitRef | null = m
-            ? { sha: m.sha, authorName: m.author_name, authorEmail: m.author_email, message: m.message, verifiedBy: m.verified_by, verifiedAt: m.verified_at }
-            : null;
-          return { decision: domain.revert(state, ctx, target, c.sha) };
-        },
-        { inputKey, fingerprint, precheck: true },
-      );
+      return revertCommand(engine, line, actor, c.sha, { inputKey, fingerprint, displayName });
   }
 }
 
@@ -178,20 +170,19 @@ export function backupRef(line: string, at: Date): string {
 }
 
 async function historyText(engine: Engine, line: string, limit: number): Promise<string> {
-  const rows = await engine.deps.db.auditEntry.findMany({
-    where: { line: { name: line } },
-    orderBy: { id: 'desc' },
-    take: limit,
-    include: { train: { select: { number: true } } },
-  });
+  const [where, rows] = await Promise.all([
+    engine.deps.db.line.findUnique({ where: { name: line }, select: { timezone: true } }),
+    engine.deps.db.auditEntry.findMany({
+      where: { line: { name: line } },
+      orderBy: { id: 'desc' },
+      take: limit,
+      include: { train: { select: { number: true } } },
+    }),
+  ]);
   if (rows.length === 0) return 'No history yet.';
+  const timezone = where?.timezone ?? 'UTC';
   return rows
-    .map((r) => {
-      const d = r.details as Record<string, unknown>;
-      const why = typeof d.reason === 'string' ? ` — ${d.reason}` : '';
-      const train = r.train ? ` train #${r.train.number}` : '';
-      return `${r.createdAt.toISOString().replace('T', ' ').slice(0, 19)} ${r.actor} ${r.action}${train}${why}`;
-    })
+    .map((r) => historyLine({ createdAt: r.createdAt, actor: r.actor, action: r.action, train: r.train?.number ?? null, details: (r.details ?? {}) as Record<string, unknown> }, timezone))
     .join('\n');
 }
 

@@ -8,6 +8,8 @@ import type { Engine } from './engine.js';
 import { jobStarted } from './inputs.js';
 import { PermanentEffectError, type OutboxItem } from './outbox.js';
 import { ticketSyncGaveUp } from './tickets-outside.js';
+import { revertNotMade } from './revert.js';
+import { redactSecrets, revertAuthorName } from '../domain/index.js';
 
 /** The integrations of one line. */
 export interface LinePorts {
@@ -80,10 +82,11 @@ export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Pro
       case 'git.revert': {
         const result = await deps.ports(p.line).codeHost.revert(p.sha, {
           idempotencyKey: key,
-          requestedBy: { name: p.requestedBy, email: p.requestedBy },
+          requestedBy: { name: p.requestedByName ?? revertAuthorName(p.requestedBy), email: p.requestedBy },
         });
         if (!result.ok) {
-          await chat.announce({ line: p.line, train: null, text: `Could not revert ${p.sha.slice(0, 8)} (${result.reason}): ${result.message}. Nothing was pushed.`, key: `${key}:failed` });
+          // Said once, in words, after the "is reverting" announcement; the requester gets a DM.
+          await revertNotMade(engine, { line: p.line, sha: p.sha, requestedBy: p.requestedBy, reason: result.message, inputKey: key });
           return;
         }
         await deps.fetchNow(p.line);
@@ -165,7 +168,8 @@ async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, 
  * the train's thread. Nothing is lost: the outbox keeps retrying.
  */
 async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: number, kind: string, err: unknown, attempts: number): Promise<void> {
-  const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  // Shown on the card and in the thread: a runner's error may quote a URL with credentials.
+  const reason = redactSecrets(err instanceof Error ? err.message : String(err), deps.engine.deps.config.secrets).slice(0, 300);
   const what = /jenkins/i.test(reason) ? 'Jenkins' : 'the job runner';
   const changed = await deps.engine.deps.db.job.updateMany({ where: { id: jobId, state: 'queued' }, data: { output: `waiting for ${what}: ${reason}` } });
   if (changed.count === 0) return;

@@ -3,6 +3,7 @@ import type { CommitRef, Context, Decision, LineState } from '../domain/index.js
 import type pg from 'pg';
 import { inTransaction, type Sql } from '../store/sql.js';
 import type { Db } from './db.js';
+import type { CodeHost } from './ports/code-host.js';
 import type { EngineConfig, LineRuntimeConfig } from './line-config.js';
 import { loadLine, type Loaded } from './load.js';
 import { saveDecision } from './save.js';
@@ -19,6 +20,8 @@ export interface EngineDeps {
   /** Uniform in [0, 1): the engineer draw. Injected so tests are deterministic. */
   random: () => number;
   log: Logger;
+  /** The line's code host, when the engine may ask it before deciding (revert checks the revert can be made). */
+  codeHost?: (line: string) => CodeHost | undefined;
   /** Called after a transaction that wrote outbox rows commits (wakes the worker). */
   onEffects?: () => void;
 }

@@ -1,5 +1,5 @@
 import * as domain from '../domain/index.js';
-import { SYSTEM_ACTOR, type AutoTimeWindow, type CommitRef, type JobKind } from '../domain/index.js';
+import { SYSTEM_ACTOR, redactSecrets, type AutoTimeWindow, type CommitRef, type JobKind } from '../domain/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { CommitInfo, NewCommits } from './ports/code-host.js';
 import type { Sql } from '../store/sql.js';
@@ -130,7 +130,8 @@ export async function jobFinished(engine: Engine, result: JobResult): Promise<Re
     found.line,
     SYSTEM_ACTOR,
     ({ state, ctx }) => ({
-      decision: domain.jobFinished(state, ctx, found.ref, result.unknown ? 'unknown' : result.succeeded, result.output, result.timedOut),
+      // The output is stored and shown: the environment's secrets never get that far.
+      decision: domain.jobFinished(state, ctx, found.ref, result.unknown ? 'unknown' : result.succeeded, redactSecrets(result.output, engine.deps.config.secrets), result.timedOut),
     }),
     // An unknown outcome has a key of its own: a real result arriving later still settles the job.
     { inputKey: `job:${result.jobId}:${result.unknown ? 'unknown' : 'result'}`, extraTrains: [found.ref.train] },

@@ -16,4 +16,6 @@ export interface EngineConfig {
   policy: Policy;
   /** Public base URL, passed to jobs as CONDUCTOR_URL. */
   publicUrl: string;
+  /** Secret values of the environment (tokens): redacted from job output before it is stored or shown. */
+  secrets?: string[];
 }

@@ -1,5 +1,5 @@
 import type { LineState, Train } from '../domain/index.js';
-import { goingTrain, inAutoTime, latestJob, notDeployableReason, short } from '../domain/index.js';
+import { codeBlock, endSentence, goingTrain, inAutoTime, latestJob, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 
 /** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
@@ -15,8 +15,11 @@ export interface TrainJson {
   derailReason: string | null;
   commits: { sha: string; authorEmail: string }[];
   tickets: { authorEmail: string; state: 'pending' | 'verified' }[];
-  /** `unknown` (SPEC §9): a deploy or rollback whose outcome nobody can tell; a person decides. */
-  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean }[];
+  /**
+   * `unknown` (SPEC §9): a deploy or rollback whose outcome nobody can tell; a person decides.
+   * `outputTail`: the last lines of a failed job's output (redacted), else null.
+   */
+  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean; outputTail: string | null }[];
   createdAt: string;
   deployedAt: string | null;
 }
@@ -49,7 +52,14 @@ export function trainJson(s: LineState, t: Train): TrainJson {
     commits: t.commits.map((c) => ({ sha: c.sha, authorEmail: c.authorEmail })),
     tickets: t.tickets.map((k) => ({ authorEmail: k.authorEmail, state: k.state })),
     // A rollback runs the deploy job for an earlier head: it is a deploy.
-    jobs: t.jobs.map((j) => ({ kind: j.kind === 'build' ? 'build' : 'deploy', state: j.state, url: j.url, attempt: j.attempt, rollback: j.kind === 'rollback' })),
+    jobs: t.jobs.map((j) => ({
+      kind: j.kind === 'build' ? 'build' : 'deploy',
+      state: j.state,
+      url: j.url,
+      attempt: j.attempt,
+      rollback: j.kind === 'rollback',
+      outputTail: j.state === 'failed' ? outputTail(j.output) : null,
+    })),
     createdAt: t.createdAt.toISOString(),
     deployedAt: t.deployedAt?.toISOString() ?? null,
   };
@@ -79,7 +89,7 @@ export function whyIdle(s: LineState, now: Date): string | null {
   if (s.platform.length === 0) return 'Nothing is waiting on the platform.';
   if (mode === 'manual')
     return `The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only when an admin runs \`/conductor start\`.`;
-  return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} wait. An admin may start a train by hand with \`/conductor start\`.`;
+  return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${pluralAgree(s.platform.length, 'commit', 'waits', 'wait')}. An admin may start a train by hand with \`/conductor start\`.`;
 }
 
 const capital = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
@@ -88,12 +98,15 @@ const firstLine = (m: string): string => (m.split('\n')[0] ?? '').slice(0, 80);
 export function statusText(s: LineState, now: Date): string {
   const lines: string[] = [];
   const { settings } = s;
-  lines.push(`*${settings.name}* (${settings.branch}): ${settings.mode} mode${settings.manualReason ? ` :warning: ${settings.manualReason}` : ''}; auto-time ${describeWindows(settings.autoTime, settings.timezone)}.`);
+  const mode = settings.mode === 'manual' ? `:warning: manual mode${settings.manualReason ? ` (${settings.manualReason})` : ''}` : 'schedule mode';
+  const auto = settings.autoTime.length ? `auto-time ${describeWindows(settings.autoTime, settings.timezone)}` : 'auto-time off (no windows)';
+  lines.push(`*${settings.name}* (${settings.branch}): ${mode}; ${auto}.`);
   const live = s.trains.filter((t) => t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying');
   for (const t of live) lines.push(trainSummary(s, t));
   if (live.length === 0) lines.push('No train is running.');
-  lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} waiting`}.`);
   const why = whyIdle(s, now);
+  // "Why nothing moves" already says when the platform is empty: say it once.
+  if (s.platform.length > 0 || !why) lines.push(`Platform: ${s.platform.length === 0 ? 'empty' : `${pluralAgree(s.platform.length, 'commit', 'is', 'are')} waiting`}.`);
   if (why) lines.push(why);
   lines.push(productionText(s));
   return lines.join('\n');
@@ -112,13 +125,17 @@ export function trainSummary(s: LineState, t: Train): string {
   const tickets = t.tickets.length ? `; verified ${t.tickets.filter((k) => k.state === 'verified').length}/${t.tickets.length}` : '';
   const unknown = t.jobs.some((j) => j.state === 'unknown' && latestJob(t, j.kind) === j);
   const status = t.state === 'verifying' || t.state === 'delivering' ? (reason ? ` ${reason}` : ' Ready to deploy.') : unknown ? ' Outcome unknown: check production.' : '';
-  return `Train #${t.number}: ${t.state}, ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked}` : ''}${tickets}.${status}`;
+  return `Train #${t.number}: ${t.state}, ${pluralWord(t.commits.length, 'commit')}, head ${short(t.headSha)}, engineer ${t.engineer ?? 'none'}${t.blocked ? `, blocked: ${t.blocked.replace(/[.!]+$/, '')}` : ''}${tickets}.${status}`;
 }
 
 export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
-  if (t.derailReason) lines.push(`Derailed: ${t.derailReason}.`);
+  if (t.derailReason) lines.push(`Derailed: ${endSentence(t.derailReason)}`);
   for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state === 'unknown' ? 'outcome unknown: check production' : j.state}${j.url ? ` ${j.url}` : ''}`);
+  // The newest job's reason, when it failed: the word "failed" alone says nothing.
+  const newest = t.jobs[t.jobs.length - 1];
+  const tail = newest?.state === 'failed' ? outputTail(newest.output) : null;
+  if (newest && tail) lines.push(`The last lines of the ${newest.kind}'s output:${codeBlock(tail)}`);
   for (const k of t.tickets) lines.push(`• ${k.authorEmail}: ${k.state}`);
   for (const c of t.commits.slice(0, maxCommits)) lines.push(`  ${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
   if (t.commits.length > maxCommits) lines.push(`  … and ${t.commits.length - maxCommits} more commits (GET /api/lines/${s.settings.name}/trains/${t.number} lists them all).`);
@@ -127,7 +144,7 @@ export function trainText(s: LineState, t: Train, maxCommits = 30): string {
 
 export function queueText(s: LineState, max = 30): string {
   if (s.platform.length === 0) return 'The platform is empty.';
-  const lines = [`${s.platform.length} commit${s.platform.length === 1 ? '' : 's'} on the platform, oldest first:`];
+  const lines = [`${pluralWord(s.platform.length, 'commit')} on the platform, oldest first:`];
   for (const c of s.platform.slice(0, max)) lines.push(`${short(c.sha)} ${c.authorEmail} ${firstLine(c.message)}`);
   if (s.platform.length > max) lines.push(`… and ${s.platform.length - max} more.`);
   return lines.join('\n');

@@ -116,6 +116,7 @@ export function createSlack(o: SlackOptions): SlackParts {
       // A retried delivery of this request carries the same trigger id.
       inputKey: `slack:cmd:${command.trigger_id}`,
       resolveSlackUser: (id) => directory.emailOf(id),
+      displayName: () => directory.displayNameOf(command.user_id),
     };
     const prepared = prepareCommand(o.engine, { ...base, user: 'nobody@slack' });
     if (!prepared.ok) {
@@ -304,5 +305,6 @@ function confirmArgs(command: { name: string } & Record<string, unknown>, line: 
     reason: command.reason as string | undefined,
     train: command.train as number | undefined,
     backupRefPreview: backupRef(line, now),
+    now,
   };
 }

@@ -1,5 +1,5 @@
 import * as domain from '../domain/index.js';
-import { failedDeploys, goingTrain, isLive, type Context, type Decision, type LineState } from '../domain/index.js';
+import { failedDeploys, goingTrain, isLive, type Context, type Decision, type LineState, type Train } from '../domain/index.js';
 import { executeCommand } from '../engine/commands.js';
 import type { Engine, Reply } from '../engine/engine.js';
 import { ACTIONS, type ActionId, type ActionValue } from './registrations.js';
@@ -16,11 +16,18 @@ function guarded(
   inputKey: string,
   targetOf: (s: LineState) => number[],
   decide: (s: LineState, ctx: Context) => Decision,
+  /** What the button does, when only the engineer or an admin may do it: they are told so before a stale card is. */
+  drive?: string | ((train: Train | undefined) => string),
 ): Promise<Reply> {
   return engine.run(
     value.line,
     actor,
     ({ state, ctx }) => {
+      if (drive) {
+        const train = domain.findTrain(state, value.train) ?? domain.currentTrain(state);
+        const what = typeof drive === 'string' ? drive : drive(train);
+        if (!domain.canDrive(ctx.policy, train, ctx.actor)) return { decision: domain.refuse(domain.refusals.engineerOrAdmin(what, train)) };
+      }
       if (!targetOf(state).includes(value.train)) {
         const live = state.trains.filter(isLive).map((t) => `#${t.number}`);
         return { decision: domain.refuse(`Train #${value.train} is no longer the train this button acts on${live.length ? ` (live: ${live.join(', ')})` : ''}.`) };
@@ -45,18 +52,18 @@ export async function pressButton(engine: Engine, action: ActionId, value: Actio
     case ACTIONS.reopen:
       return executeCommand(engine, { user: actor, line: value.line, text: `reopen ${value.train}`, inputKey });
     case ACTIONS.deploy:
-      return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.deploy(s, ctx));
+      return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.deploy(s, ctx), 'deploy');
     case ACTIONS.claim:
       return guarded(engine, value, actor, inputKey, (s) => {
         const t = domain.currentTrain(s);
         return t ? [t.number] : [];
       }, (s, ctx) => domain.engineer(s, ctx, 'me'));
     case ACTIONS.retry:
-      return guarded(engine, value, actor, inputKey, live, (s, ctx) => domain.retry(s, ctx));
+      return guarded(engine, value, actor, inputKey, live, (s, ctx) => domain.retry(s, ctx), (t) => `retry the ${t?.state === 'deploying' ? 'deploy' : 'build'}`);
     case ACTIONS.extend:
-      return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.extend(s, ctx));
+      return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.extend(s, ctx), 'extend the train');
     case ACTIONS.derail:
-      return guarded(engine, value, actor, inputKey, derailable, (s, ctx) => domain.derail(s, ctx, 'derailed from Slack'));
+      return guarded(engine, value, actor, inputKey, derailable, (s, ctx) => domain.derail(s, ctx, 'derailed from Slack'), 'derail the train');
   }
 }
 

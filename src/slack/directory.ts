@@ -49,6 +49,13 @@ export class SlackDirectory {
     return checked.email;
   }
 
+  /** The name Slack shows for the user (display name, else real name); null when Slack has none. Not cached: rarely asked. */
+  async displayNameOf(slackId: string): Promise<string | null> {
+    const res = await this.client.users.info({ user: slackId });
+    const p = res.user?.profile;
+    return p?.display_name?.trim() || p?.real_name?.trim() || res.user?.real_name?.trim() || null;
+  }
+
   /** The Slack user id for an email, or null when nobody in the workspace has it (cached both ways). */
   async idOf(email: string): Promise<string | null> {
     const key = email.toLowerCase();

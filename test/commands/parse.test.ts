@@ -188,11 +188,13 @@ describe('mode', () => {
     ['mode manual', { name: 'mode', mode: 'manual' }],
     ['mode schedule', { name: 'mode', mode: 'schedule' }],
     ['MODE Schedule', { name: 'mode', mode: 'schedule' }],
+    ['mode manual release freeze: audit week', { name: 'mode', mode: 'manual', reason: 'release freeze: audit week' }],
+    ['mode schedule now', { name: 'mode', mode: 'schedule', reason: 'now' }],
   ]);
   errTable('mode', [
     ['mode', '`mode` needs `manual` or `schedule`'],
     ['mode auto', 'Unknown mode `auto`'],
-    ['mode manual now', 'Unexpected `now`'],
+    ['mode manual ' + 'x'.repeat(1000), 'The reason is too long'],
   ]);
 });
 

@@ -73,6 +73,6 @@ describe('end to end: the demo line', () => {
     );
 
     const history = await t.api('carol@example.com', 'history 50');
-    expect(history.text.split('\n').some((l) => l.includes('train.deployed train #1'))).toBe(true);
+    expect(history.text.split('\n').some((l) => l.includes('Train #1 was deployed to production ('))).toBe(true);
   }, 90_000);
 });

@@ -101,8 +101,8 @@ lines:
     await t.until('branch reset', async () => (await git.raw(['rev-parse', 'main'])).trim() === before.baseSha);
     const refs = await git.raw(['for-each-ref', '--format=%(refname)', 'refs/conductor/backup/web/']);
     expect(refs.trim().split('\n')).toHaveLength(1);
-    await t.until('DMs sent', async () => t.app.chat.messages.filter((m) => m.kind === 'dm' && m.text.includes('emergency reset removed')).length >= 2);
-    const dms = t.app.chat.messages.filter((m) => m.kind === 'dm' && m.text.includes('emergency reset removed'));
+    await t.until('DMs sent', async () => t.app.chat.messages.filter((m) => m.kind === 'dm' && m.text.includes('emergency reset took your')).length >= 2);
+    const dms = t.app.chat.messages.filter((m) => m.kind === 'dm' && m.text.includes('emergency reset took your'));
     expect(dms.map((m) => m.to).sort()).toEqual([CAROL, DAVE]);
 
     // In manual mode a push is acknowledged with a warning and no train starts by itself.

@@ -493,12 +493,12 @@ describe('races: concurrent inputs of every kind at one line keep the train rule
         sleep(5_000).then(() => ({ ok: false, text: 'timed out behind the other line' })),
       ]);
       const ms = performance.now() - t0;
-      expect(north).toEqual({ ok: true, text: 'The line is now in manual mode.' });
+      expect(north).toEqual({ ok: true, text: 'The line is now in manual mode: trains start only by hand.' });
       expect(ms).toBeLessThan(2_000);
       await sleep(100);
       expect(southDone, 'the held line stays blocked until its lock is released').toBe(false);
       await holder.query('COMMIT');
-      expect(await south).toEqual({ ok: true, text: 'The line is now in manual mode.' });
+      expect(await south).toEqual({ ok: true, text: 'The line is now in manual mode: trains start only by hand.' });
     } finally {
       await holder.end();
     }

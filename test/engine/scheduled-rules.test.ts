@@ -140,7 +140,8 @@ describe('engine: rules driven by the scheduler tick, on real PostgreSQL', () =>
     expect(line.autoTime).toEqual([{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }]);
     const history = (await h.cmd(BOB, 'history 3')).text.split('\n');
     expect(history).toHaveLength(3);
-    expect(history[0]).toContain(`${ADMIN} line.mode`);
-    expect(history[2]).toContain(`${ADMIN} line.autotime`);
+    expect(history[0]).toContain(`${ADMIN} switched the line from schedule to manual mode.`);
+    expect(history[1]).toContain(`${ADMIN} added the freeze date 2026-12-24.`);
+    expect(history[2]).toContain(`${ADMIN} changed auto-time from mon-sun 00:00-24:00 (UTC) to mon-fri 09:00-17:00 (Europe/Paris).`);
   });
 });

@@ -138,7 +138,7 @@ describe('HTTP API: contracts and bad input', () => {
     const body = JSON.stringify({ user: 'admin@example.com', line: 'api', text: 'freeze add 2027-01-01' });
     const first = await (await post(body, { 'idempotency-key': 'k-123' })).json() as any;
     const replay = await (await post(body, { 'idempotency-key': 'k-123' })).json() as any;
-    expect(first).toEqual({ ok: true, text: 'Freeze dates: 2027-01-01.' });
+    expect(first).toEqual({ ok: true, text: '2027-01-01 is now a freeze date. Freeze dates: 2027-01-01.' });
     expect(replay).toEqual(first);
     const without = await (await post(body)).json() as any;
     expect(without).toEqual({ ok: false, text: '2027-01-01 is already a freeze date.' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOG_FORMATS, loadConfig, type LogFormat } from '../../src/config/index.js';
+import { secretValues } from '../../src/config/env.js';
 import { createJenkinsRunner } from '../../src/integrations/jenkins/jenkins-runner.js';
 import { createLogger, REDACTED } from '../../src/log.js';
 
@@ -43,6 +44,23 @@ describe.each(LOG_FORMATS)('secrets never reach the log (%s)', (format) => {
     expect(out).toContain(REDACTED);
     expect(out).toContain('https://ci.example.com'); // what is not secret stays readable
     if (format === 'pretty') expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: env /m);
+  });
+
+  it('knows every secret value of the environment, to clean job output of them', async () => {
+    const config = await loadConfig({
+      env: {
+        ...SECRETS,
+        DATABASE_URL: 'postgres://conductor:SECRET-db-0010@db.internal:5432/conductor',
+        JENKINS_URL: 'https://ci.example.com', JENKINS_USER: 'conductor',
+        JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'bot@acme.com',
+        CONDUCTOR_DATA_DIR: '/tmp/conductor-redaction',
+      },
+      cwd: '/tmp',
+    });
+    const values = secretValues(config.env);
+    for (const value of Object.values(SECRETS)) expect(values, value).toContain(value);
+    expect(values.some((v) => v.includes('SECRET-db-0010'))).toBe(true);
+    expect(values).not.toContain('https://ci.example.com');
   });
 
   it('censors Authorization headers and token-like fields in request logs', () => {

@@ -166,7 +166,9 @@ describe('Slack buttons', () => {
     expect((await train('derail', 1)).state).toBe('verifying');
     expect(await audits('derail', 'train.derailed')).toBe(0);
 
-    expect((await press('alice', ACTIONS.derail, 'derail', 1)).text).toBe('Train #1 derailed.');
+    expect((await press('alice', ACTIONS.derail, 'derail', 1)).text).toMatch(
+      /^Train #1 derailed\. The line is in schedule mode inside auto-time, so train #2 starts now with this commit: [0-9a-f]{8} \(alice@example\.com\)\. To hold commits on the platform instead, switch to manual mode first \(`\/conductor mode manual \[reason\]`\), then derail\.$/,
+    );
     expect((await train('derail', 1)).state).toBe('derailed');
     expect(await audits('derail', 'train.derailed')).toBe(1);
     // Schedule mode, inside auto-time: the commit rides a new train at once (rule 7).
@@ -185,7 +187,9 @@ describe('Slack buttons', () => {
     const staleValue = button(card('stale', 1), ACTIONS.deploy).value as string; // what the old message in Slack still carries
 
     // Train #1 is derailed; train #2 starts with the same commit and becomes deployable.
-    expect((await press('admin', ACTIONS.derail, 'stale', 1)).text).toBe('Train #1 derailed.');
+    expect((await press('admin', ACTIONS.derail, 'stale', 1)).text).toMatch(
+      /^Train #1 derailed\. The line is in schedule mode inside auto-time, so train #2 starts now with this commit: [0-9a-f]{8} \(alice@example\.com\)\. To hold commits on the platform instead, switch to manual mode first \(`\/conductor mode manual \[reason\]`\), then derail\.$/,
+    );
     await untilTrain('stale', 2, (x) => x.state === 'verifying');
     await press('alice', ACTIONS.verify, 'stale', 2);
     const ready = await untilTrain('stale', 2, (x) => x.deployable === true, 'train #2 deployable');
@@ -194,6 +198,8 @@ describe('Slack buttons', () => {
     // An admin (who may deploy any train) presses Deploy on the old card: refused, nothing moves.
     const refused = await press('admin', ACTIONS.deploy, 'stale', 1, staleValue);
     expect(refused.text).toBe('Train #1 is no longer the train this button acts on (live: #2).');
+    // Someone who may not deploy at all is told that first, stale card or not.
+    expect((await press('mallory', ACTIONS.deploy, 'stale', 1, staleValue)).text).toBe('Only the engineer (alice@example.com) or an admin may deploy.');
     await new Promise((r) => setTimeout(r, 300));
     const s2 = await train('stale', 2);
     expect(s2.state).toBe('verifying');

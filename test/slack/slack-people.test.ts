@@ -13,6 +13,8 @@ const USERS = {
   admin: { id: 'U0ADMIN', email: 'admin@example.com' },
   /** In the workspace, but never seen by Conductor until the last test. */
   dave: { id: 'U0DAVE', email: 'dave@example.com' },
+  /** Her Slack display name differs from the name on her commits: a revert she asks for carries the Slack one. */
+  erin: { id: 'U0ERIN', email: 'erin@example.com', name: 'Erin Slackname' },
 };
 type Who = keyof typeof USERS;
 /** An author with no Slack account: the fake Slack has no user with this email. */
@@ -167,18 +169,18 @@ describe('Slack people', () => {
     // The channel lists the removed commits (broadcast from the card's thread).
     await slack.waitFor(() => slack.messages().some((m) => m.channel === channelOf('emerg') && m.text.includes('Emergency reset by <@U0ADMIN>: prod is down.')), 10_000);
     const announced = slack.messages().find((m) => m.channel === channelOf('emerg') && m.text.includes('Emergency reset by <@U0ADMIN>'))!;
-    expect(announced.text).toContain('Removed 3 commits:');
+    expect(announced.text).toContain('These 3 commits are taken off the branch (the backup ref keeps them):');
     for (const sha of [a, b, c]) expect(announced.text).toContain(sha!.slice(0, 8));
     expect(slack.callsTo('chat.postMessage').find((x) => String(x.args.text).includes('Emergency reset by'))!.args.reply_broadcast).toBeTruthy();
     // Each author gets a DM naming their removed commits, and only theirs.
     for (const [who, sha] of [['alice', a], ['bob', b], ['carol', c]] as const) {
-      await slack.waitFor(() => slack.dms(USERS[who].id).some((m) => m.text.startsWith('An emergency reset removed your commit from main:')), 10_000);
-      const dm = slack.dms(USERS[who].id).find((m) => m.text.startsWith('An emergency reset removed your commit'))!;
+      await slack.waitFor(() => slack.dms(USERS[who].id).some((m) => m.text.startsWith('An emergency reset took your commit off main:')), 10_000);
+      const dm = slack.dms(USERS[who].id).find((m) => m.text.startsWith('An emergency reset took your commit'))!;
       expect(dm.text).toContain(sha!.slice(0, 8));
       for (const other of [a, b, c].filter((x) => x !== sha)) expect(dm.text).not.toContain(other!.slice(0, 8));
     }
     // The admin reads the answer in the channel.
-    await slack.waitFor(() => slack.ephemerals.some((e) => e.user === USERS.admin.id && e.text.startsWith('Emergency reset: branch going back to')), 10_000);
+    await slack.waitFor(() => slack.ephemerals.some((e) => e.user === USERS.admin.id && e.text.startsWith('Emergency reset: the branch goes back to')), 10_000);
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.emergency' } })).toBe(1);
   });
 
@@ -245,5 +247,13 @@ describe('Slack people', () => {
     expect(await answer('dave', 'ppl', 'status')).toContain('*ppl*');
     expect(slack.callsTo('users.info').length).toBe(infos);
     slack.expectNoUnexpectedCalls();
+  });
+
+  it('/conductor revert authors the revert commit with the requester\'s Slack display name (SPEC §10)', async () => {
+    const [sha] = await push('ppl', [['erin', 'Erin breaks the build']]);
+    expect(await answer('erin', 'ppl', `revert ${sha!.slice(0, 10)}`)).toBe(`Reverting ${sha!.slice(0, 8)}; the revert commit will appear on the platform shortly.`);
+    const git = simpleGit(repos.ppl);
+    await t.until('the revert is pushed', async () => ((await git.raw(['log', '-n1', '--format=%s', 'main'])).trim() === 'Revert "Erin breaks the build"' ? true : null));
+    expect((await git.raw(['log', '-n1', '--format=%an <%ae>', 'main'])).trim()).toBe('Erin Slackname <erin@example.com>');
   });
 });

@@ -238,13 +238,13 @@ export class Sim {
   }
 
   /** Starts (if queued) then finishes the latest job of `kind` on train `n`. */
-  finishJob(n: number, kind: JobKind, succeeded: boolean, opts: { timedOut?: boolean } = {}): Decision {
+  finishJob(n: number, kind: JobKind, succeeded: boolean, opts: { timedOut?: boolean; output?: string } = {}): Decision {
     const t = this.train(n);
     const job = latestJob(t, kind);
     if (!job) throw new Error(`train #${n} has no ${kind} job`);
     const ref = { train: n, kind, attempt: job.attempt };
     if (job.state === 'queued') ok(this.as(SYSTEM_ACTOR, jobStarted, ref, `${kind}-${n}-${job.attempt}`, `https://ci.test/${kind}/${n}/${job.attempt}`));
-    return this.as(SYSTEM_ACTOR, jobFinished, ref, succeeded, succeeded ? 'ok' : 'boom', opts.timedOut ?? false);
+    return this.as(SYSTEM_ACTOR, jobFinished, ref, succeeded, opts.output ?? (succeeded ? 'ok' : 'boom'), opts.timedOut ?? false);
   }
 
   /** The runner of the latest `kind` job of train `n` cannot tell how it ended (SPEC §9). */

@@ -6,6 +6,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { executeCommand } from '../../src/engine/commands.js';
 import { ensureLine, recordCommits } from '../../src/engine/inputs.js';
 import type { LineRuntimeConfig } from '../../src/engine/line-config.js';
+import type { CodeHost } from '../../src/engine/ports/code-host.js';
 import { lineStatusJson } from '../../src/engine/views.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -20,6 +21,10 @@ export interface HarnessOptions {
   start?: Date;
   random?: () => number;
   poolSize?: number;
+  /** Secret values of the environment (redacted from job output). */
+  secrets?: string[];
+  /** Real code hosts by line: the line starts at its head and the engine may ask it (revert checks). */
+  codeHosts?: Record<string, CodeHost>;
 }
 
 /** An engine on a fresh real PostgreSQL database, with a clock the test moves. */
@@ -38,16 +43,17 @@ export async function engineHarness(opts: HarnessOptions = {}) {
     await ensureLine(
       db.prisma,
       { name: l.name, repo: `/tmp/${l.name}.git`, branch: 'main', mode: l.mode ?? 'schedule', autoTime: l.autoTime ?? ALWAYS, freezes: [], timezone: 'UTC' },
-      async () => fakeSha(`${l.name}-root`),
+      async () => (opts.codeHosts?.[l.name] ? opts.codeHosts[l.name]!.head() : fakeSha(`${l.name}-root`)),
     );
   }
   const engine = new Engine({
     db: db.prisma,
     pool: db.pool,
-    config: { lines: runtime, policy: { admins: [ADMIN], robots: [ROBOT] }, publicUrl: 'http://localhost:3000' },
+    config: { lines: runtime, policy: { admins: [ADMIN], robots: [ROBOT] }, publicUrl: 'http://localhost:3000', secrets: opts.secrets },
     clock: () => now,
     random: opts.random ?? (() => 0),
     log: pino({ level: 'silent' }),
+    codeHost: (line) => opts.codeHosts?.[line],
   });
   let pushed = 0;
   const known = new Map<string, string>();
@@ -86,14 +92,14 @@ export async function engineHarness(opts: HarnessOptions = {}) {
       return rows.map((r) => r.payload as Record<string, unknown> & { kind: string });
     },
     /** Finishes the newest job of a kind on a train as the runner would report it. */
-    async finishJob(line: string, train: number, kind: 'build' | 'deploy' | 'rollback', succeeded = true) {
+    async finishJob(line: string, train: number, kind: 'build' | 'deploy' | 'rollback', succeeded = true, output = succeeded ? 'ok' : 'boom') {
       const job = await db.prisma.job.findFirst({
         where: { kind, train: { number: train, line: { name: line } } },
         orderBy: { attempt: 'desc' },
       });
       if (!job) throw new Error(`no ${kind} job on train #${train}`);
       const { jobFinished } = await import('../../src/engine/inputs.js');
-      return jobFinished(engine, { jobId: job.id, succeeded, output: succeeded ? 'ok' : 'boom', exitCode: succeeded ? 0 : 1, timedOut: false });
+      return jobFinished(engine, { jobId: job.id, succeeded, output, exitCode: succeeded ? 0 : 1, timedOut: false });
     },
     close: () => db.drop(),
   };

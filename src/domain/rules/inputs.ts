@@ -4,6 +4,7 @@ import { findTrain, isLive, latestJob } from '../deployability.js';
 import { short, stopJobs } from '../lifecycle.js';
 import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
+import { codeBlock, outputTail } from '../output-tail.js';
 
 /**
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
@@ -113,7 +114,7 @@ function settle(d: Draft, t: Train, j: Job, succeeded: boolean, timedOut: boolea
   j.finishedAt = d.ctx.now;
   d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut, ...(settledBy ? { settledBy } : {}) });
   if (!succeeded) {
-    failed(d, t, j.kind, timedOut, j.url);
+    failed(d, t, j.kind, timedOut, j.url, j.output);
     return d.finish(`The ${j.kind} of train #${t.number} failed.`);
   }
   if (j.kind === 'build' && t.state === 'delivering') delivered(d, t);
@@ -134,7 +135,7 @@ function outcomeUnknown(d: Draft, t: Train, j: Job, why: string): void {
     j.finishedAt = d.ctx.now;
     j.output = `${j.output ?? ''}\n[conductor] outcome unknown (${why}); counted as failed: building again is safe.`.trimStart();
     d.record('job.failed', t.number, { kind: j.kind, attempt: j.attempt, unknown: true });
-    failed(d, t, j.kind, false, j.url);
+    failed(d, t, j.kind, false, j.url, j.output);
     return;
   }
   j.state = 'unknown';
@@ -174,15 +175,18 @@ export function markJob(s: LineState, ctx: Context, outcome: 'succeeded' | 'fail
   return settle(d, t, j, outcome === 'succeeded', false, ctx.actor);
 }
 
-function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null): void {
+/** A failed job is told with the tail of its output: the reason is usually in its last lines. */
+function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null, output: string | null): void {
   const what = timedOut ? `timed out after ${d.state.settings.timeouts[kind]} minutes` : 'failed';
   const link = url ? ` (${url})` : '';
   const next = kind === 'build'
     ? 'Retry it, or revert the bad commit and extend, or derail.'
     : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
+  const tail = outputTail(output);
+  const last = tail ? `\nThe last lines of its output:${codeBlock(tail)}` : '';
   const who = t.engineer ? `${t.engineer}: ` : '';
-  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number, true);
-  if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}`, t.number);
+  d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number, true);
+  if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number);
 }
 
 /** Delivery succeeded: the train is on staging; authors are asked to verify (rule 9). */
@@ -262,7 +266,7 @@ export function tick(s: LineState, ctx: Context): Decision {
           j.state = 'failed';
           j.finishedAt = ctx.now;
           j.output = (j.output ?? '') + '\n[timed out]';
-          failed(d, t, j.kind, true, j.url);
+          failed(d, t, j.kind, true, j.url, j.output);
         } else {
           // Rule 12 counts it as failed, but for production "failed" would invite a second deploy
           // nobody decided on: it did not report back, so its outcome is unknown (SPEC §9).

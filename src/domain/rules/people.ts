@@ -3,6 +3,7 @@ import type { Context, LineState, Train } from '../model.js';
 import { findTrain, goingTrain } from '../deployability.js';
 import { isAdmin, isEngineer, isRobot, norm, refusals } from '../policy.js';
 import { markCommits } from '../tickets.js';
+import { endSentence } from '../words.js';
 import { currentTrain } from './train-commands.js';
 
 function trainFor(s: LineState, n?: number): Train | undefined {
@@ -62,8 +63,8 @@ export function reopen(s: LineState, ctx: Context, trainNumber?: number, reason?
   train.verifiedAt = null;
   markCommits(train, k, null, null);
   const why = reason?.trim();
-  d.announce(`${me} found a problem with their changes on train #${train.number}${why ? `: ${why}` : ''}. The deploy waits until they verify again.`, train.number);
-  if (train.engineer && norm(train.engineer) !== me) d.dm(train.engineer, `${me} reopened their verification on train #${train.number}${why ? `: ${why}` : ''}.`, train.number);
+  d.announce(`${me} found a problem with their changes on train #${train.number}${why ? `: ${endSentence(why)}` : '.'} The deploy waits until they verify again.`, train.number);
+  if (train.engineer && norm(train.engineer) !== me) d.dm(train.engineer, `${me} reopened their verification on train #${train.number}${why ? `: ${endSentence(why)}` : '.'}`, train.number);
   d.record('ticket.reopened', train.number, { author: me, reason: why ?? null });
   return d.finish(`Reopened your verification on train #${train.number}; the deploy is blocked until you verify again.`);
 }
@@ -71,10 +72,11 @@ export function reopen(s: LineState, ctx: Context, trainNumber?: number, reason?
 /** Rule 11: anyone may claim the engineer role; admins may give it to someone else. */
 export function engineer(s: LineState, ctx: Context, who: 'me' | string): Decision {
   const t = currentTrain(s);
-  if (!t) return refuse('No train is going: there is no engineer role to take.');
   const target = norm(who === 'me' ? ctx.actor : who);
+  // Permission before state: giving the role away is for admins, whether or not a train is going.
   if (who !== 'me' && target !== norm(ctx.actor) && !isAdmin(ctx.policy, ctx.actor))
     return refuse(refusals.adminOnly('give the engineer role to someone else (anyone may claim it with `engineer me`)', ctx.policy));
+  if (!t) return refuse('No train is going: there is no engineer role to take.');
   if (isRobot(ctx.policy, target)) return refuse(`${target} is a robot: the engineer must be a person.`);
   if (t.engineer && norm(t.engineer) === target) return refuse(`${target} is already the engineer of train #${t.number}.`);
   const d = new Draft(s, ctx);

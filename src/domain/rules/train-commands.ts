@@ -2,7 +2,8 @@ import { Draft, refuse, type Decision } from '../draft.js';
 import type { CommitRef, Context, LineState, Train } from '../model.js';
 import { failedDeploys, findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
 import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
-import { canDrive, isAdmin, norm, refusals } from '../policy.js';
+import { canDrive, isAdmin, isRobot, norm, refusals } from '../policy.js';
+import { endSentence, plural, pluralAgree } from '../words.js';
 
 /** The train commands act on: the going train, else the newest live one. */
 export function currentTrain(s: LineState): Train | undefined {
@@ -30,7 +31,7 @@ export function start(s: LineState, ctx: Context, sha?: string): Decision {
   const d = new Draft(s, ctx);
   const train = createTrain(d, take, { createdBy: ctx.actor });
   const left = d.state.platform.length;
-  return d.finish(`Train #${train.number} started with ${take.length} commit${take.length === 1 ? '' : 's'}${left ? `; ${left} stay on the platform` : ''}.`);
+  return d.finish(`Train #${train.number} started with ${plural(take.length, 'commit')}${left ? `; ${pluralAgree(left, 'commit', 'stays', 'stay')} on the platform` : ''}.`);
 }
 
 /**
@@ -42,6 +43,9 @@ export function start(s: LineState, ctx: Context, sha?: string): Decision {
 export function derail(s: LineState, ctx: Context, reason?: string): Decision {
   const going = goingTrain(s);
   const targets = [...failedDeploys(s), ...(going ? [going] : [])];
+  // Permission before state: someone who may not derail is told who may, whatever the trains are doing.
+  const candidates = targets.length ? targets : [currentTrain(s)];
+  if (!candidates.some((t) => canDrive(ctx.policy, t, ctx.actor))) return refuse(refusals.engineerOrAdmin('derail the train', going ?? candidates[0]));
   if (targets.length === 0) {
     const deploying = currentTrain(s);
     if (deploying && latestJob(deploying, 'deploy')?.state === 'unknown')
@@ -49,8 +53,6 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     if (deploying) return refuse(`Train #${deploying.number} is deploying: it can be derailed only if its deploy fails.`);
     return refuse('No train is going: there is nothing to derail.');
   }
-  const first = targets[0]!;
-  if (!targets.some((t) => canDrive(ctx.policy, t, ctx.actor))) return refuse(refusals.engineerOrAdmin('derail the train', going ?? first));
   const d = new Draft(s, ctx);
   const why = reason?.trim() || 'no reason given';
   const returned: CommitRef[] = [];
@@ -58,19 +60,34 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     const train = findTrain(d.state, t.number)!;
     derailTrain(d, train, why, false);
     returned.push(...train.commits);
-    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${why}. Its ${train.commits.length} commits are back on the platform.`, train.number);
+    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${endSentence(why)} ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`, train.number);
     d.record('train.derailed', train.number, { reason: why, afterFailedDeploy: t.state === 'deploying' });
   }
   d.state.platform = [...returned, ...d.state.platform];
   const names = targets.map((t) => `#${t.number}`).join(' and ');
-  return d.finish(`Train${targets.length > 1 ? 's' : ''} ${names} derailed.`);
+  const done = d.finish('');
+  if (!done.ok) return done;
+  // Rule 3 may have started the next train at once (schedule mode, inside auto-time): say so, and how to hold them.
+  const next = done.state.trains.find((t) => !s.trains.some((o) => o.number === t.number));
+  const derailed = `Train${targets.length > 1 ? 's' : ''} ${names} derailed`;
+  if (!next) {
+    const waiting = done.state.platform.length;
+    return { ...done, reply: `${derailed}: ${waiting === 1 ? '1 commit waits' : `${waiting} commits wait`} on the platform.` };
+  }
+  const listed = next.commits.slice(0, 10).map((c) => `${short(c.sha)} (${c.authorEmail})`).join(', ') + (next.commits.length > 10 ? `, and ${next.commits.length - 10} more` : '');
+  return {
+    ...done,
+    reply:
+      `${derailed}. The line is in schedule mode inside auto-time, so train #${next.number} starts now with ${next.commits.length === 1 ? 'this commit' : `these ${next.commits.length} commits`}: ${listed}. ` +
+      'To hold commits on the platform instead, switch to manual mode first (`/conductor mode manual [reason]`), then derail.',
+  };
 }
 
 /** Rule 6: replace the going train by one made of its commits plus the whole platform. */
 export function extend(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to extend.');
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going));
   if (s.platform.length === 0)
     return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
   const d = new Draft(s, ctx);
@@ -79,7 +96,7 @@ export function extend(s: LineState, ctx: Context): Decision {
   derailTrain(d, old, `extended into train #${d.state.nextTrainNumber}`, false);
   const next = createTrain(d, [...old.commits, ...platform], { createdBy: ctx.actor, replaces: old });
   d.announce(`Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`, old.number);
-  return d.finish(`Train #${old.number} extended into train #${next.number} (${next.commits.length} commits).`);
+  return d.finish(`Train #${old.number} extended into train #${next.number} (${plural(next.commits.length, 'commit')}).`);
 }
 
 /** Rule 8: emergency reset. Manual mode, derail, force the branch back to before the train. */
@@ -102,10 +119,10 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   if (removed.length > 20) list.push(`… and ${removed.length - 20} more (see the backup ref)`);
   d.announce(
     [
-      `:rotating_light: Emergency reset by ${ctx.actor}: ${why}.`,
+      `:rotating_light: Emergency reset by ${ctx.actor}: ${endSentence(why)}`,
       wiped.length ? `Train${wiped.length > 1 ? 's' : ''} ${wiped.map((t) => `#${t.number}`).join(' and ')} ${wiped.length > 1 ? 'were' : 'was'} derailed.` : 'No train was going.',
       `The branch is being reset to ${short(target)}; the old head is kept at ${backupRef}.`,
-      removed.length ? `Removed ${removed.length} commit${removed.length === 1 ? '' : 's'}:\n${list.join('\n')}` : 'No commits were removed.',
+      removed.length ? `${removed.length === 1 ? 'This commit is' : `These ${removed.length} commits are`} taken off the branch (the backup ref keeps them):\n${list.join('\n')}` : 'No commits were taken off the branch.',
       'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',
     ].join('\n'),
     going?.number ?? null,
@@ -114,31 +131,33 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   const byAuthor = new Map<string, CommitRef[]>();
   for (const c of removed) byAuthor.set(norm(c.authorEmail), [...(byAuthor.get(norm(c.authorEmail)) ?? []), c]);
   for (const [author, commits] of byAuthor) {
-    d.dm(author, `An emergency reset removed your commit${commits.length === 1 ? '' : 's'} from ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. They are kept at ${backupRef}; push them again when the line is healthy.`);
+    if (isRobot(ctx.policy, author)) continue; // robots get no DMs (as when a train is created)
+    const these = commits.length === 1 ? 'it' : 'them';
+    d.dm(author, `An emergency reset took your ${commits.length === 1 ? 'commit' : `${commits.length} commits`} off ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. Nothing is lost: the old head is saved at ${backupRef}, which holds ${these}; push ${these} again when the line is healthy.`);
   }
   d.record('line.emergency', going?.number ?? null, { reason: why, targetSha: target, backupRef, removed: removed.map((c) => c.sha) });
-  return d.finish(`Emergency reset: branch going back to ${short(target)}; ${removed.length} commit${removed.length === 1 ? '' : 's'} removed; manual mode.`);
+  return d.finish(`Emergency reset: the branch goes back to ${short(target)}; ${removed.length ? `${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef})` : 'no commit is taken off it'}; the line is now in manual mode.`);
 }
 
 export function block(s: LineState, ctx: Context, reason: string): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('block the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to block.');
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('block the train', going));
   // An empty reason would leave a train that looks blocked but deploys (`blocked` is falsy).
   if (!reason.trim()) return refuse('A block needs a reason: `/conductor block <reason>`.');
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, going.number)!;
   t.blocked = reason.trim();
-  d.announce(`Train #${t.number} was blocked by ${ctx.actor}: ${t.blocked}.`, t.number);
+  d.announce(`Train #${t.number} was blocked by ${ctx.actor}: ${endSentence(t.blocked)}`, t.number);
   d.record('train.blocked', t.number, { reason: t.blocked });
-  return d.finish(`Train #${t.number} blocked: ${t.blocked}.`);
+  return d.finish(`Train #${t.number} blocked: ${endSentence(t.blocked)}`);
 }
 
 export function unblock(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
+  if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to unblock.');
   if (!going.blocked) return refuse(`Train #${going.number} is not blocked.`);
-  if (!canDrive(ctx.policy, going, ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going));
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, going.number)!;
   const was = t.blocked;
@@ -151,12 +170,12 @@ export function unblock(s: LineState, ctx: Context): Decision {
 /** Rule 10: the engineer (or an admin) starts the production deploy of a deployable train. */
 export function deploy(s: LineState, ctx: Context): Decision {
   const t = goingTrain(s);
+  if (!canDrive(ctx.policy, t ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('deploy', t ?? currentTrain(s)));
   if (!t) {
     const deploying = currentTrain(s);
     if (deploying) return refuse(`Train #${deploying.number} is already deploying.`);
     return refuse('No train is going: there is nothing to deploy.');
   }
-  if (!canDrive(ctx.policy, t, ctx.actor)) return refuse(refusals.engineerOrAdmin('deploy', t));
   const why = notDeployableReason(s, t);
   if (why) return refuse(`Train #${t.number} cannot deploy yet. ${why}`);
   const d = new Draft(s, ctx);
@@ -176,6 +195,12 @@ export function deploy(s: LineState, ctx: Context): Decision {
  */
 export function retry(s: LineState, ctx: Context): Decision {
   const candidates = [goingTrain(s), ...s.trains.filter((t) => t.state === 'deploying')].filter((t): t is Train => !!t);
+  // Permission before state: someone who drives none of these trains is told who may retry, failed job or not.
+  if (!isAdmin(ctx.policy, ctx.actor) && !candidates.some((t) => canDrive(ctx.policy, t, ctx.actor))) {
+    const failedOne = candidates.find((t) => latestJob(t, t.state === 'deploying' ? 'deploy' : 'build')?.state === 'failed');
+    const what = failedOne ? `retry the ${failedOne.state === 'deploying' ? 'deploy' : 'build'}` : 'retry a job';
+    return refuse(refusals.engineerOrAdmin(what, failedOne ?? currentTrain(s)));
+  }
   for (const t of candidates) {
     const kind = t.state === 'deploying' ? 'deploy' : 'build';
     const job = latestJob(t, kind);
@@ -226,16 +251,44 @@ export function rollback(s: LineState, ctx: Context, targetNumber: number): Deci
 }
 
 /** Rule 5: push a revert commit (the code host does it; the revert lands on the platform). */
-export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha: string): Decision {
+export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha: string, opts: { authorName?: string } = {}): Decision {
   if (!target) return refuse(`Commit ${sha} is not a commit Conductor knows on ${s.settings.branch}.`);
   const own = norm(target.authorEmail) === norm(ctx.actor);
   if (!own && !isAdmin(ctx.policy, ctx.actor))
     return refuse(`${short(target.sha)} is ${target.authorEmail}'s commit: you may revert your own commits; only admins may revert someone else's. Admins: ${ctx.policy.admins.join(', ') || 'none configured'}.`);
   const d = new Draft(s, ctx);
-  d.emit({ kind: 'git.revert', sha: target.sha, requestedBy: ctx.actor });
+  // The announcement first: a revert that fails later is told after it, never before.
   d.announce(`${ctx.actor} is reverting ${short(target.sha)} (${firstLine(target.message)}). The revert will land on the platform; then extend the train.`);
+  d.emit({ kind: 'git.revert', sha: target.sha, requestedBy: ctx.actor, requestedByName: opts.authorName ?? revertAuthorName(ctx.actor) });
   d.record('commit.revert-requested', null, { sha: target.sha });
   return d.finish(`Reverting ${short(target.sha)}; the revert commit will appear on the platform shortly.`);
+}
+
+/**
+ * SPEC §10: the name a revert commit is authored with: the requester's Slack
+ * display name, else the name on their latest commit on the line, else the
+ * local part of their email. Never an email as a name.
+ */
+export function revertAuthorName(email: string, known: { slackName?: string | null; lastCommitName?: string | null } = {}): string {
+  const usable = (name: string | null | undefined): string | null => {
+    const n = name?.replace(/[\s<>]+/g, ' ').trim();
+    return n && !n.includes('@') ? n : null;
+  };
+  return usable(known.slackName) ?? usable(known.lastCommitName) ?? (email.split('@')[0]?.trim() || 'Conductor');
+}
+
+/**
+ * A revert the code host could not make after `revert` answered (the branch
+ * moved meanwhile): the channel is told the reason once, after the "is
+ * reverting" announcement, and the requester by DM.
+ */
+export function revertFailed(s: LineState, ctx: Context, sha: string, requestedBy: string, reason: string): Decision {
+  const d = new Draft(s, ctx);
+  const why = reason.replace(/\s+/g, ' ').trim();
+  d.announce(`The revert of ${short(sha)} that ${requestedBy} asked for was not made. ${why}`);
+  d.dm(requestedBy, `Your revert of ${short(sha)} was not made. ${why}`);
+  d.record('commit.revert-failed', null, { sha, requestedBy, reason: why });
+  return d.finish(`The revert of ${short(sha)} was not made.`);
 }
 
 export const firstLine = (msg: string): string => (msg.split('\n')[0] ?? '').slice(0, 100);

@@ -21,9 +21,12 @@ export interface NewCommits {
   rewritten: boolean;
 }
 
-export type RevertResult =
-  | { ok: true; revertSha: string; alreadyDone: boolean }
-  | { ok: false; reason: 'conflict' | 'unknown-commit' | 'merge-commit'; message: string };
+/** Why a revert cannot be made; `message` is one sentence people read as it is. */
+export type RevertRefusal = { ok: false; reason: 'conflict' | 'empty' | 'unknown-commit' | 'merge-commit'; message: string };
+
+export type RevertResult = { ok: true; revertSha: string; alreadyDone: boolean } | RevertRefusal;
+
+export type RevertCheck = { ok: true } | RevertRefusal;
 
 export interface CodeHost {
   /**
@@ -39,6 +42,11 @@ export interface CodeHost {
   head(): Promise<string>;
   /** Whether `sha` is still on the branch as of the last fetch (a force push may have removed it). */
   contains(sha: string): Promise<boolean>;
+  /**
+   * Whether a revert of `sha` on top of the branch head could be made now
+   * (fetches first; commits and pushes nothing). Lets `revert` refuse at once.
+   */
+  checkRevert(sha: string): Promise<RevertCheck>;
   /**
    * Make a revert commit of `sha` on top of the branch head and push it.
    * Idempotent by key: the commit message carries a trailer

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SimpleGit } from 'simple-git';
-import type { CodeHost, CommitInfo, NewCommits, RevertResult } from '../../engine/ports/code-host.js';
+import type { CodeHost, CommitInfo, NewCommits, RevertCheck, RevertResult } from '../../engine/ports/code-host.js';
 import {
   GitExitError,
   Mutex,
@@ -36,8 +36,9 @@ import {
  *   put on a train; a warning is logged.
  * - `revert` authors the revert commit as the person who asked for it (Conductor
  *   commits it); it refuses commits that are not on the branch
- *   (`unknown-commit`) and a revert that would change nothing (`conflict`, with
- *   a message saying so).
+ *   (`unknown-commit`), merge commits, conflicts and a revert that would change
+ *   nothing (`empty`), each with a one-sentence message; `checkRevert` answers
+ *   the same without committing, so a command can refuse at once.
  * - `resetBranch` never loses a head: the backup ref is written before the force
  *   push, the force push uses a lease on the head it backed up, and a retry after
  *   people pushed on top of the reset does not reset again.
@@ -189,6 +190,41 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
     return null;
   }
 
+  /**
+   * Stages the revert of `sha` on top of `head` in the work tree (checked out
+   * clean at `head`), or says in one sentence why it cannot be made: not on the
+   * branch, a merge commit, a conflict, or nothing left to revert. On refusal
+   * the work tree is clean again.
+   */
+  async function stageRevert(git: SimpleGit, sha: string, head: string): Promise<{ ok: true; full: string } | Extract<RevertCheck, { ok: false }>> {
+    const full = await resolveCommit(git, sha);
+    if (!full) return { ok: false, reason: 'unknown-commit', message: `Commit ${sha.slice(0, 10)} is not known in this repository.` };
+    if (!(await isAncestor(git, full, head))) return { ok: false, reason: 'unknown-commit', message: `Commit ${full.slice(0, 10)} is not on ${branch}.` };
+    const parents = (await git.raw(['rev-list', '--parents', '-n1', full])).trim().split(/\s+/).length - 1;
+    if (parents > 1) {
+      return { ok: false, reason: 'merge-commit', message: `Commit ${full.slice(0, 10)} is a merge commit: revert the commits it brought in instead.` };
+    }
+    await cleanWorkTree(git, head);
+    try {
+      await git.raw(['revert', '--no-commit', full]);
+    } catch (err) {
+      if (!(err instanceof GitExitError)) throw err;
+      const files = (await git.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
+      await cleanWorkTree(git, head);
+      log.info({ sha: full, files }, 'revert conflicts; nothing pushed');
+      const where = files.length ? ` (${files.slice(0, 10).join(', ')}${files.length > 10 ? ', …' : ''})` : '';
+      return { ok: false, reason: 'conflict', message: `Reverting ${full.slice(0, 10)} conflicts with later changes on ${branch}${where}: revert it by hand.` };
+    }
+    const changed = (await git.raw(['diff', '--cached', '--name-only'])).trim() !== '';
+    if (!changed) {
+      await cleanWorkTree(git, head);
+      return { ok: false, reason: 'empty', message: `Reverting ${full.slice(0, 10)} would change nothing: its changes are no longer on ${branch}.` };
+    }
+    return { ok: true, full };
+  }
+
   async function remoteRefSha(git: SimpleGit, ref: string): Promise<string | null> {
     const out = await git.raw(['ls-remote', 'origin', ref]);
     for (const line of out.split('\n')) {
@@ -229,6 +265,16 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       });
     },
 
+    checkRevert(sha: string): Promise<RevertCheck> {
+      return mutex.run(async () => {
+        const git = await ensureClone();
+        const head = await fetch(git);
+        const prepared = await stageRevert(git, sha, head);
+        if (prepared.ok) await cleanWorkTree(git, head);
+        return prepared.ok ? { ok: true } : prepared;
+      });
+    },
+
     revert(sha, { idempotencyKey, requestedBy }): Promise<RevertResult> {
       const key = idempotencyKey.replace(/\s+/g, ' ').trim();
       if (!key) return Promise.reject(new Error('revert needs an idempotency key'));
@@ -241,50 +287,9 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
             log.info({ revertSha: done, key }, 'revert already on the branch');
             return { ok: true, revertSha: done, alreadyDone: true };
           }
-          const full = await resolveCommit(git, sha);
-          if (!full) {
-            return { ok: false, reason: 'unknown-commit', message: `Commit ${sha} is not known in this repository.` };
-          }
-          if (!(await isAncestor(git, full, head))) {
-            return { ok: false, reason: 'unknown-commit', message: `Commit ${full.slice(0, 10)} is not on ${branch}.` };
-          }
-          const parents = (await git.raw(['rev-list', '--parents', '-n1', full])).trim().split(/\s+/).length - 1;
-          if (parents > 1) {
-            return {
-              ok: false,
-              reason: 'merge-commit',
-              message: `Commit ${full.slice(0, 10)} is a merge commit: revert the commits it brought in instead.`,
-            };
-          }
-
-          await cleanWorkTree(git, head);
-          try {
-            await git.raw(['revert', '--no-commit', full]);
-          } catch (err) {
-            if (!(err instanceof GitExitError)) throw err;
-            const files = (await git.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => ''))
-              .split('\n')
-              .filter(Boolean);
-            await cleanWorkTree(git, head);
-            log.info({ sha: full, files }, 'revert conflicts; nothing pushed');
-            return {
-              ok: false,
-              reason: 'conflict',
-              message:
-                `Reverting ${full.slice(0, 10)} conflicts with later changes on ${branch}` +
-                (files.length ? ` (${files.slice(0, 10).join(', ')}${files.length > 10 ? ', …' : ''})` : '') +
-                '. Nothing was pushed: revert it by hand.',
-            };
-          }
-          const changed = (await git.raw(['diff', '--cached', '--name-only'])).trim() !== '';
-          if (!changed) {
-            await cleanWorkTree(git, head);
-            return {
-              ok: false,
-              reason: 'conflict',
-              message: `Reverting ${full.slice(0, 10)} would change nothing: its changes are no longer on ${branch}. Nothing was pushed.`,
-            };
-          }
+          const prepared = await stageRevert(git, sha, head);
+          if (!prepared.ok) return prepared;
+          const full = prepared.full;
           const subject = (await git.raw(['log', '-n1', '--format=%s', full])).trim();
           const message =
             `Revert "${subject}"\n\nThis reverts commit ${full}.\n\n` +

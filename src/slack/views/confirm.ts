@@ -7,6 +7,7 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import type { CommitRef, LineState, Train } from '../../domain/model.js';
 import { failedDeploys, findTrain, goingTrain } from '../../domain/deployability.js';
 import { norm } from '../../domain/policy.js';
+import { inAutoTime } from '../../domain/lifecycle.js';
 import { VIEWS, type ConfirmMetadata } from '../registrations.js';
 import { LIMITS, count, escapeMrkdwn, firstLine, mrkdwn, plain, plural, sections, shortSha, truncate } from './text.js';
 
@@ -97,7 +98,7 @@ const trainList = (ts: Train[]): string => ts.map((t) => `#${t.number}`).join(' 
 export function describeConfirmation(
   state: LineState,
   command: ConfirmCommand,
-  arg: { reason?: string; train?: number; backupRefPreview?: string } = {},
+  arg: { reason?: string; train?: number; backupRefPreview?: string; now?: Date } = {},
 ): { title: string; lines: string[]; danger: boolean } {
   switch (command) {
     case 'derail':
@@ -111,7 +112,7 @@ export function describeConfirmation(
   }
 }
 
-function describeDerail(s: LineState, arg: { reason?: string; train?: number }): { title: string; lines: string[]; danger: boolean } {
+function describeDerail(s: LineState, arg: { reason?: string; train?: number; now?: Date }): { title: string; lines: string[]; danger: boolean } {
   const going = goingTrain(s);
   // The domain derails the going train, and a train whose production deploy failed with it.
   const targets = [...failedDeploys(s), ...(going ? [going] : [])];
@@ -125,9 +126,19 @@ function describeDerail(s: LineState, arg: { reason?: string; train?: number }):
   );
   const reason = arg.reason?.trim();
   lines.push(reason ? `Reason: ${reason}` : 'No reason given.');
-  if (s.settings.mode === 'schedule') lines.push('In schedule mode, inside auto-time, a new train starts at once with the platform.');
-  else lines.push('The line is in manual mode: no new train starts until an admin runs `/conductor start`.');
+  lines.push(whatFollowsDerail(s, returned, arg.now));
   return { title: truncate(`Derail train ${trainList(targets)}`, LIMITS.modalTitle), lines, danger: true };
+}
+
+/** Rule 3 after a derail: what the line does with the commits, and how to hold them (SPEC §10). */
+function whatFollowsDerail(s: LineState, returned: number, now?: Date): string {
+  if (s.settings.mode === 'manual') return 'The line is in manual mode: no new train starts until an admin runs `/conductor start`.';
+  const hold = 'To hold them on the platform, cancel and switch to manual mode first (`/conductor mode manual`).';
+  if (!now) return `In schedule mode, inside auto-time, a new train starts at once with the platform. ${hold}`;
+  if (!inAutoTime(s, now)) return 'The line is in schedule mode, outside auto-time: the commits wait on the platform until auto-time or `/conductor start`.';
+  const waiting = returned + s.platform.length;
+  const taken = s.settings.maxCommits ? Math.min(s.settings.maxCommits, waiting) : waiting;
+  return `The line is in schedule mode inside auto-time: train #${s.nextTrainNumber} starts at once with ${taken === 1 ? 'this commit' : `these ${count(taken)} commits`}. ${hold}`;
 }
 
 function describeExtend(s: LineState, arg: { train?: number }): { title: string; lines: string[]; danger: boolean } {

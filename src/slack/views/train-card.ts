@@ -8,6 +8,7 @@ import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } fro
 import type { Job, LineState, Train, TrainStatus } from '../../domain/model.js';
 import { isGoing, isLive, latestJob, notDeployableReason } from '../../domain/deployability.js';
 import { norm } from '../../domain/policy.js';
+import { outputTail } from '../../domain/output-tail.js';
 import { ACTIONS, type ActionValue } from '../registrations.js';
 import {
   LIMITS,
@@ -92,6 +93,8 @@ export function trainCard(state: LineState, train: Train, opts: TrainCardOptions
 
   const jobs = jobsText(train, opts.maxJobs ?? 4);
   if (jobs) blocks.push(section(jobs));
+  const failure = failedJobTail(train);
+  if (failure) blocks.push(section(failure));
 
   blocks.push({ type: 'divider' });
   blocks.push(...authorBlocks(train, opts, who));
@@ -179,6 +182,23 @@ function jobsText(train: Train, max: number): string | null {
   });
   if (newest.length > max) lines.push(`…and ${plural(newest.length - max, 'earlier job')}`);
   return `*Jobs*\n${lines.join('\n')}`;
+}
+
+/**
+ * The last lines of the newest job's output when it failed and the train still
+ * waits on someone: the reason is there, not in the word "failed".
+ */
+function failedJobTail(train: Train): string | null {
+  if (!isLive(train)) return null;
+  const newest = [...train.jobs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt)[0];
+  if (!newest || newest.state !== 'failed') return null;
+  const tail = outputTail(newest.output);
+  if (!tail) return null;
+  const head = `*Last lines of the failed ${newest.kind} #${newest.attempt}:*\n`;
+  // Escaping may lengthen the text: drop the oldest lines rather than cut the closing fence.
+  const lines = escapeMrkdwn(tail).split('\n');
+  while (lines.length > 1 && head.length + lines.join('\n').length + 8 > LIMITS.sectionText) lines.shift();
+  return `${head}\`\`\`\n${truncate(lines.join('\n'), LIMITS.sectionText - head.length - 8)}\n\`\`\``;
 }
 
 interface AuthorGroup {
@@ -270,7 +290,9 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
     out.push(actionButton(ACTIONS.extend, ':heavy_plus_sign: Extend', value, { confirm: confirmDialog(`Extend train #${train.number}?`, text, 'Extend', 'primary') }));
   }
   if (going || (train.state === 'deploying' && failed)) {
-    const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.`;
+    // Rule 3 would start the next train at once with the same commits: say so, and how to hold them (SPEC §10).
+    const next = state.settings.mode === 'schedule' ? ' In schedule mode inside auto-time a new train takes them at once: to hold them, switch to manual mode first.' : '';
+    const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.${next}`;
     out.push(actionButton(ACTIONS.derail, ':octagonal_sign: Derail', value, { style: 'danger', confirm: confirmDialog(`Derail train #${train.number}?`, text, 'Derail', 'danger') }));
   }
   return out;

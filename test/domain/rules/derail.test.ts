@@ -71,11 +71,26 @@ describe('rule 7: derail', () => {
     expect(sim.state.platform).toEqual([]);
     expect(d.audit.map((a) => a.action)).toEqual(['train.derailed', 'train.created']);
     expect(effectsOf(d, 'job.start')).toEqual([{ kind: 'job.start', train: 2, jobKind: 'build', attempt: 1 }]);
+    // The reply says what happens next, and how to hold the commits instead (SPEC §10).
+    const listed = ['a1', 'b1', 'c1', 'a2'].map((c, i) => `${sha(c).slice(0, 8)} (${[ALICE, BOB, CAROL, ALICE][i]})`).join(', ');
+    expect(d.reply).toBe(
+      `Train #1 derailed. The line is in schedule mode inside auto-time, so train #2 starts now with these 4 commits: ${listed}. ` +
+        'To hold commits on the platform instead, switch to manual mode first (`/conductor mode manual [reason]`), then derail.',
+    );
+  });
+
+  it('in manual mode the reply says the commits wait; one returned commit reads in the singular', () => {
+    const sim = new Sim(aLine({ settings: { mode: 'manual' } }));
+    ok(sim.push(aCommit('a1', ALICE)));
+    ok(sim.as(ADMIN, start));
+    const d = ok(sim.as(ADMIN, derail, 'oops'));
+    expect(d.reply).toBe('Train #1 derailed: 1 commit waits on the platform.');
+    expect(announcements(d)[0]).toBe(`Train #1 was derailed by ${ADMIN}: oops. Its commit is back on the platform. :warning: The line is in manual mode: trains start only by hand.`);
   });
 
   it('in schedule mode outside auto-time the commits just wait', () => {
     const sim = scenario({ settings: { autoTime: OFFICE_HOURS } }, monday('20:00'));
-    ok(sim.as(ALICE, derail));
+    expect(ok(sim.as(ALICE, derail)).reply).toBe('Train #1 derailed: 4 commits wait on the platform.');
     expect(sim.state.trains).toEqual([]);
     expect(sim.platformShas).toEqual(['a1', 'b1', 'c1', 'a2']);
   });
@@ -140,7 +155,7 @@ describe('rule 7: derail', () => {
     const d = ok(sim.as(ALICE, derail, 'deploy is broken'));
     expect(d.state.trains.filter((t) => t.number <= 2).map((t) => [t.number, t.state])).toEqual([[1, 'derailed'], [2, 'derailed']]);
     expect(d.state.platform.map((c) => c.sha)).toEqual([sha('a1'), sha('b1')]);
-    expect(d.reply).toBe('Trains #1 and #2 derailed.');
+    expect(d.reply).toBe('Trains #1 and #2 derailed: 2 commits wait on the platform.');
     expect(d.audit.map((a) => [a.train, a.details.afterFailedDeploy])).toEqual([[1, true], [2, false]]);
   });
 

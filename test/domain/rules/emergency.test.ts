@@ -8,6 +8,7 @@ import {
   BOB,
   CAROL,
   OFFICE_HOURS,
+  ROBOT,
   Sim,
   aCommit,
   aLine,
@@ -47,12 +48,16 @@ describe('rule 8: emergency reset', () => {
     expect(text).toContain(`Emergency reset by ${ADMIN}: prod on fire.`);
     expect(text).toContain('Train #1 was derailed.');
     expect(text).toContain(BACKUP);
-    expect(text).toContain('Removed 4 commits:');
+    expect(text).toContain('These 4 commits are taken off the branch (the backup ref keeps them):');
     for (const c of ['a1', 'b1', 'c1', 'a2']) expect(text).toContain(sha(c).slice(0, 8));
 
     expect(dmsTo(d, ALICE).map((e) => e.text)).toEqual([
-      `An emergency reset removed your commits from main: ${sha('a1').slice(0, 8)}, ${sha('a2').slice(0, 8)}. They are kept at ${BACKUP}; push them again when the line is healthy.`,
+      `An emergency reset took your 2 commits off main: ${sha('a1').slice(0, 8)}, ${sha('a2').slice(0, 8)}. Nothing is lost: the old head is saved at ${BACKUP}, which holds them; push them again when the line is healthy.`,
     ]);
+    expect(dmsTo(d, BOB)[0]!.text).toBe(
+      `An emergency reset took your commit off main: ${sha('b1').slice(0, 8)}. Nothing is lost: the old head is saved at ${BACKUP}, which holds it; push it again when the line is healthy.`,
+    );
+    expect(d.reply).toBe(`Emergency reset: the branch goes back to ${BASE_SHA.slice(0, 8)}; 4 commits are taken off it (saved at ${BACKUP}); the line is now in manual mode.`);
     expect(dmsTo(d, BOB)).toHaveLength(1);
     expect(dmsTo(d, BOB)[0]!.text).toContain(sha('b1').slice(0, 8));
     expect(dmsTo(d, CAROL)[0]!.text).toContain(sha('c1').slice(0, 8));
@@ -99,7 +104,8 @@ describe('rule 8: emergency reset', () => {
     const sim = new Sim();
     const d = ok(sim.as(ADMIN, emergency, BACKUP));
     expect(effectsOf(d, 'git.reset')).toEqual([{ kind: 'git.reset', targetSha: BASE_SHA, backupRef: BACKUP, removedShas: [] }]);
-    expect(announcements(d)[0]).toContain('No commits were removed.');
+    expect(announcements(d)[0]).toContain('No commits were taken off the branch.');
+    expect(d.reply).toBe(`Emergency reset: the branch goes back to ${BASE_SHA.slice(0, 8)}; no commit is taken off it; the line is now in manual mode.`);
     expect(effectsOf(d, 'chat.dm')).toEqual([]);
     expect(sim.state.settings.mode).toBe('manual');
   });
@@ -117,6 +123,14 @@ describe('rule 8: emergency reset', () => {
     expect(shortShas(t.commits)).toEqual(['e1']);
     expect(t.baseSha).toBe(BASE_SHA);
     expect(t.number).toBe(2);
+  });
+
+  it('a robot\'s commits are taken off too, but the robot gets no DM', () => {
+    const sim = new Sim();
+    ok(sim.push(aCommit('a1', ALICE), aCommit('r1', ROBOT)));
+    const d = ok(sim.as(ADMIN, emergency, BACKUP));
+    expect(effectsOf(d, 'git.reset')[0]!.removedShas).toEqual([sha('a1'), sha('r1')]);
+    expect(effectsOf(d, 'chat.dm').map((e) => e.to)).toEqual([ALICE]);
   });
 
   it('lists at most 20 removed commits in the channel', () => {

@@ -27,9 +27,9 @@ describe('rule 12: a failed build', () => {
   it('is reported in the channel with the link and the engineer, and the train waits', () => {
     const sim = train1();
     const d = sim.failBuild(1);
-    const text = `${ALICE}: the build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.`;
+    const text = `${ALICE}: the build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``;
     expect(announcements(d)).toContain(text);
-    expect(dmsTo(d, ALICE).map((e) => e.text)).toEqual(['The build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.']);
+    expect(dmsTo(d, ALICE).map((e) => e.text)).toEqual([`The build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``]);
     expect(d.audit).toEqual([{ action: 'job.failed', train: 1, details: { kind: 'build', attempt: 1, timedOut: false } }]);
     expect(sim.train(1).state).toBe('delivering');
     expect(sim.train(1).jobs[0]).toMatchObject({ state: 'failed', output: 'boom' });
@@ -96,7 +96,7 @@ describe('rule 12: a failed deploy', () => {
     const sim = deploying();
     ok(sim.push(aCommit('c1', BOB)));
     const d = sim.failDeploy(1);
-    expect(announcements(d)).toContain(`${ALICE}: the deploy of train #1 failed (https://ci.test/deploy/1/1). Retry the deploy, or roll back.`);
+    expect(announcements(d)).toContain(`${ALICE}: the deploy of train #1 failed (https://ci.test/deploy/1/1). Retry the deploy, or roll back.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``);
     expect(sim.train(1).state).toBe('deploying');
     sim.deliverAndVerify(2);
     expect(notDeployableReason(sim.state, sim.train(2))).toBe('Train #1 is still deploying; this train can deploy when it has finished.');
@@ -125,7 +125,7 @@ describe('rule 12: timeouts', () => {
     expect(sim.train(1).jobs[0]!.output).toContain('[timed out]');
     expect(effectsOf(d, 'job.stop')).toEqual([{ kind: 'job.stop', train: 1, jobKind: 'build', attempt: 1 }]);
     expect(d.audit).toEqual([{ action: 'job.timed-out', train: 1, details: { kind: 'build', attempt: 1 } }]);
-    expect(announcements(d)).toContain(`${ALICE}: the build of train #1 timed out after 30 minutes (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.`);
+    expect(announcements(d)).toContain(`${ALICE}: the build of train #1 timed out after 30 minutes (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\n[timed out]\n\`\`\``);
     expect(dmsTo(d, ALICE)).toHaveLength(1);
 
     // The late report is refused; a retry is possible.

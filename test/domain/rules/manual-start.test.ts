@@ -50,7 +50,7 @@ describe('rule 4: starting a train by hand', () => {
     expect(shortShas(sim.goingOrFail.commits)).toEqual(onTrain);
     expect(sim.goingOrFail.headSha).toBe(sha(at));
     expect(sim.platformShas).toEqual(left);
-    if (left.length) expect(d.reply).toContain(`${left.length} stay on the platform`);
+    if (left.length) expect(d.reply).toBe(`Train #1 started with ${onTrain.length} commit${onTrain.length === 1 ? '' : 's'}; ${left.length} commit${left.length === 1 ? ' stays' : 's stay'} on the platform.`);
   });
 
   it('`start <sha>` accepts a full sha and upper case', () => {

@@ -25,7 +25,7 @@ import {
   verify,
   type Decision,
 } from '../../../src/domain/index.js';
-import { ADMIN, ALICE, BOB, ROBOT, STRANGER, Sim, aCommit, aLine, ok } from '../../support/domain-builders.js';
+import { ADMIN, ALICE, BOB, ROBOT, STRANGER, Sim, aCommit, aLine, ok, refused } from '../../support/domain-builders.js';
 
 type Actor = 'admin' | 'engineer' | 'author' | 'stranger' | 'robot';
 const EMAIL: Record<Actor, string> = { admin: ADMIN, engineer: ALICE, author: BOB, stranger: STRANGER, robot: ROBOT };
@@ -172,5 +172,57 @@ describe('§3: admins may do everything', () => {
     sim.deliverAndVerify(2);
     ok(sim.as(ADMIN, deploy));
     expect(sim.train(2).state).toBe('deploying');
+  });
+});
+
+/**
+ * Permission before state (issue 8 §4): someone who may not run a command is
+ * told who may, even when the command would also be refused for the state the
+ * line is in. Each row: a state with a state refusal for the permitted, and the
+ * refusal a stranger reads.
+ */
+describe('§3: a refusal puts permission before state', () => {
+  const empty = () => new Sim();
+  const deploying = () => {
+    const sim = new Sim(aLine({ settings: { mode: 'manual' } }));
+    ok(sim.push(aCommit('a1', ALICE)));
+    ok(sim.as(ADMIN, start));
+    sim.deliverAndVerify(1);
+    ok(sim.as(ALICE, deploy));
+    return sim;
+  };
+  const stillBuilding = () => {
+    const sim = new Sim(aLine({ settings: { mode: 'manual' } }));
+    ok(sim.push(aCommit('a1', ALICE)));
+    ok(sim.as(ADMIN, start));
+    return sim;
+  };
+  const ENGINEER = `Only the engineer (${ALICE}) or an admin may`;
+  const rows: { command: string; state: string; arrange: () => Sim; act: (sim: Sim, who: string) => Decision; stateRefusal: string; permission: string }[] = [
+    { command: 'start', state: 'the platform is empty', arrange: empty, act: (s, w) => s.as(w, start), stateRefusal: 'The platform is empty: there is nothing to put on a train.', permission: `Only admins may start a train by hand. Admins: ${ADMIN}.` },
+    { command: 'derail', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, derail), stateRefusal: 'No train is going: there is nothing to derail.', permission: 'Only the engineer or an admin may derail the train.' },
+    { command: 'derail', state: 'the train is deploying', arrange: deploying, act: (s, w) => s.as(w, derail), stateRefusal: 'Train #1 is deploying: it can be derailed only if its deploy fails.', permission: `${ENGINEER} derail the train.` },
+    { command: 'extend', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, extend), stateRefusal: 'No train is going: there is nothing to extend.', permission: 'Only the engineer or an admin may extend the train.' },
+    { command: 'block', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, block, 'x'), stateRefusal: 'No train is going: there is nothing to block.', permission: 'Only the engineer or an admin may block the train.' },
+    { command: 'block', state: 'the reason is empty', arrange: stillBuilding, act: (s, w) => s.as(w, block, ' '), stateRefusal: 'A block needs a reason: `/conductor block <reason>`.', permission: `${ENGINEER} block the train.` },
+    { command: 'unblock', state: 'the train is not blocked', arrange: stillBuilding, act: (s, w) => s.as(w, unblock), stateRefusal: 'Train #1 is not blocked.', permission: `${ENGINEER} unblock the train.` },
+    { command: 'unblock', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, unblock), stateRefusal: 'No train is going: there is nothing to unblock.', permission: 'Only the engineer or an admin may unblock the train.' },
+    { command: 'deploy', state: 'the train is not deployable', arrange: stillBuilding, act: (s, w) => s.as(w, deploy), stateRefusal: 'Train #1 cannot deploy yet.', permission: `${ENGINEER} deploy.` },
+    { command: 'deploy', state: 'the train is already deploying', arrange: deploying, act: (s, w) => s.as(w, deploy), stateRefusal: 'Train #1 is already deploying.', permission: `${ENGINEER} deploy.` },
+    { command: 'retry', state: 'no job failed', arrange: stillBuilding, act: (s, w) => s.as(w, retry), stateRefusal: 'There is no failed job to retry.', permission: `${ENGINEER} retry a job.` },
+    { command: 'rollback', state: 'the target was never deployed', arrange: stillBuilding, act: (s, w) => s.as(w, rollback, 1), stateRefusal: 'Train #1 was never deployed', permission: `${ENGINEER} roll back.` },
+    { command: 'mode', state: 'the line is already in that mode', arrange: empty, act: (s, w) => s.as(w, setMode, 'schedule'), stateRefusal: 'The line is already in schedule mode.', permission: `Only admins may change the mode. Admins: ${ADMIN}.` },
+    { command: 'freeze add', state: 'the date is already frozen', arrange: () => { const s = new Sim(aLine({ settings: { freezes: ['2026-12-24'] } })); return s; }, act: (s, w) => s.as(w, changeFreeze, 'add', '2026-12-24'), stateRefusal: '2026-12-24 is already a freeze date.', permission: `Only admins may change freeze dates. Admins: ${ADMIN}.` },
+    { command: 'freeze remove', state: 'the date is not frozen', arrange: empty, act: (s, w) => s.as(w, changeFreeze, 'remove', '2026-12-24'), stateRefusal: '2026-12-24 is not a freeze date.', permission: `Only admins may change freeze dates. Admins: ${ADMIN}.` },
+    { command: 'engineer @someone', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, engineer, BOB), stateRefusal: 'No train is going: there is no engineer role to take.', permission: `Only admins may give the engineer role to someone else (anyone may claim it with \`engineer me\`). Admins: ${ADMIN}.` },
+  ];
+
+  it.each(rows)('$command when $state', ({ arrange, act, stateRefusal, permission }) => {
+    // The state refusal is real: someone allowed gets it …
+    const allowed = arrange();
+    const who = allowed.going?.engineer ?? allowed.state.trains[0]?.engineer ?? ADMIN;
+    expect(refused(act(allowed, who === ADMIN ? ADMIN : who))).toContain(stateRefusal);
+    // … and a stranger is told who may, first.
+    expect(refused(act(arrange(), STRANGER))).toBe(permission);
   });
 });

@@ -1,6 +1,6 @@
 /** Rule 5: `/conductor revert <sha>`; the revert lands on the platform like any commit. */
 import { describe, expect, it } from 'vitest';
-import { extend, revert } from '../../../src/domain/index.js';
+import { extend, revert, revertAuthorName, revertFailed } from '../../../src/domain/index.js';
 import { ADMIN, ALICE, BOB, STRANGER, Sim, aCommit, aLine, announcements, effectsOf, ok, refused, sha, shortShas } from '../../support/domain-builders.js';
 
 describe('rule 5: revert', () => {
@@ -10,7 +10,9 @@ describe('rule 5: revert', () => {
     const before = structuredClone(sim.state);
     const target = sim.train(1).commits[0]!;
     const d = ok(sim.as(ALICE, revert, target, 'a1'));
-    expect(effectsOf(d, 'git.revert')).toEqual([{ kind: 'git.revert', sha: sha('a1'), requestedBy: ALICE }]);
+    expect(effectsOf(d, 'git.revert')).toEqual([{ kind: 'git.revert', sha: sha('a1'), requestedBy: ALICE, requestedByName: 'alice' }]);
+    // Announced before the revert is attempted: a failure is told after it.
+    expect(d.effects.map((e) => e.kind)).toEqual(['chat.announce', 'git.revert']);
     expect(d.audit).toEqual([{ action: 'commit.revert-requested', train: null, details: { sha: sha('a1') } }]);
     expect(announcements(d)).toEqual([`${ALICE} is reverting ${sha('a1').slice(0, 8)} (add the blue button). The revert will land on the platform; then extend the train.`]);
     expect(sim.state).toEqual(before);
@@ -42,5 +44,36 @@ describe('rule 5: revert', () => {
   it('an unknown commit is refused', () => {
     const sim = new Sim();
     expect(refused(sim.as(ADMIN, revert, null, 'deadbeef'))).toBe('Commit deadbeef is not a commit Conductor knows on main.');
+  });
+});
+
+describe('SPEC §10: the revert commit\'s author name', () => {
+  it.each([
+    [{ slackName: 'Alice A.', lastCommitName: 'Alice Archer' }, 'Alice A.'],
+    [{ slackName: '  ', lastCommitName: 'Alice Archer' }, 'Alice Archer'],
+    [{ slackName: null, lastCommitName: 'Alice Archer' }, 'Alice Archer'],
+    [{ slackName: 'alice@acme.test', lastCommitName: 'alice@acme.test' }, 'alice'],
+    [{ lastCommitName: 'Alice <x>' }, 'Alice x'],
+    [{}, 'alice'],
+  ])('%o → %s', (known, name) => {
+    expect(revertAuthorName(ALICE, known)).toBe(name);
+  });
+
+  it('the name chosen by the engine travels with the effect', () => {
+    const sim = new Sim();
+    ok(sim.push(aCommit('a1', ALICE)));
+    const d = ok(sim.as(ALICE, revert, sim.train(1).commits[0]!, 'a1', { authorName: 'Alice Archer' }));
+    expect(effectsOf(d, 'git.revert')).toEqual([{ kind: 'git.revert', sha: sha('a1'), requestedBy: ALICE, requestedByName: 'Alice Archer' }]);
+  });
+});
+
+describe('a revert that fails after it was accepted', () => {
+  it('is told once in the channel and to the requester, and audited', () => {
+    const sim = new Sim();
+    const reason = 'Reverting a100000000 would change nothing: its changes are no longer on main.';
+    const d = ok(sim.as('conductor', revertFailed, sha('a1'), ALICE, reason));
+    expect(announcements(d)).toEqual([`The revert of ${sha('a1').slice(0, 8)} that ${ALICE} asked for was not made. ${reason}`]);
+    expect(effectsOf(d, 'chat.dm')).toEqual([{ kind: 'chat.dm', to: ALICE, train: null, text: `Your revert of ${sha('a1').slice(0, 8)} was not made. ${reason}`, askVerify: false }]);
+    expect(d.audit).toEqual([{ action: 'commit.revert-failed', train: null, details: { sha: sha('a1'), requestedBy: ALICE, reason } }]);
   });
 });

@@ -20,7 +20,8 @@ describe('mode', () => {
     const sim = new Sim();
     const d = ok(sim.as(ADMIN, setMode, 'manual'));
     expect(sim.state.settings.mode).toBe('manual');
-    expect(d.audit).toEqual([{ action: 'line.mode', train: null, details: { from: 'schedule', to: 'manual' } }]);
+    expect(d.audit).toEqual([{ action: 'line.mode', train: null, details: { from: 'schedule', to: 'manual', reason: null } }]);
+    expect(d.reply).toBe('The line is now in manual mode: trains start only by hand.');
     expect(announcements(d)).toEqual([`${ADMIN} switched the line to manual mode: trains start only by hand.`]);
 
     ok(sim.push(aCommit('a1', ALICE), aCommit('a2', ALICE)));
@@ -30,6 +31,22 @@ describe('mode', () => {
     const back = ok(sim.as(ADMIN, setMode, 'schedule'));
     expect(shortShas(sim.goingOrFail.commits)).toEqual(['a1', 'a2']);
     expect(back.audit.map((a) => a.action)).toEqual(['line.mode', 'train.created']);
+  });
+
+  it('manual mode takes a reason: kept on the line, announced, audited; a new reason replaces the old one', () => {
+    const sim = new Sim();
+    const d = ok(sim.as(ADMIN, setMode, 'manual', ' release freeze for the audit '));
+    expect(sim.state.settings).toMatchObject({ mode: 'manual', manualReason: 'release freeze for the audit' });
+    expect(d.reply).toBe('The line is now in manual mode (release freeze for the audit): trains start only by hand.');
+    expect(announcements(d)).toEqual([`${ADMIN} switched the line to manual mode (release freeze for the audit): trains start only by hand.`]);
+    expect(d.audit).toEqual([{ action: 'line.mode', train: null, details: { from: 'schedule', to: 'manual', reason: 'release freeze for the audit' } }]);
+    expect(refused(sim.as(ADMIN, setMode, 'manual', 'release freeze for the audit'))).toBe('The line is already in manual mode (release freeze for the audit).');
+    ok(sim.as(ADMIN, setMode, 'manual', 'db migration'));
+    expect(sim.state.settings.manualReason).toBe('db migration');
+    const back = ok(sim.as(ADMIN, setMode, 'schedule', 'migration done'));
+    expect(sim.state.settings).toMatchObject({ mode: 'schedule', manualReason: null });
+    expect(back.audit[0]).toEqual({ action: 'line.mode', train: null, details: { from: 'manual', to: 'schedule', reason: 'migration done' } });
+    expect(refused(sim.as(ADMIN, setMode, 'schedule'))).toBe('The line is already in schedule mode.');
   });
 
   it('in manual mode every push acknowledgement warns that trains start only by hand', () => {

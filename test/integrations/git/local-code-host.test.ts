@@ -183,8 +183,7 @@ describe('local code host: revert', () => {
 
     const result = await host.revert(bad, { idempotencyKey: 'k-conflict', requestedBy: ADMIN });
 
-    expect(result).toMatchObject({ ok: false, reason: 'conflict' });
-    expect(result.ok ? '' : result.message).toContain('app.txt');
+    expect(result).toEqual({ ok: false, reason: 'conflict', message: `Reverting ${bad.slice(0, 10)} conflicts with later changes on main (app.txt): revert it by hand.` });
     expect(fx.remoteHead()).toBe(head);
     // The clone is left clean: the next revert works.
     expect(git(fx.workDir(), ['status', '--porcelain'])).toBe('');
@@ -240,9 +239,36 @@ describe('local code host: revert', () => {
     fx.push();
     const head = fx.remoteHead();
     const result = await host.revert(bad, { idempotencyKey: 'k-twice', requestedBy: ADMIN });
-    expect(result).toMatchObject({ ok: false, reason: 'conflict' });
-    expect(result.ok ? '' : result.message).toContain('would change nothing');
+    expect(result).toEqual({ ok: false, reason: 'empty', message: `Reverting ${bad.slice(0, 10)} would change nothing: its changes are no longer on main.` });
     expect(fx.remoteHead()).toBe(head);
+  });
+
+  it('checkRevert says beforehand whether a revert can be made, and commits and pushes nothing', async () => {
+    const { fx, host } = setup();
+    const bad = fx.pushCommit(ALICE, 'Change line two', { 'app.txt': 'one\nTWO\nthree\n' });
+    const good = fx.pushCommit(CAROL, 'Add notes', { 'notes.txt': 'n\n' });
+    const undone = fx.pushCommit(ALICE, 'Bad', { 'bad.txt': 'b\n' });
+    git(fx.dev, ['revert', '--no-edit', undone], { who: BOB });
+    fx.pushCommit(BOB, 'Change line two again', { 'app.txt': 'one\nZWEI\nthree\n' });
+    const head = fx.remoteHead();
+
+    expect(await host.checkRevert(good)).toEqual({ ok: true });
+    expect(await host.checkRevert(bad)).toEqual({
+      ok: false,
+      reason: 'conflict',
+      message: `Reverting ${bad.slice(0, 10)} conflicts with later changes on main (app.txt): revert it by hand.`,
+    });
+    expect(await host.checkRevert(undone)).toEqual({
+      ok: false,
+      reason: 'empty',
+      message: `Reverting ${undone.slice(0, 10)} would change nothing: its changes are no longer on main.`,
+    });
+    expect(await host.checkRevert('0123456789abcdef0123456789abcdef01234567')).toMatchObject({ ok: false, reason: 'unknown-commit' });
+    expect(fx.remoteHead()).toBe(head);
+    expect(git(fx.workDir(), ['status', '--porcelain'])).toBe('');
+    // The check left the clone usable: the revert it allowed is made.
+    expect(await host.revert(good, { idempotencyKey: 'k-after-check', requestedBy: ADMIN })).toMatchObject({ ok: true, alreadyDone: false });
+    expect(fx.remoteFile('notes.txt')).toBeNull();
   });
 
   it('retries when the branch moves between its fetch and its push', async () => {

@@ -46,9 +46,23 @@ describe('describeConfirmation: derail', () => {
         'Train #4 (12 commits) will be derailed; its running jobs are stopped.',
         '12 commits go back to the front of the platform, ahead of the 3 commits already waiting; verifications carry over.',
         'Reason: flaky <db> & co',
-        'In schedule mode, inside auto-time, a new train starts at once with the platform.',
+        'In schedule mode, inside auto-time, a new train starts at once with the platform. To hold them on the platform, cancel and switch to manual mode first (`/conductor mode manual`).',
       ],
     });
+  });
+
+  it('knowing the time, it names the train rule 3 starts at once and how to hold the commits, or says they wait', () => {
+    const always = line({ platform: 3 });
+    always.settings.autoTime = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' }];
+    const inside = describeConfirmation(always, 'derail', { now: new Date('2026-01-05T12:00:00Z') });
+    expect(inside.lines.at(-1)).toBe(
+      'The line is in schedule mode inside auto-time: train #5 starts at once with these 15 commits. To hold them on the platform, cancel and switch to manual mode first (`/conductor mode manual`).',
+    );
+    const office = line({ platform: 3 });
+    office.settings.autoTime = [{ days: ['mon'], start: '09:00', end: '10:00' }];
+    expect(describeConfirmation(office, 'derail', { now: new Date('2026-01-05T12:00:00Z') }).lines.at(-1)).toBe(
+      'The line is in schedule mode, outside auto-time: the commits wait on the platform until auto-time or `/conductor start`.',
+    );
   });
 
   it('a train whose deploy failed is derailed with the going one, as the domain does', () => {
@@ -208,7 +222,7 @@ describe('confirmModal', () => {
         '• Train #4 (12 commits) will be derailed; its running jobs are stopped.',
         '• 12 commits go back to the front of the platform, ahead of the 3 commits already waiting; verifications carry over.',
         '• Reason: flaky &lt;db&gt; &amp; co',
-        '• In schedule mode, inside auto-time, a new train starts at once with the platform.',
+        '• In schedule mode, inside auto-time, a new train starts at once with the platform. To hold them on the platform, cancel and switch to manual mode first (`/conductor mode manual`).',
       ].join('\n'),
     );
   });

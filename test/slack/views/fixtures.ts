@@ -159,6 +159,9 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
   const builds = (last: Job['state']): Job[] =>
     Array.from({ length: attempts }, (_, i) => aJob('build', i + 1, i + 1 === attempts ? last : 'failed', size === 'largest' ? `https://ci.acme.test/job/web-build/${i + 1}/?a=1&b=<2>|x${'/p'.repeat(200)}` : undefined));
   const deploys = (last: Job['state']): Job[] => [aJob('deploy', 1, last)];
+  // A failed job's output is shown on the card: big trains get the worst (long lines that escaping lengthens).
+  const withOutput = (jobs: Job[]): Job[] =>
+    jobs.map((j) => (j.state === 'failed' ? { ...j, output: size === 'largest' ? Array.from({ length: 60 }, () => `${NASTY} ${'&<>'.repeat(300)}`).join('\n') : 'npm test\nError: boom' } : j));
   const engineer = size === 'smallest' ? ALICE : authorEmail(7);
   const blocked = size === 'largest' ? LONG_REASON : 'waiting for QA';
   const base: Partial<Train> = { engineer, createdBy: size === 'largest' ? `${NASTY}@acme.test` : 'conductor' };
@@ -168,7 +171,7 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
       train = aTrain(3, commits, { ...base, state: 'delivering', jobs: [aJob('build', 1, 'running')] });
       break;
     case 'build failed':
-      train = aTrain(3, commits, { ...base, state: 'delivering', jobs: builds('failed') });
+      train = aTrain(3, commits, { ...base, state: 'delivering', jobs: withOutput(builds('failed')) });
       break;
     case 'verifying, pending':
       train = aTrain(3, commits, { ...base, tickets: tickets(false), jobs: builds('succeeded') });
@@ -183,7 +186,7 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
       train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('running')] });
       break;
     case 'deploy failed':
-      train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('failed')] });
+      train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: withOutput([...builds('succeeded'), ...deploys('failed')]) });
       break;
     case 'deploy unknown':
       train = aTrain(3, commits, { ...base, state: 'deploying', tickets: tickets(true), jobs: [...builds('succeeded'), ...deploys('unknown')] });

@@ -295,7 +295,9 @@ describe('trainCard: buttons per state', () => {
     expect(derail.style).toBe('danger');
     expect(derail.confirm).toMatchObject({
       title: { text: 'Derail train #3?' },
-      text: { text: 'Train #3 (1 commit) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.' },
+      text: {
+        text: 'Train #3 (1 commit) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over. In schedule mode inside auto-time a new train takes them at once: to hold them, switch to manual mode first.',
+      },
       confirm: { text: 'Derail' },
       style: 'danger',
     });
@@ -332,5 +334,29 @@ describe('trainCard: buttons per state', () => {
     const big = allText(card('largest', 'deploying').blocks);
     expect(big).toContain('Production runs train #2 `d2000000` (rolled back from #5) since 2026-01-05 12:00 UTC, by ');
     expect(big).not.toContain('<!channel>');
+  });
+});
+
+describe('trainCard: a failed job says why', () => {
+  it('shows the last lines of the failed build, escaped, in a code block', () => {
+    const msg = card('smallest', 'build failed');
+    expect(textsOf(msg.blocks)).toContain('*Last lines of the failed build #1:*\n```\nnpm test\nError: boom\n```');
+  });
+
+  it('shows the failed deploy, not the builds before it', () => {
+    const msg = card('smallest', 'deploy failed');
+    expect(textsOf(msg.blocks)).toContain('*Last lines of the failed deploy #1:*\n```\nnpm test\nError: boom\n```');
+  });
+
+  it('a long, hostile output keeps the code block whole within the section limit', () => {
+    const msg = card('largest', 'build failed');
+    const tail = textsOf(msg.blocks).find((t) => t.startsWith('*Last lines of the failed build #7:*'))!;
+    expect(tail.length).toBeLessThanOrEqual(3000);
+    expect(tail.endsWith('\n```')).toBe(true);
+    expect(tail).not.toContain('<!channel>');
+  });
+
+  it('says nothing of output once the train is over', () => {
+    expect(allText(card('smallest', 'derailed').blocks)).not.toContain('Last lines');
   });
 });
