@@ -44,7 +44,8 @@ describe('status', () => {
     sim.deliverAndVerify(1);
     ok(sim.as(ALICE, deploy));
     sim.succeedDeploy(1);
-    expect(statusText(sim.state, sim.now).split('\n').at(-1)).toBe(`Production: train #1 (${sha('a1').slice(0, 8)}).`);
+    // SPEC §9: which train, since when, by whom.
+    expect(statusText(sim.state, sim.now).split('\n').at(-1)).toBe(`Production runs train #1 (${sha('a1').slice(0, 8)}), since ${sim.now.toISOString().slice(0, 16).replace('T', ' ')} UTC, by ${ALICE}.`);
   });
 });
 
