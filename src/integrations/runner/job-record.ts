@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathExists } from '../git/git.js';
 
 /**
  * A local job's record on disk, so that its outcome survives the Conductor
@@ -116,7 +117,7 @@ export class JobRecord {
 
   /** What the record says of the job now. */
   async state(): Promise<RecordState> {
-    if (!(await exists(this.dir))) return { kind: 'none' };
+    if (!(await pathExists(this.dir))) return { kind: 'none' };
     const meta = await this.meta();
     const code = await this.exitCode();
     if (code !== null) return { kind: 'exited', meta, code };
@@ -191,14 +192,5 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
   }
 }
