@@ -49,6 +49,8 @@ describe('strict fakes: the after-each check', () => {
       slack.failNext('auth.test', { ok: false, error: 'account_inactive' });
       const r = await fetch(`${slack.url}auth.test`, { method: 'POST', headers: { authorization: 'Bearer xoxb-test' } });
       expect(await r.json()).toMatchObject({ ok: false, error: 'account_inactive' });
+      // A delay is a condition (Slack is slow for up to n calls), not an expectation: leftovers are not reported.
+      slack.failNext('chat.update', { delayMs: 10 }, 3);
       expect(checkStrictFakes()).toEqual([]);
     } finally {
       await slack.close();
