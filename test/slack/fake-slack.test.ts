@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, SLASH_COMMAND, VIEWS } from '../../src/slack/registrations.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { checkMessage, checkView } from '../support/slack-limits.js';
+import { acknowledgeFakeProblems } from '../support/strict-fakes.js';
 import {
   blockAction,
   event,
@@ -38,6 +39,8 @@ beforeEach(async () => {
   client = makeClient();
 });
 afterEach(async () => {
+  // These tests provoke violations on purpose and assert on them (or call expectNoUnexpectedCalls) themselves.
+  acknowledgeFakeProblems();
   await fake.close();
 });
 

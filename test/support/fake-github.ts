@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { githubSignature } from '../../src/integrations/github/signature.js';
+import { registerStrictFake } from './strict-fakes.js';
 
 export interface StatusCall {
   owner: string;
@@ -142,6 +143,12 @@ export async function startFakeGithub(opts: { token?: string } = {}): Promise<Fa
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const fakeUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const strict = registerStrictFake({
+    name: 'fake GitHub',
+    violations: () => violations,
+    takeUnusedExpectations: () => failures.splice(0).map((status) => `failNext ${status}`),
+  });
+
   return {
     url: fakeUrl,
     token,
@@ -156,6 +163,7 @@ export async function startFakeGithub(opts: { token?: string } = {}): Promise<Fa
     },
     close: () =>
       new Promise<void>((resolve) => {
+        strict.closed();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

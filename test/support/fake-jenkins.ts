@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { registerStrictFake, type StrictFakeHandle } from './strict-fakes.js';
 
 /**
  * A strict fake Jenkins on 127.0.0.1 that speaks what the `jenkins` client
@@ -79,6 +80,7 @@ export class FakeJenkins {
   private failures: number[] = [];
   private lostTriggers: ('reset' | 'hang')[] = [];
   private jobs: Set<string>;
+  private strict: StrictFakeHandle | null = null;
 
   private constructor(opts: FakeJenkinsOptions) {
     this.user = opts.user ?? 'conductor';
@@ -90,6 +92,14 @@ export class FakeJenkins {
   static async start(opts: FakeJenkinsOptions): Promise<FakeJenkins> {
     const fake = new FakeJenkins(opts);
     await fake.listen(0);
+    fake.strict = registerStrictFake({
+      name: 'fake Jenkins',
+      violations: () => fake.violations,
+      takeUnusedExpectations: () => [
+        ...fake.failures.splice(0).map((status) => `failNext ${status}`),
+        ...fake.lostTriggers.splice(0).map((how) => `loseNextTriggerResponse ${how}`),
+      ],
+    });
     return fake;
   }
 
@@ -171,6 +181,7 @@ export class FakeJenkins {
   }
 
   async close(): Promise<void> {
+    this.strict?.closed();
     if (this.mode === 'refused') return;
     await new Promise<void>((r) => {
       this.server.close(() => r());

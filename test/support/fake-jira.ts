@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { registerStrictFake, type StrictFakeHandle } from './strict-fakes.js';
 
 /**
  * A strict fake Jira Cloud REST v3 on 127.0.0.1 for exactly what
@@ -135,6 +136,7 @@ export class FakeJira {
   private targeted: TargetedFailure[] = [];
   /** Issue key → the status a person moves it to just before the next transition POST reaches it. */
   private moves = new Map<string, string>();
+  private strict: StrictFakeHandle | null = null;
 
   private constructor(opts: FakeJiraOptions) {
     this.project = opts.project ?? 'WEB';
@@ -167,6 +169,19 @@ export class FakeJira {
     const fake = new FakeJira(opts);
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.port = (fake.server.address() as AddressInfo).port;
+    fake.strict = registerStrictFake({
+      name: 'fake Jira',
+      violations: () => fake.violations,
+      takeUnusedExpectations: () => {
+        const unused = [
+          ...fake.failures.splice(0).map((status) => `failNext ${status}`),
+          ...fake.targeted.splice(0).filter((f) => f.times > 0).map((f) => `failOn ${f.method} ${f.path} → ${f.status}`),
+          ...[...fake.moves].map(([key, status]) => `moveBeforeNextTransition ${key} → ${status}`),
+        ];
+        fake.moves.clear();
+        return unused;
+      },
+    });
     return fake;
   }
 
@@ -175,6 +190,7 @@ export class FakeJira {
   }
 
   async stop(): Promise<void> {
+    this.strict?.closed();
     await new Promise<void>((r) => {
       this.server.close(() => r());
       this.server.closeAllConnections();

@@ -32,6 +32,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SlackRequest } from './slack-requests.js';
+import { registerStrictFake } from './strict-fakes.js';
 
 export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
@@ -447,6 +448,12 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
   base = `http://127.0.0.1:${port}`;
   let envelopeSeq = 0;
 
+  const strict = registerStrictFake({
+    name: 'fake Socket Mode',
+    violations: () => violations,
+    takeUnusedExpectations: () => failures.splice(0).map((f) => `failOpen ${JSON.stringify(f.how)} (${f.left} left)`),
+  });
+
   const fake: FakeSocketMode = {
     apiUrl: `${base}/api/`,
     get connections() {
@@ -513,6 +520,7 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
       throw new Error(`fake Socket Mode saw ${violations.length} problem(s):\n${violations.map((v, i) => `  ${i + 1}. ${v}`).join('\n')}`);
     },
     async close() {
+      strict.closed();
       for (const c of [...live]) c.close(1001);
       await new Promise((r) => setTimeout(r, 50));
       for (const s of sockets) s.destroy();

@@ -24,6 +24,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMessage, checkView } from './slack-limits.js';
+import { registerStrictFake } from './strict-fakes.js';
 
 export interface FakeSlackUser {
   id: string;
@@ -133,6 +134,7 @@ export interface FakeSlack {
   failNext(method: string, how: FailHow, times?: number): void;
   /** Throws listing every violation: unknown methods, wrong tokens, limit breaches, bad arguments. */
   expectNoUnexpectedCalls(): void;
+  /** Forgets the violations so far: a test that provoked them on purpose acknowledges them (see strict-fakes.ts). */
   clearViolations(): void;
   /** Resolves once `predicate(fake)` holds (polled every 10 ms); rejects after `ms` (default 5000). */
   waitFor(predicate: (f: FakeSlack) => boolean, ms?: number): Promise<void>;
@@ -598,6 +600,19 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const { port } = server.address() as AddressInfo;
   base = `http://127.0.0.1:${port}`;
 
+  const strict = registerStrictFake({
+    name: 'fake Slack',
+    violations: () => violations.map((v) => `${v.method}: ${v.problem}`),
+    takeUnusedExpectations: () => {
+      // A delay is a condition ("Slack is slow for up to n calls"), not an answer a test expects to be used: leftovers are dropped silently.
+      const unused = [...failures].flatMap(([method, queue]) =>
+        queue.filter((f) => f.left > 0 && !('delayMs' in f.how)).map((f) => `failNext ${method} ${JSON.stringify(f.how)} (${f.left} left)`),
+      );
+      failures.clear();
+      return unused;
+    },
+  });
+
   const fake: FakeSlack = {
     url: `${base}/api/`,
     calls,
@@ -622,7 +637,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const lines = violations.map((v, i) => `  ${i + 1}. ${v.method}: ${v.problem}`);
       throw new Error(`fake Slack saw ${violations.length} unexpected call(s):\n${lines.join('\n')}`);
     },
-    clearViolations: () => void violations.splice(0),
+    clearViolations: () => {
+      violations.splice(0);
+      strict.cleared();
+    },
     async waitFor(predicate, ms = 5000) {
       const deadline = Date.now() + ms;
       for (;;) {
@@ -640,6 +658,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return `${base}${path}`;
     },
     async close() {
+      strict.closed();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       server.closeAllConnections();

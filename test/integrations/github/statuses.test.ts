@@ -11,6 +11,7 @@ import {
   waitingOnPlatformStatus,
 } from '../../../src/integrations/github/statuses.js';
 import { fakeSha, startFakeGithub, type FakeGithub } from '../../support/fake-github.js';
+import { acknowledgeFakeProblems } from '../../support/strict-fakes.js';
 
 const log = pino({ level: 'silent' });
 const repo = { owner: 'acme', name: 'web' };
@@ -88,6 +89,7 @@ describe('GitHub commit statuses', () => {
     expect((err as RetryableGithubError).status).toBe(401);
     expect(fake.statuses).toEqual([]);
     expect(() => fake.expectNoUnexpectedCalls()).toThrow(/wrong token/);
+    acknowledgeFakeProblems(); // provoked on purpose
   });
 });
 
@@ -96,6 +98,7 @@ describe('the fake GitHub is strict', () => {
     const res = await fetch(`${fake.url}/repos/acme/web/commits`, { headers: { authorization: 'token ghp_good' } });
     expect(res.status).toBe(404);
     expect(() => fake.expectNoUnexpectedCalls()).toThrow(/unexpected GET \/repos\/acme\/web\/commits/);
+    acknowledgeFakeProblems(); // provoked on purpose
   });
 
   it('refuses an invalid status body with 422', async () => {
@@ -106,10 +109,12 @@ describe('the fake GitHub is strict', () => {
     });
     expect(res.status).toBe(422);
     expect(() => fake.expectNoUnexpectedCalls()).toThrow(/state "done".*context must be.*141 characters/);
+    acknowledgeFakeProblems(); // provoked on purpose
   });
 
   it('reports failNext answers that were never used', () => {
     fake.failNext(500, 2);
     expect(() => fake.expectNoUnexpectedCalls()).toThrow(/2 failNext/);
+    acknowledgeFakeProblems(); // provoked on purpose
   });
 });

@@ -35,7 +35,7 @@ function row(jobId: number, handle: { externalId: string; url: string | null }, 
 }
 
 /** What deliver.ts hands to `stop`: the job as the database records it (`jobRequest`'s defaults). */
-function known(jobId: number, externalId: string | null, over: Partial<StopHint> = {}): StopHint {
+function known(_jobId: number, externalId: string | null, over: Partial<StopHint> = {}): StopHint {
   return { kind: 'build', line: 'web', train: 42, sha: 'a'.repeat(40), conductorUrl: 'https://conductor.example.com', externalId, ...over };
 }
 
