@@ -176,7 +176,7 @@ async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: n
   if (attempts === 1) {
     await deps.chat
       .announce({ line, train, text: `The ${kind} of train #${train} is waiting for ${what} (${reason}). Conductor keeps retrying; nothing is lost.`, key: `job:${jobId}:waiting` })
-      .catch((e: Error) => deps.log.warn({ err: e.message, line }, 'could not tell the channel a job is waiting'));
+      .catch((err: unknown) => deps.log.warn({ err, line }, 'could not tell the channel a job is waiting'));
   }
   const { state } = await deps.engine.read(line, { extraTrains: [train] });
   const t = state.trains.find((x) => x.number === train);

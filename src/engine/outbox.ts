@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Clock } from './engine.js';
+import { PermanentEffectError, RetryableEffectError } from './errors.js';
 
 export interface OutboxItem {
   id: bigint;
@@ -10,22 +11,8 @@ export interface OutboxItem {
   attempts: number;
 }
 
-/** Thrown by a handler that knows when to try again (Slack 429 Retry-After). */
-export class RetryLaterError extends Error {
-  constructor(message: string, readonly afterMs: number) {
-    super(message);
-  }
-}
-
-/** Thrown by a handler when retrying can never help (malformed item): the item is closed with the error. */
-export class PermanentEffectError extends Error {
-  /** A short reason people can read in the channel (e.g. `no transition to "Done" from "In Review"`); the message has the details. */
-  readonly summary?: string;
-  constructor(message?: string, options?: { cause?: unknown; summary?: string }) {
-    super(message, options);
-    if (options?.summary) this.summary = options.summary;
-  }
-}
+// The error shape every handler uses lives in errors.ts; re-exported here, where handlers used to find it.
+export { PermanentEffectError, RetryableEffectError, RetryLaterError } from './errors.js';
 
 export interface OutboxOptions {
   /** Plain SQL on the pool: the worker's statements run once per effect, next to the requests on the event loop. */
@@ -155,8 +142,8 @@ export class OutboxWorker {
         ]);
         return;
       }
-      const delay = err instanceof RetryLaterError ? err.afterMs : this.backoff(item.attempts);
-      log.warn({ err: message, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
+      const delay = err instanceof RetryableEffectError && err.retryAfterMs !== undefined ? err.retryAfterMs : this.backoff(item.attempts);
+      log.warn({ err, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
       await this.opts.pool.query(`UPDATE outbox_item SET last_error = $3, lease_until = NULL, next_attempt_at = $4 ${ours}`, [
         item.id.toString(),
         item.attempts,

@@ -144,7 +144,7 @@ export function createSlack(o: SlackOptions): SlackParts {
           trigger_id: command.trigger_id,
           view: confirmModal({ ...what, command: command.text.trim(), line: prepared.line, channel: command.channel_id }),
         }),
-      ).catch((err) => log.warn({ err: (err as Error).message }, 'could not open the confirmation'));
+      ).catch((err) => log.warn({ err }, 'could not open the confirmation'));
       return;
     }
     // Everything else acks at once, before any database work, and answers through response_url:
@@ -158,7 +158,7 @@ export function createSlack(o: SlackOptions): SlackParts {
       }
       const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
       await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
-        log.warn({ err: err.message }, 'could not answer the command'),
+        log.warn({ err }, 'could not answer the command'),
       );
     });
   });
@@ -191,7 +191,7 @@ export function createSlack(o: SlackOptions): SlackParts {
         }
         // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
         await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
-          log.warn({ err: err.message }, 'could not answer the button press'),
+          log.warn({ err }, 'could not answer the button press'),
         );
       });
     });

@@ -409,7 +409,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
           } catch (err) {
             // The account exists but may not be assignable in this project: create it unassigned rather than not at all.
             if (!(accountId && err instanceof PermanentJiraError && err.status === 400 && 'assignee' in fieldErrorsOf(err.cause))) throw err;
-            log.warn({ email: ticket.authorEmail, err: err.message }, 'jira refused the assignee; creating the sub-task unassigned');
+            log.warn({ email: ticket.authorEmail, err }, 'jira refused the assignee; creating the sub-task unassigned');
             key = await createIssue(what, fields(false));
           }
           mem.byAuthor.set(aLabel, key);
@@ -437,7 +437,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
           // JQL refuses the whole query when one key no longer exists (deleted/moved issue):
           // fall back to one read per key, skipping the missing ones.
           if (!(err instanceof PermanentJiraError && err.status === 400)) throw err;
-          log.warn({ err: err.message }, 'jira search refused the keys; reading them one by one');
+          log.warn({ err }, 'jira search refused the keys; reading them one by one');
           issues = [];
           for (const key of chunk) {
             try {
