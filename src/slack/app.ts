@@ -6,7 +6,7 @@ import * as domain from '../domain/index.js';
 import { prepareCommand, runPrepared, backupRef, type CommandRequest } from '../engine/commands.js';
 import type { Db } from '../engine/db.js';
 import type { Engine, Reply } from '../engine/engine.js';
-import type { OutboxItem } from '../engine/outbox.js';
+import type { EffectHandlers, EffectKind, OutboxPayloads } from '../engine/effects.js';
 import { boltLogger } from './bolt-logger.js';
 import { AfterAck } from './after-ack.js';
 import { parseActionValue, pressButton } from './buttons.js';
@@ -29,7 +29,7 @@ export interface SlackOptions {
   lineChannels: Map<string, string | null>;
   publicUrl: string;
   /** Writes an outbox row and wakes the worker (App Home refreshes). */
-  enqueue: (kind: string, payload: Record<string, unknown>, idempotencyKey: string) => Promise<void>;
+  enqueue: <K extends EffectKind>(kind: K, payload: OutboxPayloads[K], idempotencyKey: string) => Promise<void>;
 }
 
 export interface SlackParts {
@@ -40,7 +40,7 @@ export interface SlackParts {
   directory: SlackDirectory;
   client: WebClient;
   /** Outbox handlers for Slack-only effects. */
-  handlers: Record<string, (item: OutboxItem) => Promise<void>>;
+  handlers: Pick<EffectHandlers, 'slack.home'>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Waits (at most timeoutMs) for the work of requests already acked: answers, engine inputs. */
@@ -233,9 +233,9 @@ export function createSlack(o: SlackOptions): SlackParts {
     o.log.error({ err: (args as unknown as { error: Error }).error }, 'Slack listener failed');
   });
 
-  const handlers = {
-    'slack.home': async (item: OutboxItem) => {
-      const user = String(item.payload.user);
+  const handlers: SlackParts['handlers'] = {
+    'slack.home': async (item) => {
+      const { user } = item.payload;
       const email = await slackCall(() => directory.emailOf(user));
       if (!email) return;
       const data = await loadHomeData(o.db, email, o.engine.deps.clock());
