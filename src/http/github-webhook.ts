@@ -82,7 +82,7 @@ export function githubWebhookHandler(opts: GithubWebhookOptions): Handler {
     }
 
     if (event === 'ping') {
-      const zen = typeof (payload as { zen?: unknown } | null)?.zen === 'string' ? (payload as { zen: string }).zen : '';
+      const zen = typeof payload === 'object' && payload !== null && 'zen' in payload && typeof payload.zen === 'string' ? payload.zen : '';
       log.info('github ping');
       return sendJson(res, 200, { ok: true, zen });
     }
