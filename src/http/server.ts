@@ -150,7 +150,7 @@ function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && /^[\w.:@-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
-export function startHttpServer(opts: HttpOptions & { port: number; host?: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export function startHttpServer(opts: HttpOptions & { port: number; host?: string; /** How long stop waits for requests in flight (default 5 s). */ closeGraceMs?: number }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const { router, metrics } = buildRouter(opts);
   const server = createServer((req, res) => {
     // Nothing a request carries may throw out of the listener: Node would end the process.
@@ -231,8 +231,29 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       resolve({
         server,
         port,
-        close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+        close: () => closeGracefully(server, opts.closeGraceMs ?? 5_000),
       });
     });
+  });
+}
+
+/**
+ * Stops accepting, closes idle keep-alive connections (and those that become
+ * idle once their answer is sent), lets requests in flight finish for up to
+ * `graceMs`, then closes whatever is left.
+ */
+function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let idleSweep: NodeJS.Timeout | undefined;
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      clearInterval(idleSweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+    idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+    idleSweep.unref();
   });
 }
