@@ -115,17 +115,23 @@ export class OutboxWorker {
     // Items of one batch are delivered in order: a card is posted before it is updated.
     for (const row of items) {
       const item: OutboxItem = { id: row.id, kind: row.kind, payload: row.payload, idempotencyKey: row.idempotency_key, attempts: row.attempts };
-      await this.deliver(item);
+      await this.deliver(item, leaseUntil);
     }
     return items.length;
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
+  private async deliver(item: OutboxItem, leaseUntil: Date): Promise<void> {
     const log = this.opts.log.child({ outbox: item.id.toString(), kind: item.kind, line: item.payload.line });
     try {
       await this.opts.handle(item);
-      await this.opts.pool.query('UPDATE outbox_item SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2', [this.opts.clock(), item.id.toString()]);
-      log.debug('effect delivered');
+      // Done only while this claim still holds the item (the lease it took, the attempt it counted): a worker
+      // slower than its lease may have lost the item to another, which is delivering it now and will mark it.
+      const marked = await this.opts.pool.query(
+        'UPDATE outbox_item SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2 AND attempts = $3 AND lease_until = $4 AND done_at IS NULL',
+        [this.opts.clock(), item.id.toString(), item.attempts, leaseUntil],
+      );
+      if (marked.rowCount === 0) log.warn({ attempts: item.attempts }, 'effect delivered after its lease was lost; not marked done here');
+      else log.debug('effect delivered');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // Only while this claim still holds the item: if our lease ran out and another
