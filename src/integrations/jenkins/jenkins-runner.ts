@@ -179,7 +179,9 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
 
   function schedulePoll(run: Run): void {
     if (run.over || run.timingOut || closed) return;
+    // Unref'd: a poll never keeps the process alive; close() clears it.
     run.pollTimer = setTimeout(() => void pollOnce(run), pollMs);
+    run.pollTimer.unref();
   }
 
   async function pollOnce(run: Run): Promise<void> {
@@ -241,6 +243,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
         await report(run, 'TIMEOUT', { timedOut: true, note });
       })();
     }, ms);
+    run.deadline.unref();
   }
 
   /** Waits for the queue item to become a build; the run is retired (reported or stopped) otherwise. */

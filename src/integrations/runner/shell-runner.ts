@@ -339,6 +339,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         jlog.warn({ timeoutMinutes: job.timeoutMinutes }, 'job timed out; killing it');
         kill();
       }, Math.max(0, deadlineMs - Date.now()));
+      timeoutTimer.unref();
     }
     if (job.stopped) kill();
     let signal: NodeJS.Signals | null = null;
@@ -366,6 +367,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
           if (job.stopped) kill();
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, ADOPTED_POLL_MS);
+            t.unref(); // close() wakes it; it never keeps the process alive
             job.wake = () => {
               clearTimeout(t);
               resolve();
