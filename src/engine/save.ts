@@ -30,6 +30,7 @@ function allCommits(s: LineState): Map<string, CommitRef> {
  * audit entries and the outbox rows, all in the caller's transaction.
  * `newCommits` are commits first seen by this input, in branch order.
  */
+// Over 80 lines on purpose: the numbered writes of one transaction, kept in one place so their order (foreign keys, then audit and outbox) stays visible.
 export async function saveDecision(
   tx: Sql,
   loaded: Loaded,

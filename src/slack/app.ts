@@ -50,6 +50,7 @@ export interface SlackParts {
 /** Commands that change a lot at once: in Slack they ask for confirmation in a modal first. */
 const CONFIRMED = new Set(['derail', 'extend', 'emergency', 'rollback']);
 
+// Over 80 lines on purpose: Bolt's listeners are registered on one App and share its client, directory and after-ack queue; each listener is short.
 export function createSlack(o: SlackOptions): SlackParts {
   const logger = boltLogger(o.log);
   const clientOptions = {

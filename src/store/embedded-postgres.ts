@@ -84,6 +84,7 @@ process.on('exit', () => {
 });
 
 /** Starts (initialising on first use) the embedded PostgreSQL under `dataDir`. */
+// Over 80 lines on purpose: the start-up sequence (stale server recovery, initdb on first use, start) reads top to bottom.
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const log = opts.log.child({ component: 'embedded-postgres' });
   await fs.mkdir(opts.dataDir, { recursive: true });
