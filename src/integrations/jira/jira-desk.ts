@@ -304,7 +304,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
       const stuck = (why: string, summary: string, transitions: Transition[]): PermanentJiraError => {
         const available = transitions.map((t) => `"${t.name}" → ${t.to!.name}`).join(', ') || 'none';
         const walked = taken.length ? `; moved so far: ${taken.join(', ')}` : '';
-        log.warn({ key: externalKey, status: status.name, wantDone, taken }, `jira issue stuck on its way ${goal}`);
+        log.warn({ key: externalKey, status: status.name, wantDone, goal, taken }, 'jira issue stuck on its way');
         return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`, { summary });
       };
       visited.add(norm(status.name));
