@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   }
   log.info({ url: config.env.publicUrl }, 'ready');
   // The demo's repository sits in the data directory: the clone command works from any folder.
+  // The one message built from values on purpose: it is an instruction a person copies from the terminal.
   for (const line of config.source === 'demo' ? config.file.lines : []) log.info(`try the demo: git clone ${shellQuote(line.repo)} /tmp/demo`);
 }
 

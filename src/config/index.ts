@@ -5,7 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { demoConfig } from './demo.js';
-import { cleanEnv, validateEnv, type Env, type RawEnv } from './env.js';
+import { cleanEnv, secretValues, validateEnv, type Env, type RawEnv } from './env.js';
+import type { EngineConfig } from '../engine/line-config.js';
 import { ConfigError } from './errors.js';
 import { validateConfigText, type FileConfig } from './file.js';
 
@@ -124,4 +125,22 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<AppConfig> {
 
   if (problems.length > 0 || envResult.env === null || file === null) throw new ConfigError(problems);
   return { env: envResult.env, file, source, configPath };
+}
+
+/** What the engine needs of the config: each line's runtime settings, the people, the public URL and the secrets. */
+export function engineConfig(config: AppConfig): EngineConfig {
+  const { env, file } = config;
+  return {
+    lines: file.lines.map((l) => ({
+      commitStatuses: !!(l.github && env.github?.token),
+      name: l.name,
+      branch: l.branch,
+      maxCommits: l.maxCommits ?? null,
+      reminderMinutes: l.reminderMinutes,
+      timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: l.rollback.timeoutMinutes },
+    })),
+    policy: { admins: file.admins, robots: file.robots },
+    publicUrl: env.publicUrl,
+    secrets: secretValues(env),
+  };
 }

@@ -78,6 +78,7 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
   return { ok: false, text: `Several lines are configured: add \`--line <name>\` (one of ${names.join(', ')}).` };
 }
 
+// Over 80 lines on purpose: one case per command, a switch the compiler checks against the Command union.
 async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string, displayName?: () => Promise<string | null>): Promise<Reply> {
   const now = () => engine.deps.clock();
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>

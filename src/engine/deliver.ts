@@ -6,7 +6,9 @@ import type { CodeHost } from './ports/code-host.js';
 import type { TicketDesk } from './ports/ticket-desk.js';
 import type { Engine } from './engine.js';
 import { jobStarted } from './inputs.js';
-import { PermanentEffectError, type OutboxItem } from './outbox.js';
+import { PermanentEffectError } from './errors.js';
+import type { OutboxItem } from './outbox.js';
+import { dispatchEffects, type EffectHandlers, type EffectItem, type OutboxPayloads } from './effects.js';
 import { ticketSyncGaveUp } from './tickets-outside.js';
 import { revertNotMade } from './revert.js';
 import { redactSecrets, revertAuthorName } from '../domain/index.js';
@@ -26,110 +28,124 @@ export interface DeliveryDeps {
   fetchNow: (line: string) => Promise<void>;
   publicUrl: string;
   log: Logger;
-  /** Handlers for effects that are not the domain's (e.g. Slack's App Home refresh). */
-  extra?: Record<string, (item: OutboxItem) => Promise<void>>;
+  /** Handlers of the kinds features contribute (GitHub statuses, Slack's App Home refresh). */
+  extra?: Partial<EffectHandlers>;
 }
 
-type Payload = Effect & { line: string; jobId?: number };
+/** The kinds the engine delivers itself: the domain's effects and the ticket sync. */
+type EngineKind = Effect['kind'] | 'ticket.sync';
 
 /** Turns one outbox item into calls on the line's integrations. */
 export function makeEffectHandler(deps: DeliveryDeps): (item: OutboxItem) => Promise<void> {
+  return dispatchEffects({ ...engineEffectHandlers(deps), ...deps.extra });
+}
+
+/** The handlers of the kinds the engine owns, one per kind, each with its payload typed by its kind. */
+export function engineEffectHandlers(deps: DeliveryDeps): Pick<EffectHandlers, EngineKind> {
   const { engine, chat } = deps;
-  return async (item) => {
-    const extra = deps.extra?.[item.kind];
-    if (extra) return extra(item);
-    if (item.kind === 'ticket.sync') {
-      // Written by the saver (not a domain effect) when a ticket with an outside key changes state.
-      const t = item.payload as { line: string; externalKey: string; done: boolean };
-      try {
-        return await deps.ports(t.line).tickets.setDone(t.externalKey, t.done);
-      } catch (err) {
-        // Jira can never follow (its workflow has no way there, no permission, issue gone): the outbox closes the
-        // item ("gave up: …") and the poll leaves that ticket alone (tickets-outside.ts). People are told through
-        // an engine input (audit entry + announcement in one transaction, delivered by the outbox) rather than a
-        // direct chat call here, so a Slack hiccup cannot lose the message. If recording it fails, that error is
-        // not permanent: the outbox retries the whole item (the input is keyed by it, so it is told once).
-        if (err instanceof PermanentEffectError) {
-          const reason = err.summary ?? err.message;
-          await ticketSyncGaveUp(engine, { line: t.line, externalKey: t.externalKey, done: t.done, reason, inputKey: item.idempotencyKey });
-        }
-        throw err;
-      }
-    }
-    const p = item.payload as Payload;
+  /** A domain effect names its line; an item for a line no longer configured can never be delivered. */
+  const known = <K extends Effect['kind']>(item: EffectItem<K>): OutboxPayloads[K] => {
+    const p = item.payload;
     if (!p.line || !engine.lines.has(p.line)) throw new PermanentEffectError(`unknown line in outbox item ${item.id}`);
-    const key = item.idempotencyKey;
-    switch (p.kind) {
-      case 'chat.announce':
-        return chat.announce({ line: p.line, train: p.train, text: p.text, broadcast: p.broadcast === true, key });
-      case 'chat.dm':
-        return chat.dm({ line: p.line, to: p.to, train: p.train, text: p.text, askVerify: p.askVerify, key });
-      case 'chat.card': {
-        const { state } = await engine.read(p.line, { extraTrains: [p.train] });
-        const train = state.trains.find((t) => t.number === p.train);
-        if (!train) throw new PermanentEffectError(`train #${p.train} not found`);
-        return chat.card({ line: p.line, state, train, key });
-      }
-      case 'job.start':
-        return startJob(deps, p, key, item.attempts);
-      case 'job.stop': {
-        if (!p.jobId) return;
-        // The runner may no longer follow the job (restarted since it started): what start recorded lets it find the build.
-        const job = await engine.deps.db.job.findUnique({ where: { id: p.jobId }, select: { kind: true, sha: true, externalId: true } });
-        const hint = job && { kind: job.kind, line: p.line, train: p.train, sha: job.sha, conductorUrl: deps.publicUrl, externalId: job.externalId };
-        return deps.ports(p.line).runner.stop(p.jobId, hint ?? undefined);
-      }
-      case 'git.revert': {
-        const result = await deps.ports(p.line).codeHost.revert(p.sha, {
-          idempotencyKey: key,
-          requestedBy: { name: p.requestedByName ?? revertAuthorName(p.requestedBy), email: p.requestedBy },
-        });
-        if (!result.ok) {
-          // Said once, in words, after the "is reverting" announcement; the requester gets a DM.
-          await revertNotMade(engine, { line: p.line, sha: p.sha, requestedBy: p.requestedBy, reason: result.message, inputKey: key });
-          return;
-        }
-        await deps.fetchNow(p.line);
+    return p;
+  };
+  return {
+    'ticket.sync': (item) => syncTicket(deps, item),
+    'chat.announce': async (item) => {
+      const p = known(item);
+      return chat.announce({ line: p.line, train: p.train, text: p.text, broadcast: p.broadcast === true, key: item.idempotencyKey });
+    },
+    'chat.dm': async (item) => {
+      const p = known(item);
+      return chat.dm({ line: p.line, to: p.to, train: p.train, text: p.text, askVerify: p.askVerify, key: item.idempotencyKey });
+    },
+    'chat.card': async (item) => {
+      const p = known(item);
+      const { state } = await engine.read(p.line, { extraTrains: [p.train] });
+      const train = state.trains.find((t) => t.number === p.train);
+      if (!train) throw new PermanentEffectError(`train #${p.train} not found`);
+      return chat.card({ line: p.line, state, train, key: item.idempotencyKey });
+    },
+    'job.start': async (item) => startJob(deps, known(item), item.idempotencyKey, item.attempts),
+    'job.stop': async (item) => {
+      const p = known(item);
+      if (!p.jobId) return;
+      // The runner may no longer follow the job (restarted since it started): what start recorded lets it find the build.
+      const job = await engine.deps.db.job.findUnique({ where: { id: p.jobId }, select: { kind: true, sha: true, externalId: true } });
+      const hint = job && { kind: job.kind, line: p.line, train: p.train, sha: job.sha, conductorUrl: deps.publicUrl, externalId: job.externalId };
+      return deps.ports(p.line).runner.stop(p.jobId, hint ?? undefined);
+    },
+    'git.revert': async (item) => {
+      const p = known(item);
+      const key = item.idempotencyKey;
+      const result = await deps.ports(p.line).codeHost.revert(p.sha, {
+        idempotencyKey: key,
+        requestedBy: { name: p.requestedByName ?? revertAuthorName(p.requestedBy), email: p.requestedBy },
+      });
+      if (!result.ok) {
+        // Said once, in words, after the "is reverting" announcement; the requester gets a DM.
+        await revertNotMade(engine, { line: p.line, sha: p.sha, requestedBy: p.requestedBy, reason: result.message, inputKey: key });
         return;
       }
-      case 'git.reset':
-        await deps.ports(p.line).codeHost.resetBranch(p.targetSha, p.backupRef);
-        await deps.fetchNow(p.line);
-        return;
-      case 'tickets.open': {
-        const { state } = await engine.read(p.line, { extraTrains: [p.train] });
-        const train = state.trains.find((t) => t.number === p.train);
-        if (!train) return;
-        const opened = await deps.ports(p.line).tickets.open({ line: p.line, train, key });
-        const verified = new Set(train.tickets.filter((k) => k.state === 'verified').map((k) => k.authorEmail));
-        for (const o of opened) {
-          await engine.deps.db.$transaction([
-            engine.deps.db.ticket.updateMany({
-              where: { train: { number: p.train, line: { name: p.line } }, authorEmail: o.authorEmail },
-              data: { externalKey: o.externalKey, externalUrl: o.externalUrl },
-            }),
-            // Verified before the outside ticket existed: it must follow, through the same outbox item a
-            // verify makes (retries, the give-up notice, and the poll leaving a given-up ticket alone).
-            ...(verified.has(o.authorEmail) && o.externalKey
-              ? [
-                  engine.deps.db.outboxItem.createMany({
-                    data: [{ lineId: null, kind: 'ticket.sync', payload: { kind: 'ticket.sync', line: p.line, externalKey: o.externalKey, done: true }, idempotencyKey: `${key}:sync:${o.externalKey}`, nextAttemptAt: engine.deps.clock() }],
-                    skipDuplicates: true,
-                  }),
-                ]
-              : []),
-          ]);
-        }
-        if (opened.some((o) => verified.has(o.authorEmail))) engine.deps.onEffects?.();
-        return;
-      }
-      default:
-        throw new PermanentEffectError(`unknown effect kind ${(p as { kind: string }).kind}`);
-    }
+      await deps.fetchNow(p.line);
+    },
+    'git.reset': async (item) => {
+      const p = known(item);
+      await deps.ports(p.line).codeHost.resetBranch(p.targetSha, p.backupRef);
+      await deps.fetchNow(p.line);
+    },
+    'tickets.open': async (item) => openTickets(deps, known(item), item.idempotencyKey),
   };
 }
 
-async function startJob(deps: DeliveryDeps, p: Payload & { kind: 'job.start' }, key: string, attempts: number): Promise<void> {
+/** Written by the saver (not a domain effect) when a ticket with an outside key changes state. */
+async function syncTicket(deps: DeliveryDeps, item: EffectItem<'ticket.sync'>): Promise<void> {
+  const t = item.payload;
+  try {
+    return await deps.ports(t.line).tickets.setDone(t.externalKey, t.done);
+  } catch (err) {
+    // Jira can never follow (its workflow has no way there, no permission, issue gone): the outbox closes the
+    // item ("gave up: …") and the poll leaves that ticket alone (tickets-outside.ts). People are told through
+    // an engine input (audit entry + announcement in one transaction, delivered by the outbox) rather than a
+    // direct chat call here, so a Slack hiccup cannot lose the message. If recording it fails, that error is
+    // not permanent: the outbox retries the whole item (the input is keyed by it, so it is told once).
+    if (err instanceof PermanentEffectError) {
+      const reason = err.summary ?? err.message;
+      await ticketSyncGaveUp(deps.engine, { line: t.line, externalKey: t.externalKey, done: t.done, reason, inputKey: item.idempotencyKey });
+    }
+    throw err;
+  }
+}
+
+async function openTickets(deps: DeliveryDeps, p: OutboxPayloads['tickets.open'], key: string): Promise<void> {
+  const { engine } = deps;
+  const { state } = await engine.read(p.line, { extraTrains: [p.train] });
+  const train = state.trains.find((t) => t.number === p.train);
+  if (!train) return;
+  const opened = await deps.ports(p.line).tickets.open({ line: p.line, train, key });
+  const verified = new Set(train.tickets.filter((k) => k.state === 'verified').map((k) => k.authorEmail));
+  for (const o of opened) {
+    await engine.deps.db.$transaction([
+      engine.deps.db.ticket.updateMany({
+        where: { train: { number: p.train, line: { name: p.line } }, authorEmail: o.authorEmail },
+        data: { externalKey: o.externalKey, externalUrl: o.externalUrl },
+      }),
+      // Verified before the outside ticket existed: it must follow, through the same outbox item a
+      // verify makes (retries, the give-up notice, and the poll leaving a given-up ticket alone).
+      ...(verified.has(o.authorEmail) && o.externalKey
+        ? [
+            engine.deps.db.outboxItem.createMany({
+              data: [{ lineId: null, kind: 'ticket.sync', payload: { kind: 'ticket.sync', line: p.line, externalKey: o.externalKey, done: true } satisfies OutboxPayloads['ticket.sync'], idempotencyKey: `${key}:sync:${o.externalKey}`, nextAttemptAt: engine.deps.clock() }],
+              skipDuplicates: true,
+            }),
+          ]
+        : []),
+    ]);
+  }
+  if (opened.some((o) => verified.has(o.authorEmail))) engine.deps.onEffects?.();
+}
+
+async function startJob(deps: DeliveryDeps, p: OutboxPayloads['job.start'], key: string, attempts: number): Promise<void> {
   if (!p.jobId) throw new PermanentEffectError('job.start without a job id');
   const job = await deps.engine.deps.db.job.findUnique({ where: { id: p.jobId }, include: { train: true } });
   // Stopped (derail) or already started by an earlier delivery: nothing to do.
@@ -176,7 +192,7 @@ async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: n
   if (attempts === 1) {
     await deps.chat
       .announce({ line, train, text: `The ${kind} of train #${train} is waiting for ${what} (${reason}). Conductor keeps retrying; nothing is lost.`, key: `job:${jobId}:waiting` })
-      .catch((e: Error) => deps.log.warn({ err: e.message, line }, 'could not tell the channel a job is waiting'));
+      .catch((err: unknown) => deps.log.warn({ err, line }, 'could not tell the channel a job is waiting'));
   }
   const { state } = await deps.engine.read(line, { extraTrains: [train] });
   const t = state.trains.find((x) => x.number === train);

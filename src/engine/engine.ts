@@ -271,7 +271,7 @@ export class Engine {
     ).catch((err: unknown) => {
       if (err instanceof IdempotencyKeyReusedError) throw err;
       // A serialisation conflict with a twin delivery: take the locked path, which is exact.
-      this.deps.log.debug({ err: (err as Error).message, line: cfg.name }, 'refusal pre-check gave way to the locked path');
+      this.deps.log.debug({ err, line: cfg.name }, 'refusal pre-check gave way to the locked path');
       return null;
     });
   }

@@ -27,6 +27,7 @@ const ticketKey = (train: number, author: string): string => `${train}:${author}
  * Only live trains, trains with unfinished jobs and the trains named in
  * `extraTrains` are read, so the cost does not grow with history.
  */
+// Over 80 lines on purpose: the numbered reads of one snapshot, in the order their rows depend on each other.
 export async function loadLine(
   tx: Sql,
   cfg: LineRuntimeConfig,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Clock } from './engine.js';
+import { PermanentEffectError, RetryableEffectError } from './errors.js';
 
 export interface OutboxItem {
   id: bigint;
@@ -10,22 +11,8 @@ export interface OutboxItem {
   attempts: number;
 }
 
-/** Thrown by a handler that knows when to try again (Slack 429 Retry-After). */
-export class RetryLaterError extends Error {
-  constructor(message: string, readonly afterMs: number) {
-    super(message);
-  }
-}
-
-/** Thrown by a handler when retrying can never help (malformed item): the item is closed with the error. */
-export class PermanentEffectError extends Error {
-  /** A short reason people can read in the channel (e.g. `no transition to "Done" from "In Review"`); the message has the details. */
-  readonly summary?: string;
-  constructor(message?: string, options?: { cause?: unknown; summary?: string }) {
-    super(message, options);
-    if (options?.summary) this.summary = options.summary;
-  }
-}
+// The error shape every handler uses lives in errors.ts; re-exported here, where handlers used to find it.
+export { PermanentEffectError, RetryableEffectError, RetryLaterError } from './errors.js';
 
 export interface OutboxOptions {
   /** Plain SQL on the pool: the worker's statements run once per effect, next to the requests on the event loop. */
@@ -128,17 +115,23 @@ export class OutboxWorker {
     // Items of one batch are delivered in order: a card is posted before it is updated.
     for (const row of items) {
       const item: OutboxItem = { id: row.id, kind: row.kind, payload: row.payload, idempotencyKey: row.idempotency_key, attempts: row.attempts };
-      await this.deliver(item);
+      await this.deliver(item, leaseUntil);
     }
     return items.length;
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
+  private async deliver(item: OutboxItem, leaseUntil: Date): Promise<void> {
     const log = this.opts.log.child({ outbox: item.id.toString(), kind: item.kind, line: item.payload.line });
     try {
       await this.opts.handle(item);
-      await this.opts.pool.query('UPDATE outbox_item SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2', [this.opts.clock(), item.id.toString()]);
-      log.debug('effect delivered');
+      // Done only while this claim still holds the item (the lease it took, the attempt it counted): a worker
+      // slower than its lease may have lost the item to another, which is delivering it now and will mark it.
+      const marked = await this.opts.pool.query(
+        'UPDATE outbox_item SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2 AND attempts = $3 AND lease_until = $4 AND done_at IS NULL',
+        [this.opts.clock(), item.id.toString(), item.attempts, leaseUntil],
+      );
+      if (marked.rowCount === 0) log.warn({ attempts: item.attempts }, 'effect delivered after its lease was lost; not marked done here');
+      else log.debug('effect delivered');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // Only while this claim still holds the item: if our lease ran out and another
@@ -155,8 +148,8 @@ export class OutboxWorker {
         ]);
         return;
       }
-      const delay = err instanceof RetryLaterError ? err.afterMs : this.backoff(item.attempts);
-      log.warn({ err: message, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
+      const delay = err instanceof RetryableEffectError && err.retryAfterMs !== undefined ? err.retryAfterMs : this.backoff(item.attempts);
+      log.warn({ err, attempts: item.attempts, retryInMs: delay }, 'effect delivery failed; will retry');
       await this.opts.pool.query(`UPDATE outbox_item SET last_error = $3, lease_until = NULL, next_attempt_at = $4 ${ours}`, [
         item.id.toString(),
         item.attempts,

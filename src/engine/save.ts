@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, CommitRef, Effect, LineState, Ticket, Train } from '../domain/index.js';
 import type { Sql } from '../store/sql.js';
 import { jobKey, ticketKey, type Loaded } from './load.js';
+import type { StatusEffect, TicketSyncEffect } from './effects.js';
 
 type CommitLocation = { state: 'platform' | 'train' | 'deployed'; train: number | null };
 
@@ -29,6 +30,7 @@ function allCommits(s: LineState): Map<string, CommitRef> {
  * audit entries and the outbox rows, all in the caller's transaction.
  * `newCommits` are commits first seen by this input, in branch order.
  */
+// Over 80 lines on purpose: the numbered writes of one transaction, kept in one place so their order (foreign keys, then audit and outbox) stays visible.
 export async function saveDecision(
   tx: Sql,
   loaded: Loaded,
@@ -235,9 +237,6 @@ export async function saveDecision(
   return { outboxRows: effects.length };
 }
 
-/** A GitHub commit status for commits that moved (SPEC §4): where each commit is now. */
-export type StatusEffect = { kind: 'code.status'; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
-type TicketSyncEffect = { kind: 'ticket.sync'; externalKey: string; done: boolean };
 type OutboxEffect = Effect | StatusEffect | TicketSyncEffect;
 
 /** At most this many statuses per move: GitHub allows ~5,000 calls an hour, so a huge train marks its newest commits. */

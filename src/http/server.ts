@@ -150,7 +150,7 @@ function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && /^[\w.:@-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
-export function startHttpServer(opts: HttpOptions & { port: number; host?: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export function startHttpServer(opts: HttpOptions & { port: number; host?: string; /** How long stop waits for requests in flight (default 5 s). */ closeGraceMs?: number }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const { router, metrics } = buildRouter(opts);
   const server = createServer((req, res) => {
     // Nothing a request carries may throw out of the listener: Node would end the process.
@@ -202,26 +202,7 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       })
       .catch((err: unknown) => log.error({ err, route: routeName }, 'could not answer a failed request'));
   };
-  // A request Node's parser refuses (bytes not allowed in a URL or header, headers too large):
-  // answer 400 (431) in JSON, then read and discard what the client still sends before closing,
-  // as lingerOnEarlyAnswer does: Node's default closes at once, and the reset can swallow the answer.
-  const refused = new WeakSet<object>();
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Node reports the parse error again for every chunk that follows: answer once.
-    if (refused.has(socket)) return;
-    refused.add(socket);
-    // As Node's default: nothing to answer on a reset socket, or mid-way through another answer.
-    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
-    if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
-    opts.log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
-    const [status, phrase, error] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
-      : [400, 'Bad Request', 'malformed HTTP request'];
-    const body = JSON.stringify({ ok: false, error });
-    socket.end(`HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    lingerThenDestroy(socket);
-  });
+  answerParserRefusals(server, opts.log);
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -231,8 +212,52 @@ export function startHttpServer(opts: HttpOptions & { port: number; host?: strin
       resolve({
         server,
         port,
-        close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+        close: () => closeGracefully(server, opts.closeGraceMs ?? 5_000),
       });
     });
+  });
+}
+
+/**
+ * Stops accepting, closes idle keep-alive connections (and those that become
+ * idle once their answer is sent), lets requests in flight finish for up to
+ * `graceMs`, then closes whatever is left.
+ */
+function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let idleSweep: NodeJS.Timeout | undefined;
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      clearInterval(idleSweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+    idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+    idleSweep.unref();
+  });
+}
+
+// A request Node's parser refuses (bytes not allowed in a URL or header, headers too large):
+// answer 400 (431) in JSON, then read and discard what the client still sends before closing,
+// as lingerOnEarlyAnswer does: Node's default closes at once, and the reset can swallow the answer.
+function answerParserRefusals(server: Server, log: Logger): void {
+  const refused = new WeakSet<object>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Node reports the parse error again for every chunk that follows: answer once.
+    if (refused.has(socket)) return;
+    refused.add(socket);
+    // As Node's default: nothing to answer on a reset socket, or mid-way through another answer.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
+    log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
+    const [status, phrase, error] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
+      : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ ok: false, error });
+    socket.end(`HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    lingerThenDestroy(socket);
   });
 }

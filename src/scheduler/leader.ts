@@ -29,7 +29,7 @@ export class Leader {
       if (!this.client) {
         const client = new pg.Client({ connectionString: this.databaseUrl });
         client.on('error', (err) => {
-          this.log.warn({ err: err.message }, 'scheduler lock connection lost');
+          this.log.warn({ err }, 'scheduler lock connection lost');
           this.leader = false;
           this.client = null;
         });
@@ -40,7 +40,7 @@ export class Leader {
       this.leader = res.rows[0]?.ok === true;
       if (this.leader) this.log.info('this process runs the scheduler');
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not try the scheduler lock');
+      this.log.warn({ err }, 'could not try the scheduler lock');
       this.leader = false;
       await this.client?.end().catch(() => {});
       this.client = null;

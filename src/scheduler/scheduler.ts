@@ -158,7 +158,7 @@ export class Scheduler {
       const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found, { lostTrains, removedFromBranch });
       log.info({ commits: found.commits.length, head: found.headSha, recorded: r.text }, 'fetched new commits');
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'fetch failed; will retry at the next poll');
+      log.warn({ err }, 'fetch failed; will retry at the next poll');
     }
   }
 }

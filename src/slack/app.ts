@@ -6,7 +6,7 @@ import * as domain from '../domain/index.js';
 import { prepareCommand, runPrepared, backupRef, type CommandRequest } from '../engine/commands.js';
 import type { Db } from '../engine/db.js';
 import type { Engine, Reply } from '../engine/engine.js';
-import type { OutboxItem } from '../engine/outbox.js';
+import type { EffectHandlers, EffectKind, OutboxPayloads } from '../engine/effects.js';
 import { boltLogger } from './bolt-logger.js';
 import { AfterAck } from './after-ack.js';
 import { parseActionValue, pressButton } from './buttons.js';
@@ -29,7 +29,7 @@ export interface SlackOptions {
   lineChannels: Map<string, string | null>;
   publicUrl: string;
   /** Writes an outbox row and wakes the worker (App Home refreshes). */
-  enqueue: (kind: string, payload: Record<string, unknown>, idempotencyKey: string) => Promise<void>;
+  enqueue: <K extends EffectKind>(kind: K, payload: OutboxPayloads[K], idempotencyKey: string) => Promise<void>;
 }
 
 export interface SlackParts {
@@ -40,7 +40,7 @@ export interface SlackParts {
   directory: SlackDirectory;
   client: WebClient;
   /** Outbox handlers for Slack-only effects. */
-  handlers: Record<string, (item: OutboxItem) => Promise<void>>;
+  handlers: Pick<EffectHandlers, 'slack.home'>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Waits (at most timeoutMs) for the work of requests already acked: answers, engine inputs. */
@@ -50,6 +50,7 @@ export interface SlackParts {
 /** Commands that change a lot at once: in Slack they ask for confirmation in a modal first. */
 const CONFIRMED = new Set(['derail', 'extend', 'emergency', 'rollback']);
 
+// Over 80 lines on purpose: Bolt's listeners are registered on one App and share its client, directory and after-ack queue; each listener is short.
 export function createSlack(o: SlackOptions): SlackParts {
   const logger = boltLogger(o.log);
   const clientOptions = {
@@ -144,7 +145,7 @@ export function createSlack(o: SlackOptions): SlackParts {
           trigger_id: command.trigger_id,
           view: confirmModal({ ...what, command: command.text.trim(), line: prepared.line, channel: command.channel_id }),
         }),
-      ).catch((err) => log.warn({ err: (err as Error).message }, 'could not open the confirmation'));
+      ).catch((err) => log.warn({ err }, 'could not open the confirmation'));
       return;
     }
     // Everything else acks at once, before any database work, and answers through response_url:
@@ -158,7 +159,7 @@ export function createSlack(o: SlackOptions): SlackParts {
       }
       const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
       await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
-        log.warn({ err: err.message }, 'could not answer the command'),
+        log.warn({ err }, 'could not answer the command'),
       );
     });
   });
@@ -191,7 +192,7 @@ export function createSlack(o: SlackOptions): SlackParts {
         }
         // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
         await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
-          log.warn({ err: err.message }, 'could not answer the button press'),
+          log.warn({ err }, 'could not answer the button press'),
         );
       });
     });
@@ -233,9 +234,9 @@ export function createSlack(o: SlackOptions): SlackParts {
     o.log.error({ err: (args as unknown as { error: Error }).error }, 'Slack listener failed');
   });
 
-  const handlers = {
-    'slack.home': async (item: OutboxItem) => {
-      const user = String(item.payload.user);
+  const handlers: SlackParts['handlers'] = {
+    'slack.home': async (item) => {
+      const { user } = item.payload;
       const email = await slackCall(() => directory.emailOf(user));
       if (!email) return;
       const data = await loadHomeData(o.db, email, o.engine.deps.clock());

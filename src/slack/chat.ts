@@ -2,7 +2,7 @@ import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Db } from '../engine/db.js';
 import type { Chat } from '../engine/ports/chat.js';
-import { RetryLaterError } from '../engine/outbox.js';
+import { RetryLaterError } from '../engine/errors.js';
 import type { SlackDirectory } from './directory.js';
 import { slackAnswered, slackCall, toOutboxError } from './errors.js';
 import { dmMessage } from './views/dm.js';

@@ -1,5 +1,5 @@
 import { ErrorCode, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
-import { PermanentEffectError, RetryLaterError } from '../engine/outbox.js';
+import { PermanentEffectError, RetryableEffectError, RetryLaterError } from '../engine/errors.js';
 
 /** Slack answers that retrying can never fix (the request itself is wrong). */
 const PERMANENT = new Set([
@@ -26,13 +26,13 @@ export function toOutboxError(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (code === ErrorCode.RateLimitedError) {
     const e = err as WebAPIRateLimitedError;
-    return new RetryLaterError(`Slack rate limit: retry after ${e.retryAfter} s`, Math.max(1, e.retryAfter) * 1000);
+    return new RetryLaterError(`Slack rate limit: retry after ${e.retryAfter} s`, Math.max(1, e.retryAfter) * 1000, { code: 'slack_rate_limited', cause: err });
   }
   if (code === ErrorCode.PlatformError) {
     const e = err as WebAPIPlatformError;
     const slackError = String(e.data?.error ?? 'unknown');
-    if (PERMANENT.has(slackError)) return new PermanentEffectError(`Slack refused: ${slackError}`);
-    return new Error(`Slack answered ${slackError}`);
+    if (PERMANENT.has(slackError)) return new PermanentEffectError(`Slack refused: ${slackError}`, { code: 'slack_refused', cause: err });
+    return new RetryableEffectError(`Slack answered ${slackError}`, { code: 'slack_failed', cause: err });
   }
   return err;
 }

@@ -68,9 +68,10 @@ export function slackEventsHandler(opts: SlackEventsRouteOptions): Handler {
     let from: 'json' | 'payload' | 'form';
     try {
       if (form) {
-        from = form.payload === undefined ? 'form' : 'payload';
-        if (from === 'payload' && typeof form.payload !== 'string') throw new HttpError(400, 'the payload form field must appear once');
-        body = from === 'payload' ? JSON.parse(form.payload as string) : form;
+        const field = form.payload;
+        from = field === undefined ? 'form' : 'payload';
+        if (from === 'payload' && typeof field !== 'string') throw new HttpError(400, 'the payload form field must appear once');
+        body = typeof field === 'string' ? JSON.parse(field) : form;
       } else {
         from = 'json';
         body = JSON.parse(raw.toString('utf8'));

@@ -84,6 +84,7 @@ process.on('exit', () => {
 });
 
 /** Starts (initialising on first use) the embedded PostgreSQL under `dataDir`. */
+// Over 80 lines on purpose: the start-up sequence (stale server recovery, initdb on first use, start) reads top to bottom.
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const log = opts.log.child({ component: 'embedded-postgres' });
   await fs.mkdir(opts.dataDir, { recursive: true });
@@ -286,7 +287,7 @@ async function letTraverse(start: string, owner: OsUser, log: Logger, what: stri
       (s.gid === owner.gid && (s.mode & 0o010) !== 0);
     if (!traversable) {
       await fs.chmod(dir, (s.mode & 0o7777) | 0o001);
-      log.warn({ dir }, `allowed other users to traverse this directory so that PostgreSQL (OS user postgres) reaches ${what}`);
+      log.warn({ dir, reaches: what }, 'allowed other users to traverse this directory so that PostgreSQL (OS user postgres) reaches it');
     }
     if (dir === path.dirname(dir)) break;
   }

@@ -212,6 +212,33 @@ describe('outbox worker on real PostgreSQL', () => {
     expect(await b.drainOnce()).toBe(0);
   });
 
+  it('a worker that lost its lease does not mark the item done while the worker that took it over still delivers it', async () => {
+    const [key] = await addItems(db.prisma, 'lost', 1, T0);
+    const aGate = gate();
+    const bGate = gate();
+    const calls: string[] = [];
+    const handler = (name: string, wait: Promise<void>) => async () => {
+      calls.push(name);
+      await wait;
+    };
+    // A is slower than its lease: B claims the item and is still delivering it when A succeeds.
+    const a = worker(handler('a', aGate.promise), { leaseMs: 1_000 });
+    const b = worker(handler('b', bGate.promise), { leaseMs: 1_000 });
+    const aRun = a.drainOnce();
+    while (calls.length < 1) await sleep(5);
+    advance(1_001);
+    const bRun = b.drainOnce();
+    while (calls.length < 2) await sleep(5);
+
+    aGate.open();
+    expect(await aRun).toBe(1);
+
+    expect(await item(db.prisma, key!), 'the claim is B\'s: A may not close it').toMatchObject({ attempts: 2, doneAt: null, leaseUntil: new Date(T0.getTime() + 2_001) });
+    bGate.open();
+    expect(await bRun).toBe(1);
+    expect(await item(db.prisma, key!)).toMatchObject({ attempts: 2, doneAt: now, leaseUntil: null });
+  });
+
   it('a stale worker whose lease ran out does not release the lease of the worker that took the item over', async () => {
     const [key] = await addItems(db.prisma, 'stale', 1, T0);
     const aGate = gate();

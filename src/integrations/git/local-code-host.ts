@@ -62,6 +62,7 @@ export interface LocalCodeHostOptions {
   httpToken?: string;
 }
 
+// Over 80 lines on purpose: a factory whose short inner functions share the clone and its lock (each method is under 80 lines).
 export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
   const { branch, workDir } = opts;
   const repo = normalizeRemote(opts.repo);

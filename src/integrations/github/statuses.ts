@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
+import { PermanentEffectError, RetryableEffectError } from '../../engine/errors.js';
 
 export type GithubStatusState = 'pending' | 'success' | 'error' | 'failure';
 
@@ -26,18 +27,18 @@ export const DESCRIPTION_LIMIT = 140;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** GitHub refused for good (404 unknown repo/commit, 422 invalid): retrying will not help. */
-export class PermanentGithubError extends Error {
+export class PermanentGithubError extends PermanentEffectError {
   override readonly name = 'PermanentGithubError';
   constructor(readonly status: number, message: string) {
-    super(message);
+    super(message, { code: 'github_refused' });
   }
 }
 
 /** A failure worth retrying later (5xx, network, timeout, 401/403 incl. rate limits). */
-export class RetryableGithubError extends Error {
+export class RetryableGithubError extends RetryableEffectError {
   override readonly name = 'RetryableGithubError';
   constructor(readonly status: number | null, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { ...options, code: 'github_failed' });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BuildRunner, JobKind, JobRequest, JobResult, RunningJob, StopHint } from '../../engine/ports/build-runner.js';
 import { createJenkinsClient, errorMessage, isRedirectOrOk } from './jenkins-client.js';
+import { RetryableJenkinsError } from './errors.js';
 import { findTriggered, parseExternalId, recordedBuild, type Triggered } from './jenkins-lookup.js';
 import { compose } from './jenkins-output.js';
 
@@ -100,6 +101,7 @@ interface Run {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+// Over 80 lines on purpose: a factory whose short inner functions share the client and the runs it follows (each is under 80 lines).
 export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
   const log = opts.log.child({ component: 'jenkins-runner' });
   const queueTimeoutMs = opts.queueTimeoutMs ?? 120_000;
@@ -178,7 +180,9 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
 
   function schedulePoll(run: Run): void {
     if (run.over || run.timingOut || closed) return;
+    // Unref'd: a poll never keeps the process alive; close() clears it.
     run.pollTimer = setTimeout(() => void pollOnce(run), pollMs);
+    run.pollTimer.unref();
   }
 
   async function pollOnce(run: Run): Promise<void> {
@@ -240,6 +244,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
         await report(run, 'TIMEOUT', { timedOut: true, note });
       })();
     }, ms);
+    run.deadline.unref();
   }
 
   /** Waits for the queue item to become a build; the run is retired (reported or stopped) otherwise. */
@@ -291,7 +296,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       found = await findTriggered(client, run.name, parameters, (url) => finished.has(`url:${normalizeUrl(url)}`));
     } catch (err) {
       // Triggering without knowing could run the job twice: the caller retries instead.
-      throw new Error(`Jenkins refused to start ${run.name} (looking for an earlier trigger): ${errorMessage(err)}`, { cause: err });
+      throw new RetryableJenkinsError(`Jenkins refused to start ${run.name} (looking for an earlier trigger): ${errorMessage(err)}`, { cause: err });
     }
     if (found?.kind === 'build') {
       run.number = found.number;
@@ -302,16 +307,16 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
         run.queueId = found.queueId;
         log.info({ jobId: r.jobId, job: run.name, queueItem: found.queueId }, 'adopting the queue item of an earlier trigger');
       } else {
-        if (closed) throw new Error('the Jenkins runner is closed');
+        if (closed) throw new RetryableJenkinsError('the Jenkins runner is closed');
         if (run.stopped) return { externalId: externalId(run), url: null }; // stop() came during the look: trigger nothing
         let queued: unknown;
         try {
           queued = await client.job.build({ name: run.name, parameters });
         } catch (err) {
-          throw new Error(`Jenkins refused to start ${run.name}: ${errorMessage(err)}`, { cause: err });
+          throw new RetryableJenkinsError(`Jenkins refused to start ${run.name}: ${errorMessage(err)}`, { cause: err });
         }
         if (typeof queued !== 'number' || !Number.isInteger(queued)) {
-          throw new Error(`Jenkins started ${run.name} without a queue item location`);
+          throw new RetryableJenkinsError(`Jenkins started ${run.name} without a queue item location`);
         }
         run.queueId = queued;
         log.info({ jobId: r.jobId, job: run.name, queueItem: queued }, 'jenkins job queued');
@@ -363,7 +368,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
    * throws, and the outbox retries.
    */
   async function stopUntracked(jobId: number, job: StopHint): Promise<void> {
-    if (closed) throw new Error('the Jenkins runner is closed');
+    if (closed) throw new RetryableJenkinsError('the Jenkins runner is closed');
     const recorded = job.externalId ? parseExternalId(job.externalId) : null;
     // The name recorded at start, not today's config: that is the job that ran.
     const name = recorded?.name ?? jobName(job.kind);
@@ -402,7 +407,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
         return;
       }
       log.warn({ err, jobId, job: name }, 'could not stop a Jenkins job this process does not follow');
-      throw new Error(`could not stop job ${jobId} in ${name}: ${errorMessage(err)}`, { cause: err });
+      throw new RetryableJenkinsError(`could not stop job ${jobId} in ${name}: ${errorMessage(err)}`, { cause: err });
     }
     if (!found) {
       log.info({ jobId, job: name }, 'nothing to stop: no build of this job in Jenkins');
@@ -459,7 +464,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
 
   return {
     async start(req) {
-      if (closed) throw new Error('the Jenkins runner is closed');
+      if (closed) throw new RetryableJenkinsError('the Jenkins runner is closed');
       const existing = runs.get(req.jobId);
       if (existing && !existing.over && !existing.stopped) return existing.handle;
       const run = newRun(req.jobId, jobName(req.kind), `after ${req.timeoutMinutes} min`);
@@ -495,7 +500,7 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
       } catch (err) {
         if (!isRedirectOrOk(err)) {
           log.warn({ err, jobId, build: externalId(run) }, 'could not stop the Jenkins job');
-          throw new Error(`could not stop ${externalId(run)}: ${errorMessage(err)}`, { cause: err });
+          throw new RetryableJenkinsError(`could not stop ${externalId(run)}: ${errorMessage(err)}`, { cause: err });
         }
       }
       log.info({ jobId, build: externalId(run) }, 'jenkins job stopped');

@@ -1,4 +1,4 @@
-import { PermanentEffectError, RetryLaterError } from '../../engine/outbox.js';
+import { PermanentEffectError, RetryableEffectError, RetryLaterError } from '../../engine/errors.js';
 
 /**
  * Jira refused the request for good (400 invalid fields, 403 no permission,
@@ -9,15 +9,15 @@ import { PermanentEffectError, RetryLaterError } from '../../engine/outbox.js';
 export class PermanentJiraError extends PermanentEffectError {
   override readonly name = 'PermanentJiraError';
   constructor(readonly status: number, message: string, options?: { cause?: unknown; summary?: string }) {
-    super(message, options);
+    super(message, { ...options, code: 'jira_refused' });
   }
 }
 
 /** A failure worth retrying (network, timeout, 5xx, 401 while a token is rotated, 408). */
-export class RetryableJiraError extends Error {
+export class RetryableJiraError extends RetryableEffectError {
   override readonly name = 'RetryableJiraError';
   constructor(readonly status: number | null, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { ...options, code: 'jira_failed' });
   }
 }
 
@@ -76,7 +76,7 @@ export function toJiraError(what: string, err: unknown): Error {
     const header = (err as JiraishError).cause?.response?.headers?.['retry-after'];
     const seconds = Number(header);
     const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 3600) * 1000 : 30_000;
-    return new RetryLaterError(`Jira rate limit on ${what}: retry in ${Math.round(ms / 1000)} s`, ms);
+    return new RetryLaterError(`Jira rate limit on ${what}: retry in ${Math.round(ms / 1000)} s`, ms, { code: 'jira_rate_limited' });
   }
   if (status !== null && status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
     return new PermanentJiraError(status, `Jira refused ${what} (${status}): ${detail}`, { cause: err });

@@ -116,6 +116,7 @@ interface IssueStatus {
   category: string | null;
 }
 
+// Over 80 lines on purpose: a factory whose inner functions share the client and its memory of created issues.
 export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
   if (!/^[A-Z][A-Z0-9_]+$/.test(o.project)) throw new Error(`Jira project key "${o.project}" is not a project key (e.g. WEB)`);
   if (!o.doneStatus.trim()) throw new Error('Jira doneStatus must not be empty');
@@ -303,7 +304,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
       const stuck = (why: string, summary: string, transitions: Transition[]): PermanentJiraError => {
         const available = transitions.map((t) => `"${t.name}" → ${t.to!.name}`).join(', ') || 'none';
         const walked = taken.length ? `; moved so far: ${taken.join(', ')}` : '';
-        log.warn({ key: externalKey, status: status.name, wantDone, taken }, `jira issue stuck on its way ${goal}`);
+        log.warn({ key: externalKey, status: status.name, wantDone, goal, taken }, 'jira issue stuck on its way');
         return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`, { summary });
       };
       visited.add(norm(status.name));
@@ -339,6 +340,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
   }
 
   return {
+    // Over 80 lines on purpose: parent issue, then one sub-task per author, each step idempotent by label, read top to bottom.
     async open({ line, train }) {
       const label = trainLabel(line, train.number);
       const mem = remember(label);
@@ -409,7 +411,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
           } catch (err) {
             // The account exists but may not be assignable in this project: create it unassigned rather than not at all.
             if (!(accountId && err instanceof PermanentJiraError && err.status === 400 && 'assignee' in fieldErrorsOf(err.cause))) throw err;
-            log.warn({ email: ticket.authorEmail, err: err.message }, 'jira refused the assignee; creating the sub-task unassigned');
+            log.warn({ email: ticket.authorEmail, err }, 'jira refused the assignee; creating the sub-task unassigned');
             key = await createIssue(what, fields(false));
           }
           mem.byAuthor.set(aLabel, key);
@@ -437,7 +439,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
           // JQL refuses the whole query when one key no longer exists (deleted/moved issue):
           // fall back to one read per key, skipping the missing ones.
           if (!(err instanceof PermanentJiraError && err.status === 400)) throw err;
-          log.warn({ err: err.message }, 'jira search refused the keys; reading them one by one');
+          log.warn({ err }, 'jira search refused the keys; reading them one by one');
           issues = [];
           for (const key of chunk) {
             try {

@@ -80,6 +80,7 @@ const ADOPTED_POLL_MS = 500;
 /** Records of jobs nobody came back for (their result reported by nobody) are kept this long. */
 const STALE_RECORD_MS = 7 * 24 * 3600_000;
 
+// Over 80 lines on purpose: a factory whose inner functions share the jobs it follows (each is under 80 lines).
 export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   const log = opts.log.child({ component: 'shell-runner' });
   const maxOutput = opts.maxOutputBytes ?? 64 * 1024;
@@ -339,6 +340,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         jlog.warn({ timeoutMinutes: job.timeoutMinutes }, 'job timed out; killing it');
         kill();
       }, Math.max(0, deadlineMs - Date.now()));
+      timeoutTimer.unref();
     }
     if (job.stopped) kill();
     let signal: NodeJS.Signals | null = null;
@@ -366,6 +368,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
           if (job.stopped) kill();
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, ADOPTED_POLL_MS);
+            t.unref(); // close() wakes it; it never keeps the process alive
             job.wake = () => {
               clearTimeout(t);
               resolve();
