@@ -3,11 +3,12 @@
 // train (timed alone), the build succeeds (300 tickets), and the status is
 // rendered (engine read + lineStatusJson, and GET /api/lines/<line>/status).
 // RSS is sampled every 5 ms throughout.
-import { startHttpServer } from '../src/http/server.js';
+
 import { lineStatusJson } from '../src/engine/views.js';
+import { startHttpServer } from '../src/http/server.js';
 import { ADMIN, assertOk, benchEngine, fakeCommits } from './support/engine.js';
 import { median, mib, ms, RssSampler, summarise, table, timed } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const COMMITS = 5_000;
 const AUTHORS = 300;

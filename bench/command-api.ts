@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { startBenchApp, waitFor } from './support/app.js';
 import { createRepository } from './support/git.js';
-import { ms, summarise, table, type Summary } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { ms, type Summary, summarise, table } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const KINDS = [
   { kind: 'status', user: 'alice@example.com', text: 'status', expectOk: true },
@@ -102,8 +102,7 @@ export const commandApi: Benchmark = {
       }
 
       const rows: (string | number)[][] = [['clients', 'requests', 'errors', 'req/s', 'mean ms', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms']];
-      for (const l of levels)
-        rows.push([String(l.clients), l.requests, l.errors, Math.round(l.throughput), ms(l.all.mean), ms(l.all.p50), ms(l.all.p90), ms(l.all.p99), ms(l.all.max)]);
+      for (const l of levels) rows.push([String(l.clients), l.requests, l.errors, Math.round(l.throughput), ms(l.all.mean), ms(l.all.p50), ms(l.all.p90), ms(l.all.p99), ms(l.all.max)]);
       const kindRows: (string | number)[][] = [['command', ...levels.flatMap((l) => [`p50 @${l.clients}`, `p99 @${l.clients}`])]];
       for (const k of KINDS) kindRows.push([k.kind, ...levels.flatMap((l) => [ms(l.byKind[k.kind]!.p50), ms(l.byKind[k.kind]!.p99)])]);
       const text = `${table(rows)}\n\n  By command (ms):\n${table(kindRows)}`;
@@ -140,12 +139,7 @@ export const commandApi: Benchmark = {
 };
 
 /** `clients` loops, each sending one request at a time, until `total` requests were sent or `until` passed. */
-async function drive(
-  call: (i: number) => Promise<Sample & { error?: string }>,
-  clients: number,
-  total: number,
-  until: number,
-): Promise<{ samples: Sample[]; errors: string[] }> {
+async function drive(call: (i: number) => Promise<Sample & { error?: string }>, clients: number, total: number, until: number): Promise<{ samples: Sample[]; errors: string[] }> {
   const samples: Sample[] = [];
   const errors: string[] = [];
   let next = 0;

@@ -30,11 +30,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor } from './support/app.js';
-import { createChains, type Chain, type ChainRepo, type ChainSpec } from './support/github-chains.js';
-import { GITHUB_ADMIN, GITHUB_ROBOT, signedCommitPush, startGithubConductor, type GithubConductor, type SignedPush } from './support/github-app.js';
-import { ms, summarise, table, type Summary } from './support/stats.js';
+import { GITHUB_ADMIN, GITHUB_ROBOT, type GithubConductor, type SignedPush, signedCommitPush, startGithubConductor } from './support/github-app.js';
+import { type Chain, type ChainRepo, type ChainSpec, createChains } from './support/github-chains.js';
 import { sendPushes } from './support/push-sender.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { ms, type Summary, summarise, table } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 /** One line, pushes in flight: each level on its own fresh line, bounded by count and time. */
 const ONE_LINE = [
@@ -132,20 +132,15 @@ export const githubWebhook: Benchmark = {
   },
 };
 
-async function runPhase(
-  ctx: BenchContext,
-  c: GithubConductor,
-  repo: ChainRepo,
-  name: string,
-  lines: string[],
-  inFlight: number,
-  max: number,
-): Promise<PhaseResult> {
+async function runPhase(ctx: BenchContext, c: GithubConductor, repo: ChainRepo, name: string, lines: string[], inFlight: number, max: number): Promise<PhaseResult> {
   const tag = `${name.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}`;
   const chains = lines.map((l) => repo.chains.get(l)!);
   // Signed before the clock starts: the client's HMAC and JSON are not timed.
   const payloads = new Map<string, SignedPush[]>(
-    chains.map((ch) => [ch.branch, ch.commits.slice(0, max).map((cm, i) => signedCommitPush(ch.branch, ch.branch, i === 0 ? ch.root : ch.commits[i - 1]!.sha, cm, `${tag}-${ch.branch}-${i}`))]),
+    chains.map((ch) => [
+      ch.branch,
+      ch.commits.slice(0, max).map((cm, i) => signedCommitPush(ch.branch, ch.branch, i === 0 ? ch.root : ch.commits[i - 1]!.sha, cm, `${tag}-${ch.branch}-${i}`)),
+    ]),
   );
   // GitHub's side runs in its own process: its sends and branch moves are not charged to Conductor.
   const sender = await sendPushes(
@@ -207,17 +202,13 @@ async function runPhase(
     for (let i = 1; i < order.length; i++) if (order[i]! <= order[i - 1]!) misordered++;
   }
   const fallbacks = Number(
-    (
-      await c.db.pool.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM processed_input WHERE key LIKE $1 AND reply::text LIKE '%fetching instead%'`,
-        [`github:${tag}-%`],
-      )
-    ).rows[0]?.n ?? 0,
+    (await c.db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM processed_input WHERE key LIKE $1 AND reply::text LIKE '%fetching instead%'`, [`github:${tag}-%`])).rows[0]?.n ??
+      0,
   );
 
   doneAt.sort((a, b) => a - b);
   const fifth = Math.max(1, Math.floor(total / 5));
-  const rate = (from: number, to: number) => (to > from ? ((to - from) / ((doneAt[to - 1]! - (from === 0 ? 0 : doneAt[from - 1]!)) / 1000)) : Number.NaN);
+  const rate = (from: number, to: number) => (to > from ? (to - from) / ((doneAt[to - 1]! - (from === 0 ? 0 : doneAt[from - 1]!)) / 1000) : Number.NaN);
   return {
     name,
     lines: lines.length,
@@ -315,8 +306,21 @@ function report(phases: PhaseResult[], l: LatencyResult): BenchResult {
   const throughput = table([
     ['run', 'sent', 's', 'webhooks/s', 'first 1/5 /s', 'last 1/5 /s', 'p50 ms', 'p99 ms', 'max ms', 'fallbacks', 'settle ms', 'lost', 'dupes', 'misordered', 'errors'],
     ...phases.map((p) => [
-      p.name, p.sent, Math.round(p.seconds * 10) / 10, Math.round(p.perSecond), Math.round(p.firstFifthPerSecond), Math.round(p.lastFifthPerSecond),
-      ms(p.latency.p50), ms(p.latency.p99), ms(p.latency.max), p.fallbacks, Math.round(p.settleMs), p.lost, p.duplicates, p.misordered, p.errors.length,
+      p.name,
+      p.sent,
+      Math.round(p.seconds * 10) / 10,
+      Math.round(p.perSecond),
+      Math.round(p.firstFifthPerSecond),
+      Math.round(p.lastFifthPerSecond),
+      ms(p.latency.p50),
+      ms(p.latency.p99),
+      ms(p.latency.max),
+      p.fallbacks,
+      Math.round(p.settleMs),
+      p.lost,
+      p.duplicates,
+      p.misordered,
+      p.errors.length,
     ]),
   ]);
   const row = (name: string, s: Summary) => [name, s.n, ms(s.mean), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)];
@@ -344,10 +348,22 @@ function report(phases: PhaseResult[], l: LatencyResult): BenchResult {
     text,
     json: {
       phases: phases.map((p) => ({
-        name: p.name, lines: p.lines, inFlight: p.inFlight, sent: p.sent, seconds: Math.round(p.seconds * 100) / 100,
-        perSecond: Math.round(p.perSecond), firstFifthPerSecond: Math.round(p.firstFifthPerSecond), lastFifthPerSecond: Math.round(p.lastFifthPerSecond),
-        latency: j(p.latency), fallbacks: p.fallbacks, settleMs: Math.round(p.settleMs), recorded: p.recorded, lost: p.lost,
-        duplicates: p.duplicates, misordered: p.misordered, errors: p.errors.length,
+        name: p.name,
+        lines: p.lines,
+        inFlight: p.inFlight,
+        sent: p.sent,
+        seconds: Math.round(p.seconds * 100) / 100,
+        perSecond: Math.round(p.perSecond),
+        firstFifthPerSecond: Math.round(p.firstFifthPerSecond),
+        lastFifthPerSecond: Math.round(p.lastFifthPerSecond),
+        latency: j(p.latency),
+        fallbacks: p.fallbacks,
+        settleMs: Math.round(p.settleMs),
+        recorded: p.recorded,
+        lost: p.lost,
+        duplicates: p.duplicates,
+        misordered: p.misordered,
+        errors: p.errors.length,
       })),
       pushToBuild: { response: j(l.response), jobCreated: j(l.jobCreated), jobSeen: j(l.jobSeen), jobStarted: j(l.jobStarted), commandRunning: j(l.commandRunning) },
     },

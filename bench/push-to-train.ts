@@ -14,8 +14,8 @@ import path from 'node:path';
 import { startBenchApp, waitFor } from './support/app.js';
 import { assertOk, benchEngine, fakeCommits } from './support/engine.js';
 import { createRepository } from './support/git.js';
-import { ms, summarise, table, type Summary } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { ms, type Summary, summarise, table } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const ENGINE_ROUNDS = 50;
 const APP_ROUNDS = 30;

@@ -4,10 +4,11 @@
 // few hundred deployed trains, with their train_commit, job, ticket and audit
 // rows). The lines are in manual mode so trains do not pile up; pushes
 // alternate between the two lines so both see the same warm-up and noise.
-import { ADMIN, assertOk, benchEngine, fakeCommits, type BenchEngine } from './support/engine.js';
+
 import type { ScratchDatabase } from './support/database.js';
-import { ms, summarise, table, timed, type Summary } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { ADMIN, assertOk, type BenchEngine, benchEngine, fakeCommits } from './support/engine.js';
+import { ms, type Summary, summarise, table, timed } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const PUSHES = 200;
 const WARMUP = 10;
@@ -151,10 +152,12 @@ async function buildHistory(db: ScratchDatabase, lineName: string, commits: numb
       [line.id],
     );
     const last = await client.query<{ sha: string }>(`SELECT sha FROM commit WHERE line_id = $1 ORDER BY position DESC LIMIT 1`, [line.id]);
-    await client.query(
-      `UPDATE line SET deployed_sha = $2, known_head_sha = $2, next_train_number = $3, commit_seq = $4, updated_at = now() WHERE id = $1`,
-      [line.id, last.rows[0]!.sha, trains + 1, commits],
-    );
+    await client.query(`UPDATE line SET deployed_sha = $2, known_head_sha = $2, next_train_number = $3, commit_seq = $4, updated_at = now() WHERE id = $1`, [
+      line.id,
+      last.rows[0]!.sha,
+      trains + 1,
+      commits,
+    ]);
     await client.query('COMMIT');
     await client.query('ANALYZE');
   } catch (err) {

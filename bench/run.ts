@@ -17,9 +17,9 @@ import { pushToTrain } from './push-to-train.js';
 import { pushVsHistory } from './push-vs-history.js';
 import { slackAck } from './slack-ack.js';
 import { slackClick } from './slack-click.js';
-import { startBenchServer, type BenchServer } from './support/database.js';
+import { type BenchServer, startBenchServer } from './support/database.js';
 import { table } from './support/stats.js';
-import type { BenchResult, Benchmark } from './support/types.js';
+import type { Benchmark, BenchResult } from './support/types.js';
 
 const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook];
 /** The whole run is stopped (and cleaned up) after this long. */
@@ -81,15 +81,17 @@ async function main(): Promise<number> {
   try {
     server = await startBenchServer({ log, ephemeral: process.env.BENCH_EPHEMERAL === '1' });
     console.log('Conductor benchmarks');
-    console.log(table([
-      ['machine', ''],
-      ['cpu', `${m.cpu} (${m.cores} cores)`],
-      ['memory', `${m.memoryGiB} GiB`],
-      ['node', m.node],
-      ['os', m.os],
-      ['load average (1 min)', String(m.loadAverage)],
-      ['postgresql', `${server.version}, ${server.kind}`],
-    ]));
+    console.log(
+      table([
+        ['machine', ''],
+        ['cpu', `${m.cpu} (${m.cores} cores)`],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['node', m.node],
+        ['os', m.os],
+        ['load average (1 min)', String(m.loadAverage)],
+        ['postgresql', `${server.version}, ${server.kind}`],
+      ]),
+    );
 
     const results: { bench: Benchmark; result?: BenchResult; error?: string; seconds: number }[] = [];
     for (const bench of benches) {

@@ -16,11 +16,11 @@
 import { SLASH_COMMAND } from '../src/slack/registrations.js';
 import { resign, slashCommand } from '../test/support/slack-requests.js';
 import { waitFor } from './support/app.js';
-import { closedLoop, SlackPoster, type Outcome } from './support/slack-http.js';
-import { processProbe, sessionProbe, type SessionUse } from './support/slack-probe.js';
-import { BENCH_CHANNEL, benchUsers, startBareBolt, startSlackConductor, type BareBolt, type SlackConductor } from './support/slack-setup.js';
-import { ms, summarise, table, type Summary } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { closedLoop, type Outcome, SlackPoster } from './support/slack-http.js';
+import { processProbe, type SessionUse, sessionProbe } from './support/slack-probe.js';
+import { type BareBolt, BENCH_CHANNEL, benchUsers, type SlackConductor, startBareBolt, startSlackConductor } from './support/slack-setup.js';
+import { ms, type Summary, summarise, table } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const LEVELS = [
   { clients: 1, requests: 300 },
@@ -83,13 +83,15 @@ export const slackAck: Benchmark = {
       const directory = c.app.slack!.directory;
       await waitFor('the bench users to be cached', async () => (await Promise.all(senders.map((u) => directory.cachedEmail(u.id)))).every(Boolean), 15_000, 20);
 
-      const call = (target: Target) => async (i: number): Promise<Outcome<Kind>> => {
-        const kind: Kind = i % 2 === 0 ? 'status' : 'verify (refused)';
-        const user = senders[Math.floor(i / 2) % senders.length]!;
-        const req = slashCommand({ text: kind === 'status' ? 'status' : 'verify', userId: user.id, channelId: BENCH_CHANNEL, responseUrl: c.fake.responseUrl(), command: SLASH_COMMAND });
-        const r = await to[target].post(req);
-        return { kind, ms: r.ms, error: check(target, kind, r.status, r.body) };
-      };
+      const call =
+        (target: Target) =>
+        async (i: number): Promise<Outcome<Kind>> => {
+          const kind: Kind = i % 2 === 0 ? 'status' : 'verify (refused)';
+          const user = senders[Math.floor(i / 2) % senders.length]!;
+          const req = slashCommand({ text: kind === 'status' ? 'status' : 'verify', userId: user.id, channelId: BENCH_CHANNEL, responseUrl: c.fake.responseUrl(), command: SLASH_COMMAND });
+          const r = await to[target].post(req);
+          return { kind, ms: r.ms, error: check(target, kind, r.status, r.body) };
+        };
 
       // Both check signatures: a wrongly signed request is refused (401) by each.
       ctx.progress('one wrongly signed request to each app (Conductor logs a "signature mismatch" warning: expected)');
@@ -194,7 +196,10 @@ function report(levels: LevelResult[], late: number): BenchResult {
   const yes = (b: boolean) => (b ? 'yes' : 'NO');
   const rows: (string | number)[][] = [['concurrent', 'app', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms']];
   for (const l of levels) {
-    for (const [name, a] of [['bare Bolt (ack only)', l.bare], ['Conductor', l.conductor]] as const)
+    for (const [name, a] of [
+      ['bare Bolt (ack only)', l.bare],
+      ['Conductor', l.conductor],
+    ] as const)
       rows.push([String(l.clients), name, a.requests, a.errors, Math.round(a.requests / a.seconds), ms(a.all.p50), ms(a.all.p99), ms(a.all.max)]);
   }
   const cmp: (string | number)[][] = [['concurrent', 'bare p99 ms', 'Conductor p99 ms', 'p99 ratio', `≤ ${TARGET_RATIO}×`, 'Conductor max < 3 s']];
@@ -209,7 +214,15 @@ function report(levels: LevelResult[], late: number): BenchResult {
   for (const l of levels) {
     where.push([String(l.clients), 'bare Bolt', pct(l.bare.elu), one(l.bare.cpuMsPerRequest), '', '', '']);
     const s = l.conductor.sessions;
-    where.push([String(l.clients), 'Conductor', pct(l.conductor.elu), one(l.conductor.cpuMsPerRequest), s ? `${one(s.busy)} (${s.maxBusy})` : '', s ? one(s.lockWait) : '', s ? one(s.idleInTx) : '']);
+    where.push([
+      String(l.clients),
+      'Conductor',
+      pct(l.conductor.elu),
+      one(l.conductor.cpuMsPerRequest),
+      s ? `${one(s.busy)} (${s.maxBusy})` : '',
+      s ? one(s.lockWait) : '',
+      s ? one(s.idleInTx) : '',
+    ]);
   }
   const text = [
     table(rows),
@@ -220,7 +233,7 @@ function report(levels: LevelResult[], late: number): BenchResult {
     table(byKind),
     '',
     '  Where the time goes (this process runs the client, both apps and the fake Slack; PostgreSQL is another process;',
-    '  Conductor\'s pool has 20 connections; sessions sampled from pg_stat_activity every 25 ms):',
+    "  Conductor's pool has 20 connections; sessions sampled from pg_stat_activity every 25 ms):",
     table(where),
     '',
     `  Answers that missed the ack and went to response_url instead: ${late}.`,
@@ -241,7 +254,9 @@ function report(levels: LevelResult[], late: number): BenchResult {
   return {
     text,
     json: {
-      ...Object.fromEntries(levels.map((l) => [`c${l.clients}`, { bare: app(l.bare), conductor: app(l.conductor), p99Ratio: Math.round(l.ratio * 100) / 100, withinTarget: l.ratio <= TARGET_RATIO }])),
+      ...Object.fromEntries(
+        levels.map((l) => [`c${l.clients}`, { bare: app(l.bare), conductor: app(l.conductor), p99Ratio: Math.round(l.ratio * 100) / 100, withinTarget: l.ratio <= TARGET_RATIO }]),
+      ),
       answeredOnResponseUrl: late,
     },
     headline: levels.flatMap((l): [string, number, string][] => [

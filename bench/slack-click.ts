@@ -14,9 +14,9 @@ import type { FakeSlack } from '../test/support/fake-slack.js';
 import { blockAction } from '../test/support/slack-requests.js';
 import { waitFor } from './support/app.js';
 import { SlackPoster } from './support/slack-http.js';
-import { ADMIN, BENCH_CHANNEL, BOT_TOKEN, benchUsers, startSlackConductor, type BenchUser, type SlackConductor } from './support/slack-setup.js';
-import { ms, summarise, table, type Summary } from './support/stats.js';
-import type { BenchContext, BenchResult, Benchmark } from './support/types.js';
+import { ADMIN, BENCH_CHANNEL, type BenchUser, BOT_TOKEN, benchUsers, type SlackConductor, startSlackConductor } from './support/slack-setup.js';
+import { ms, type Summary, summarise, table } from './support/stats.js';
+import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
 
 const AUTHORS = 5;
 /** Trains per phase (each gives AUTHORS clicks); the first train of the first phase only warms up. */
@@ -210,7 +210,9 @@ class DelayArming {
 function report(phases: PhaseResult[]): BenchResult {
   const rows: (string | number)[][] = [['Slack', 'clicks', 'ack p50 ms', 'ack p99 ms', 'ack max ms', 'card p50 ms', 'card p99 ms', 'card max ms']];
   for (const p of phases) rows.push([p.name, p.rounds.length, ms(p.ack.p50), ms(p.ack.p99), ms(p.ack.max), ms(p.card.p50), ms(p.card.p99), ms(p.card.max)]);
-  const split: (string | number)[][] = [['Slack', 'card p50: verifications 1-4 of 5', 'card p50: the 5th (train ready)', 'postMessage calls before the card (5th)', 'postMessage answers delayed']];
+  const split: (string | number)[][] = [
+    ['Slack', 'card p50: verifications 1-4 of 5', 'card p50: the 5th (train ready)', 'postMessage calls before the card (5th)', 'postMessage answers delayed'],
+  ];
   for (const p of phases) {
     const last = p.rounds.filter((r) => r.k === AUTHORS);
     split.push([p.name, ms(p.cardOthers.p50), ms(p.cardLast.p50), last.length ? Math.max(...last.map((r) => r.postsBefore)) : 0, p.delayedPosts]);
@@ -230,7 +232,10 @@ function report(phases: PhaseResult[]): BenchResult {
   return {
     text,
     json: Object.fromEntries(
-      phases.map((p) => [key(p), { clicks: p.rounds.length, ack: j(p.ack), card: j(p.card), cardFirst4: j(p.cardOthers), cardLast: j(p.cardLast), delayedPosts: p.delayedPosts, errors: p.errors.length }]),
+      phases.map((p) => [
+        key(p),
+        { clicks: p.rounds.length, ack: j(p.ack), card: j(p.card), cardFirst4: j(p.cardOthers), cardLast: j(p.cardLast), delayedPosts: p.delayedPosts, errors: p.errors.length },
+      ]),
     ),
     headline: phases.flatMap((p): [string, number, string][] => {
       const tag = p.delayMs ? ` (postMessage +${p.delayMs / 1000} s)` : '';

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { CleanupStack } from './cleanup.js';
-import { engineConfig, type AppConfig } from './config/index.js';
+import { type AppConfig, engineConfig } from './config/index.js';
 import { engineEffectHandlers } from './engine/deliver.js';
 import { assertComplete, dispatchEffects, type EffectHandlers } from './engine/effects.js';
-import { Engine, type Clock } from './engine/engine.js';
+import { type Clock, Engine } from './engine/engine.js';
 import { JobResults } from './engine/job-results.js';
 import { OutboxWorker } from './engine/outbox.js';
 import { resumeRunningJobs } from './engine/resume.js';
@@ -18,7 +18,7 @@ import { jiraFeature } from './integrations/jira/feature.js';
 import { createLines } from './integrations/lines.js';
 import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { slackFeature, type SlackFeature } from './slack/feature.js';
+import { type SlackFeature, slackFeature } from './slack/feature.js';
 import { openStore } from './store/open.js';
 
 export interface AppOptions {
@@ -58,7 +58,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const { config, log } = opts;
   const { env, file } = config;
   const cleanups = new CleanupStack(log);
-  const { defer } = cleanups, stop = () => cleanups.run();
+  const { defer } = cleanups,
+    stop = () => cleanups.run();
   try {
     const { databaseUrl, db } = await openStore({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log, defer });
 
@@ -82,14 +83,27 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
     const leader = new Leader(databaseUrl, log);
     defer('scheduler lock', () => leader.release());
-    const scheduler = new Scheduler({ engine, leader, log, tickCron: opts.tickCron, lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: lines.ports.get(l.name)!.codeHost })) });
+    const scheduler = new Scheduler({
+      engine,
+      leader,
+      log,
+      tickCron: opts.tickCron,
+      lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: lines.ports.get(l.name)!.codeHost })),
+    });
 
     const ctx: FeatureContext = { config, log, engine, lines, scheduler, leader, defer };
     const slack = slackFeature(ctx);
     const features = [githubFeature(ctx), jenkinsFeature(ctx), jiraFeature(ctx), slack].filter((f): f is Feature => f !== null);
 
     const logChat = createLogChat(log);
-    const deps = { engine, chat: slack.chat ?? logChat, ports: (name: string) => lines.ports.get(name)!, fetchNow: (name: string) => scheduler.fetchNow(name), publicUrl: env.publicUrl, log };
+    const deps = {
+      engine,
+      chat: slack.chat ?? logChat,
+      ports: (name: string) => lines.ports.get(name)!,
+      fetchNow: (name: string) => scheduler.fetchNow(name),
+      publicUrl: env.publicUrl,
+      log,
+    };
     const handlers: Partial<EffectHandlers> = engineEffectHandlers(deps);
     for (const f of features) Object.assign(handlers, f.effects);
     assertComplete(handlers);
@@ -110,7 +124,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
       await f.start?.();
       if (f.stop) defer(f.name, () => f.stop!());
     }
-    log.info({ port: http.port, lines: file.lines.map((l) => l.name), source: config.source, slack: slack.parts ? (env.slack?.appToken ? 'socket mode' : 'http') : 'off' }, 'conductor is running');
+    log.info(
+      { port: http.port, lines: file.lines.map((l) => l.name), source: config.source, slack: slack.parts ? (env.slack?.appToken ? 'socket mode' : 'http') : 'off' },
+      'conductor is running',
+    );
     return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker.current, chat: logChat, slack: slack.parts, databaseUrl, stop };
   } catch (err) {
     await stop();

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Defer } from './cleanup.js';
 import type { AppConfig } from './config/index.js';
-import type { Engine } from './engine/engine.js';
 import type { EffectHandlers } from './engine/effects.js';
+import type { Engine } from './engine/engine.js';
 import type { Chat } from './engine/ports/chat.js';
 import type { Metrics } from './http/metrics.js';
 import type { Router } from './http/router.js';

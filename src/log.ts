@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { secretEnvPaths, type LogFormat } from './config/env.js';
+import { type LogFormat, secretEnvPaths } from './config/env.js';
 
 /**
  * The one logger factory. Secrets never reach the log: every field that can
@@ -11,10 +11,33 @@ export const REDACTED = '[redacted]';
 
 export function redactPaths(): string[] {
   return [
-    'token', '*.token', 'secret', '*.secret', 'password', '*.password', 'apiToken', '*.apiToken',
-    'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization',
-    'headers.cookie', '*.headers.cookie', 'signingSecret', '*.signingSecret', 'botToken', '*.botToken', 'appToken', '*.appToken',
-    'webhookSecret', '*.webhookSecret', 'webhookToken', '*.webhookToken', 'databaseUrl', '*.databaseUrl',
+    'token',
+    '*.token',
+    'secret',
+    '*.secret',
+    'password',
+    '*.password',
+    'apiToken',
+    '*.apiToken',
+    'authorization',
+    '*.authorization',
+    'headers.authorization',
+    '*.headers.authorization',
+    'req.headers.authorization',
+    'headers.cookie',
+    '*.headers.cookie',
+    'signingSecret',
+    '*.signingSecret',
+    'botToken',
+    '*.botToken',
+    'appToken',
+    '*.appToken',
+    'webhookSecret',
+    '*.webhookSecret',
+    'webhookToken',
+    '*.webhookToken',
+    'databaseUrl',
+    '*.databaseUrl',
     ...secretEnvPaths(),
     ...secretEnvPaths('env'),
     ...secretEnvPaths('config.env'),

@@ -1,14 +1,14 @@
-import { loadConfig } from './config/index.js';
+import { type App, startApp } from './app.js';
 import { ConfigError } from './config/errors.js';
+import { type AppConfig, loadConfig } from './config/index.js';
 import { createLogger, logFormatFor } from './log.js';
-import { startApp, type App } from './app.js';
 import { installProcessGuards } from './process-guards.js';
 import { handleStopSignals } from './shutdown.js';
 import { DatabaseUnreachableError } from './store/database.js';
 
 /** `npm start`: read and validate the configuration, start Conductor, stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  let config;
+  let config: AppConfig;
   try {
     config = await loadConfig({ env: process.env });
   } catch (err) {

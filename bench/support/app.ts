@@ -4,8 +4,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { startApp, type App } from '../../src/app.js';
-import { loadConfig, type AppConfig } from '../../src/config/index.js';
+import { type App, startApp } from '../../src/app.js';
+import { type AppConfig, loadConfig } from '../../src/config/index.js';
 
 export interface BenchAppOptions {
   dataDir: string;

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { openDatabase, type Database } from '../../src/store/database.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/store/embedded-postgres.js';
+import { type Database, openDatabase } from '../../src/store/database.js';
+import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.js';
 
 export interface BenchServer {

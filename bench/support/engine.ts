@@ -3,9 +3,9 @@
 // engine-level benchmarks time the engine alone. Real clock: auto-time 24/7.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { WEEKDAYS, type AutoTimeWindow } from '../../src/domain/time.js';
-import { Engine, type Reply } from '../../src/engine/engine.js';
+import { type AutoTimeWindow, WEEKDAYS } from '../../src/domain/time.js';
 import { executeCommand } from '../../src/engine/commands.js';
+import { Engine, type Reply } from '../../src/engine/engine.js';
 import { ensureLine, jobFinished, recordCommits } from '../../src/engine/inputs.js';
 import type { CommitInfo } from '../../src/engine/ports/code-host.js';
 import type { ScratchDatabase } from './database.js';
@@ -32,17 +32,9 @@ export interface BenchEngine {
   trainExists(number: number): Promise<boolean>;
 }
 
-export async function benchEngine(
-  db: ScratchDatabase,
-  log: Logger,
-  opts: { mode: 'schedule' | 'manual'; line?: string },
-): Promise<BenchEngine> {
+export async function benchEngine(db: ScratchDatabase, log: Logger, opts: { mode: 'schedule' | 'manual'; line?: string }): Promise<BenchEngine> {
   const line = opts.line ?? LINE;
-  await ensureLine(
-    db.prisma,
-    { name: line, repo: `/nonexistent/${line}.git`, branch: 'main', mode: opts.mode, autoTime: ALWAYS, freezes: [], timezone: 'UTC' },
-    async () => rootSha(line),
-  );
+  await ensureLine(db.prisma, { name: line, repo: `/nonexistent/${line}.git`, branch: 'main', mode: opts.mode, autoTime: ALWAYS, freezes: [], timezone: 'UTC' }, async () => rootSha(line));
   const engine = new Engine({
     db: db.prisma,
     pool: db.pool,

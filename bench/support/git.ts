@@ -41,10 +41,7 @@ export async function createRepository(dir: string, branch = 'main'): Promise<Pu
     async push(author, messages) {
       const shas: string[] = [];
       for (const m of messages) {
-        await git(work, [
-          '-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`,
-          'commit', '--quiet', '--no-verify', '--allow-empty', '-m', m,
-        ]);
+        await git(work, ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, 'commit', '--quiet', '--no-verify', '--allow-empty', '-m', m]);
         shas.push(await git(work, ['rev-parse', 'HEAD']));
       }
       await git(work, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);

@@ -5,14 +5,15 @@
 // POST /webhooks/github.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startApp, type App } from '../../src/app.js';
+import { type App, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { pushPayload, signedPush } from '../../test/support/fake-github.js';
 import { freePort } from './app.js';
-import type { ChainCommit } from './github-chains.js';
 import type { ScratchDatabase } from './database.js';
-import type { BenchContext } from './types.js';
+import type { ChainCommit } from './github-chains.js';
 import { KeepAlivePoster } from './http-poster.js';
+import type { BenchContext } from './types.js';
+
 export type { PostResult } from './http-poster.js';
 
 export const GITHUB_SECRET = 'bench-github-webhook-secret';

@@ -58,9 +58,7 @@ export async function createChains(dir: string, specs: ChainSpec[]): Promise<Cha
       const m = ++mark;
       const a = spec.author(i);
       const ref = `refs/bench/${spec.branch}`;
-      parts.push(
-        `commit ${ref}\nmark :${m}\nauthor ${a.name} <${a.email}> ${when} +0000\ncommitter ${a.name} <${a.email}> ${when++} +0000\n${data(spec.message(i))}from :${prev}\n\n`,
-      );
+      parts.push(`commit ${ref}\nmark :${m}\nauthor ${a.name} <${a.email}> ${when} +0000\ncommitter ${a.name} <${a.email}> ${when++} +0000\n${data(spec.message(i))}from :${prev}\n\n`);
       commits.push(m);
       prev = m;
     }

@@ -15,7 +15,11 @@ export class KeepAlivePoster {
   private readonly url: URL;
 
   /** Posts to `path` on the app at `baseUrl`. */
-  constructor(baseUrl: string, path: string, private readonly defaultTimeoutMs = 10_000) {
+  constructor(
+    baseUrl: string,
+    path: string,
+    private readonly defaultTimeoutMs = 10_000,
+  ) {
     this.url = new URL(path, baseUrl);
   }
 

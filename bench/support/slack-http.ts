@@ -2,8 +2,10 @@
 // agent per target (lighter than fetch, so the client's own cost weighs less
 // in figures taken in the same process as the servers), and a closed-loop
 // driver: N workers, each sending one request at a time.
-import { KeepAlivePoster } from './http-poster.js';
+
 import type { SlackRequest } from '../../test/support/slack-requests.js';
+import { KeepAlivePoster } from './http-poster.js';
+
 export type { PostResult } from './http-poster.js';
 
 /** Posts signed Slack requests to `/slack/events` (the shared keep-alive poster). */

@@ -5,15 +5,16 @@
 //    bare repository (ensureDemoRepository) mapped to channel C0BENCH;
 //  - a BARE Bolt app (its own HTTPReceiver, same signing secret) whose
 //    `/conductor` handler only acks: the floor Conductor is compared with.
-import type { Server } from 'node:http';
+
 import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { App as BoltApp, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { type App, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startFakeSlack, type FakeSlack, type FakeSlackUser } from '../../test/support/fake-slack.js';
+import { type FakeSlack, type FakeSlackUser, startFakeSlack } from '../../test/support/fake-slack.js';
 import { TEST_SIGNING_SECRET } from '../../test/support/slack-requests.js';
 import { freePort, waitFor } from './app.js';
 import type { ScratchDatabase } from './database.js';

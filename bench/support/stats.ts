@@ -31,7 +31,11 @@ export function summarise(samples: number[]): Summary {
   };
 }
 
-export const median = (samples: number[]): number => percentile([...samples].sort((a, b) => a - b), 50);
+export const median = (samples: number[]): number =>
+  percentile(
+    [...samples].sort((a, b) => a - b),
+    50,
+  );
 
 /** Milliseconds rounded for people and for JSON (3 significant decimals under 10 ms). */
 export function ms(v: number): number {

@@ -6,10 +6,7 @@ import type { AutoTimeWindow } from '../domain/time.js';
  * - `email`: a person named by email (lower-cased), e.g. `alice@example.com` or `@alice@example.com`.
  * - `slack`: a Slack mention `<@U123ABC>` / `<@U123ABC|alice>`, kept as the user id `U123ABC`.
  */
-export type EngineerTarget =
-  | { kind: 'me' }
-  | { kind: 'email'; email: string }
-  | { kind: 'slack'; userId: string };
+export type EngineerTarget = { kind: 'me' } | { kind: 'email'; email: string } | { kind: 'slack'; userId: string };
 
 /**
  * One `/conductor` subcommand, as parsed from the text after `/conductor`
@@ -40,7 +37,7 @@ export type Command =
   | { name: 'history'; limit: number }
   | { name: 'train'; number: number }
   | { name: 'rollback'; train: number }
-  /** SPEC §9: how a job whose outcome was unknown ended, as the person who checked production says. */
+  /** behaviour.md §9: how a job whose outcome was unknown ended, as the person who checked production says. */
   | { name: 'job'; outcome: 'succeeded' | 'failed'; train?: number };
 
 export type CommandName = Command['name'];
@@ -81,6 +78,4 @@ export function isCommandName(value: string): value is CommandName {
 }
 
 /** Result of parsing the text after `/conductor`. */
-export type ParseResult =
-  | { ok: true; command: Command; line?: string }
-  | { ok: false; error: string };
+export type ParseResult = { ok: true; command: Command; line?: string } | { ok: false; error: string };

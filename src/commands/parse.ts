@@ -1,6 +1,6 @@
 /**
  * The one parser for the text after `/conductor`, shared by the Slack slash
- * command and `POST /api/command` (SPEC §3, §5). Pure: no I/O, no clock.
+ * command and `POST /api/command` (behaviour.md §3, §5). Pure: no I/O, no clock.
  *
  * Conventions (see also the tests):
  * - Tokens are separated by any whitespace; extra whitespace is ignored.
@@ -12,10 +12,11 @@
  *   in it are collapsed to one space.
  * - Empty text (or only `--line x`) means `help`.
  */
-import { WEEKDAYS, parseDayItems, type AutoTimeWindow, type Weekday } from '../domain/time.js';
-import { isCommandName, type Command, type CommandName, type EngineerTarget, type ParseResult } from './command.js';
-import { usageFor, usageText } from './usage.js';
+
 import { checkEmail } from '../domain/identity.js';
+import { type AutoTimeWindow, parseDayItems, type Weekday } from '../domain/time.js';
+import { type Command, type CommandName, type EngineerTarget, isCommandName, type ParseResult } from './command.js';
+import { usageFor, usageText } from './usage.js';
 
 export type { ParseResult } from './command.js';
 
@@ -144,7 +145,7 @@ function parseSubcommand(name: CommandName, args: string[]): Command {
       const mode = args[0]?.toLowerCase();
       if (mode === undefined) fail(name, '`mode` needs `manual` or `schedule`.');
       if (mode !== 'manual' && mode !== 'schedule') fail(name, `Unknown mode \`${args[0]}\`: use \`manual\` or \`schedule\`.`);
-      // SPEC §3: `mode manual|schedule [reason]`; the reason is shown in status, on the card and in history.
+      // behaviour.md §3: `mode manual|schedule [reason]`; the reason is shown in status, on the card and in history.
       const reason = parseReason(name, args.slice(1));
       return reason === undefined ? { name, mode } : { name, mode, reason };
     }
@@ -280,9 +281,7 @@ function parseAutotime(args: string[]): Command {
       return { name: 'autotime', action: 'clear' };
     case 'set': {
       const { windows, timezone } = parseAutoTimeWindows(args.slice(1).join(' '));
-      return timezone === undefined
-        ? { name: 'autotime', action: 'set', windows }
-        : { name: 'autotime', action: 'set', windows, timezone };
+      return timezone === undefined ? { name: 'autotime', action: 'set', windows } : { name: 'autotime', action: 'set', windows, timezone };
     }
     default:
       fail('autotime', `Unknown \`autotime\` action \`${args[0]}\`: use \`show\`, \`set\` or \`clear\`.`);
@@ -351,8 +350,7 @@ function parseTime(raw: string, role: 'start' | 'end'): string {
   return `${String(hours).padStart(2, '0')}:${m[2]}`;
 }
 
-const DAYS_HELP =
-  'use `mon` … `sun`, ranges like `mon-fri` or `fri-mon`, lists like `mon,wed,fri`, or `daily`, `weekdays`, `weekends`';
+const DAYS_HELP = 'use `mon` … `sun`, ranges like `mon-fri` or `fri-mon`, lists like `mon,wed,fri`, or `daily`, `weekdays`, `weekends`';
 
 /**
  * Parses a days expression: comma- or space-separated items, each a day, a

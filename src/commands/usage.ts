@@ -1,4 +1,4 @@
-import { isCommandName, type CommandName } from './command.js';
+import { type CommandName, isCommandName } from './command.js';
 
 /**
  * One line of the `/conductor` help. A subcommand whose forms have different
@@ -10,7 +10,7 @@ export interface UsageEntry {
   usage: string;
   /** One-line description. */
   description: string;
-  /** Who may use it (SPEC §3), as shown to users, e.g. "admins". */
+  /** Who may use it (behaviour.md §3), as shown to users, e.g. "admins". */
   who: string;
 }
 
@@ -19,19 +19,29 @@ export const USAGE: readonly UsageEntry[] = [
   { name: 'status', usage: 'status', description: 'Show the going train, the platform and why nothing is moving.', who: 'anyone' },
   { name: 'queue', usage: 'queue', description: 'List the commits waiting on the platform.', who: 'anyone' },
   { name: 'start', usage: 'start [sha]', description: 'Start a train by hand with the platform, up to and including <sha> if given.', who: 'admins' },
-  { name: 'derail', usage: 'derail [reason]', description: 'Destroy the going train; its commits go back to the platform. In schedule mode inside auto-time a new train takes them at once: to hold them, run `mode manual` first.', who: 'engineer or admin' },
+  {
+    name: 'derail',
+    usage: 'derail [reason]',
+    description: 'Destroy the going train; its commits go back to the platform. In schedule mode inside auto-time a new train takes them at once: to hold them, run `mode manual` first.',
+    who: 'engineer or admin',
+  },
   { name: 'extend', usage: 'extend', description: 'Replace the going train by a new one made of its commits plus the platform.', who: 'engineer or admin' },
-  { name: 'revert', usage: 'revert <sha>', description: 'Push a revert of a commit to the branch.', who: 'the commit author, or admins for anyone\'s commit' },
+  { name: 'revert', usage: 'revert <sha>', description: 'Push a revert of a commit to the branch.', who: "the commit author, or admins for anyone's commit" },
   { name: 'emergency', usage: 'emergency [reason]', description: 'Emergency reset: manual mode, derail, force-push the branch back to before the train.', who: 'admins' },
   { name: 'block', usage: 'block <reason>', description: 'Stop the going train from deploying.', who: 'engineer or admin' },
   { name: 'unblock', usage: 'unblock', description: 'Lift the block on the going train.', who: 'engineer or admin' },
   { name: 'deploy', usage: 'deploy', description: 'Start the production deploy of the going train.', who: 'engineer or admin' },
-  { name: 'retry', usage: 'retry', description: 'Retry the train\'s failed build or deploy job.', who: 'engineer or admin' },
+  { name: 'retry', usage: 'retry', description: "Retry the train's failed build or deploy job.", who: 'engineer or admin' },
   { name: 'verify', usage: 'verify [train]', description: 'Verify your changes on the going train (or on train #<train>).', who: 'authors, for their own changes' },
   { name: 'reopen', usage: 'reopen [train] [reason]', description: 'Found a problem: un-verify your ticket, which blocks the deploy again.', who: 'authors, for their own ticket' },
   { name: 'engineer', usage: 'engineer me', description: 'Claim the engineer role of the going train.', who: 'anyone' },
   { name: 'engineer', usage: 'engineer <@user|email>', description: 'Give the engineer role to someone else.', who: 'admins' },
-  { name: 'mode', usage: 'mode manual|schedule [reason]', description: 'Switch between starting trains by hand only and starting them inside auto-time; the reason shows in status, on the card and in history.', who: 'admins' },
+  {
+    name: 'mode',
+    usage: 'mode manual|schedule [reason]',
+    description: 'Switch between starting trains by hand only and starting them inside auto-time; the reason shows in status, on the card and in history.',
+    who: 'admins',
+  },
   { name: 'autotime', usage: 'autotime [show]', description: 'Show the auto-time windows, the time zone and the freeze dates.', who: 'anyone' },
   {
     name: 'autotime',
@@ -56,11 +66,7 @@ export function formatUsageEntry(entry: UsageEntry): string {
 
 /** The full help: a header, one line per subcommand form, and a note on `--line`. */
 export function usageText(): string {
-  return [
-    '*Conductor commands* (`/conductor <command>`):',
-    ...USAGE.map(formatUsageEntry),
-    'In a channel with several lines, add `--line <name>` to any command.',
-  ].join('\n');
+  return ['*Conductor commands* (`/conductor <command>`):', ...USAGE.map(formatUsageEntry), 'In a channel with several lines, add `--line <name>` to any command.'].join('\n');
 }
 
 /**
@@ -74,4 +80,3 @@ export function usageFor(name: string): string {
     .map(formatUsageEntry)
     .join('\n');
 }
-

@@ -1,5 +1,5 @@
 /**
- * Environment variables (SPEC §5). This folder is the one place that knows
+ * Environment variables (behaviour.md §5). This folder is the one place that knows
  * their names; the rest of Conductor reads the typed `Env`.
  *
  * Rules: values are trimmed and an empty value counts as unset; every value
@@ -174,9 +174,7 @@ function url(key: EnvKey, protocols: readonly string[], what: string) {
       return new Invalid(`expected ${what}, got ${isSecret(key) ? 'a value that is not a URL' : describeValue(value)}`);
     }
     if (!protocols.includes(parsed.protocol)) {
-      return new Invalid(
-        `expected ${what}, got ${isSecret(key) ? `a ${parsed.protocol}// URL` : describeValue(value)}`,
-      );
+      return new Invalid(`expected ${what}, got ${isSecret(key) ? `a ${parsed.protocol}// URL` : describeValue(value)}`);
     }
     if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname === '') {
       return new Invalid(`expected ${what}, got ${describeValue(value)} (no host)`);
@@ -214,9 +212,7 @@ const logFormat = leaf<LogFormat>(`one of ${LOG_FORMATS.join(', ')}`, (v) => {
   return (LOG_FORMATS as readonly string[]).includes(lower) ? (lower as LogFormat) : undefined;
 });
 
-const email = leaf<string>('an email address', (v) =>
-  typeof v === 'string' && /^[^\s@,;<>]+@[^\s@,;<>]+$/.test(v) ? v.toLowerCase() : undefined,
-);
+const email = leaf<string>('an email address', (v) => (typeof v === 'string' && /^[^\s@,;<>]+@[^\s@,;<>]+$/.test(v) ? v.toLowerCase() : undefined));
 
 /** Shape of the cleaned environment; every key optional (defaults are applied when building `Env`). */
 const envSchema = z.object({
@@ -261,12 +257,8 @@ function dependencyProblems(env: Partial<Record<EnvKey, string>>): string[] {
   const has = (k: EnvKey) => env[k] !== undefined;
 
   if (has('SLACK_BOT_TOKEN') !== has('SLACK_SIGNING_SECRET')) {
-    const [missing, present] = has('SLACK_BOT_TOKEN')
-      ? (['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN'] as const)
-      : (['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'] as const);
-    problems.push(
-      problem('', [missing], `is not set, but ${present} is: Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or neither, to run without Slack)`),
-    );
+    const [missing, present] = has('SLACK_BOT_TOKEN') ? (['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN'] as const) : (['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'] as const);
+    problems.push(problem('', [missing], `is not set, but ${present} is: Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or neither, to run without Slack)`));
   }
   if (has('SLACK_APP_TOKEN') && !has('SLACK_BOT_TOKEN')) {
     problems.push(problem('', ['SLACK_APP_TOKEN'], 'is set, but SLACK_BOT_TOKEN is not: Socket Mode needs the bot token and the signing secret too'));

@@ -11,11 +11,7 @@ export class ConfigError extends Error {
 
   constructor(problems: string[]) {
     const list = problems.length > 0 ? problems : ['unknown configuration problem'];
-    super(
-      list.length === 1
-        ? `Invalid configuration: ${list[0]}`
-        : `Invalid configuration (${list.length} problems):\n${list.map((p) => `  - ${p}`).join('\n')}`,
-    );
+    super(list.length === 1 ? `Invalid configuration: ${list[0]}` : `Invalid configuration (${list.length} problems):\n${list.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = list;
   }
 }

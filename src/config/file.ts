@@ -1,14 +1,14 @@
 /**
- * The YAML config file, `conductor.yml` (SPEC §5): parsed, validated with zod
+ * The YAML config file, `conductor.yml` (behaviour.md §5): parsed, validated with zod
  * and normalised into typed objects. Unknown keys are errors; every problem
  * is collected and reported together, each naming its key path.
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import YAML from 'yaml';
-import { WEEKDAYS, parseDayItems, type AutoTimeWindow, type Weekday } from '../domain/time.js';
+import { z } from 'zod';
+import { type AutoTimeWindow, parseDayItems, WEEKDAYS, type Weekday } from '../domain/time.js';
 import { ConfigError } from './errors.js';
 import { check, Invalid, leaf, list, problem, strictObject } from './schema.js';
 
@@ -19,9 +19,7 @@ import { check, Invalid, leaf, list, problem, strictObject } from './schema.js';
 export type LineMode = 'schedule' | 'manual';
 
 /** How a build, deploy or rollback runs. */
-export type JobConfig =
-  | { kind: 'command'; command: string; timeoutMinutes: number }
-  | { kind: 'jenkins'; job: string; timeoutMinutes: number };
+export type JobConfig = { kind: 'command'; command: string; timeoutMinutes: number } | { kind: 'jenkins'; job: string; timeoutMinutes: number };
 
 export type TicketsConfig = { kind: 'builtin' } | { kind: 'jira'; project: string };
 
@@ -188,8 +186,7 @@ function parseGitHub(value: unknown): GitHubRepo | undefined {
 
 /** `owner/name` of a github.com URL (https, ssh or scp-like), else undefined. */
 export function githubFromRepoUrl(repo: string): GitHubRepo | undefined {
-  const m =
-    /^(?:https?:\/\/(?:[^@/]+@)?|ssh:\/\/(?:[^@/]+@)?|git:\/\/|(?:[^@/:]+@)?)(?:www\.)?github\.com[:/]([^/]+\/[^/]+?)\/?$/i.exec(repo);
+  const m = /^(?:https?:\/\/(?:[^@/]+@)?|ssh:\/\/(?:[^@/]+@)?|git:\/\/|(?:[^@/:]+@)?)(?:www\.)?github\.com[:/]([^/]+\/[^/]+?)\/?$/i.exec(repo);
   return m ? parseGitHub(m[1]!) : undefined;
 }
 
@@ -213,30 +210,21 @@ export function resolveRepo(repo: string, baseDir: string): string {
 // Schemas
 // ---------------------------------------------------------------------------
 
-const nonEmptyString = (what: string) =>
-  leaf<string>(what, (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
+const nonEmptyString = (what: string) => leaf<string>(what, (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
 
 const positiveInt = (what: string, max: number, fallback?: number) =>
-  leaf<number>(
-    what,
-    (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max ? v : undefined),
-    fallback === undefined ? undefined : { default: fallback },
-  );
+  leaf<number>(what, (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max ? v : undefined), fallback === undefined ? undefined : { default: fallback });
 
 const minutes = (fallback: number) =>
-  leaf<number>(
-    `a number of minutes greater than 0 and at most ${MAX_MINUTES}`,
-    (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_MINUTES ? v : undefined),
-    { default: fallback },
-  );
+  leaf<number>(`a number of minutes greater than 0 and at most ${MAX_MINUTES}`, (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_MINUTES ? v : undefined), {
+    default: fallback,
+  });
 
 const pollSeconds = (fallback: number) => positiveInt('a whole number of seconds from 1 to 86400', 86_400, fallback);
 
 const timezone = leaf<string>('an IANA time zone such as "Europe/Paris" or "UTC"', parseTimezone);
 
-const email = leaf<string>('an email address', (v) =>
-  typeof v === 'string' && /^[^\s@,;<>]+@[^\s@,;<>]+$/.test(v.trim()) ? v.trim().toLowerCase() : undefined,
-);
+const email = leaf<string>('an email address', (v) => (typeof v === 'string' && /^[^\s@,;<>]+@[^\s@,;<>]+$/.test(v.trim()) ? v.trim().toLowerCase() : undefined));
 const emailList = list(email, 'a list of email addresses').optional();
 
 const window = strictObject(
@@ -303,10 +291,7 @@ const tickets = z.preprocess(
 
 const lineSchema = strictObject(
   {
-    name: leaf<string>(
-      'a line name of lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
-      (v) => (typeof v === 'string' && LINE_NAME.test(v) ? v : undefined),
-    ),
+    name: leaf<string>('a line name of lower-case letters, digits, ".", "_" or "-", starting with a letter or digit', (v) => (typeof v === 'string' && LINE_NAME.test(v) ? v : undefined)),
     repo: nonEmptyString('a git URL or a path to a repository'),
     github: leaf<GitHubRepo>('a GitHub repository as owner/name', parseGitHub).optional(),
     branch: leaf<string>('a git branch name', parseBranch, { default: DEFAULTS.branch }),
@@ -314,9 +299,7 @@ const lineSchema = strictObject(
       if (typeof v !== 'string') return undefined;
       if (/^[CG][A-Z0-9]{2,}$/.test(v)) return v;
       if (v.startsWith('#')) {
-        return new Invalid(
-          `expected a Slack channel ID such as C0123ABC, got the channel name ${JSON.stringify(v)} (in Slack, the channel's details show its ID)`,
-        );
+        return new Invalid(`expected a Slack channel ID such as C0123ABC, got the channel name ${JSON.stringify(v)} (in Slack, the channel's details show its ID)`);
       }
       return undefined;
     }).optional(),
@@ -379,10 +362,7 @@ function dedupe(values: string[]): string[] {
 
 /** Validates and normalises the text of a config file without throwing. */
 // Over 80 lines on purpose: one pass over the file's keys in file order, so the messages come in the order a person reads the file.
-export function validateConfigText(
-  text: string,
-  opts: ParseFileOptions,
-): { config: FileConfig; problems: [] } | { config: null; problems: string[] } {
+export function validateConfigText(text: string, opts: ParseFileOptions): { config: FileConfig; problems: [] } | { config: null; problems: string[] } {
   const name = opts.displayName ?? path.basename(opts.path);
   const prefix = `${name}: `;
   const integrations = opts.integrations ?? { jenkins: true, jira: true };
@@ -441,7 +421,11 @@ export function validateConfigText(
         const j = rawObject[key];
         if (isPlainObject(j) && typeof j.jenkins === 'string') {
           problems.push(
-            problem(prefix, at(key, 'jenkins'), `line ${JSON.stringify(lineName)} uses the Jenkins job ${JSON.stringify(j.jenkins)}, but Jenkins is not configured: set JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN`),
+            problem(
+              prefix,
+              at(key, 'jenkins'),
+              `line ${JSON.stringify(lineName)} uses the Jenkins job ${JSON.stringify(j.jenkins)}, but Jenkins is not configured: set JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN`,
+            ),
           );
         }
       }
@@ -449,7 +433,11 @@ export function validateConfigText(
     const t = rawObject.tickets;
     if (!integrations.jira && isPlainObject(t) && typeof t.jira === 'string') {
       problems.push(
-        problem(prefix, at('tickets', 'jira'), `line ${JSON.stringify(lineName)} uses the Jira project ${JSON.stringify(t.jira)}, but Jira is not configured: set JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN`),
+        problem(
+          prefix,
+          at('tickets', 'jira'),
+          `line ${JSON.stringify(lineName)} uses the Jira project ${JSON.stringify(t.jira)}, but Jira is not configured: set JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN`,
+        ),
       );
     }
     if (!result.ok) return;
@@ -459,9 +447,7 @@ export function validateConfigText(
     const repoKey = `${repo.replace(/\/+$/, '').replace(/\.git$/, '')}@${line.branch}`;
     const sameRepo = byRepoBranch.get(repoKey);
     if (sameRepo !== undefined) {
-      problems.push(
-        problem(prefix, at('branch'), `lines[${sameRepo}] already watches branch ${JSON.stringify(line.branch)} of this repository: one line per branch`),
-      );
+      problems.push(problem(prefix, at('branch'), `lines[${sameRepo}] already watches branch ${JSON.stringify(line.branch)} of this repository: one line per branch`));
     } else byRepoBranch.set(repoKey, index);
 
     lines.push({

@@ -4,49 +4,49 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { demoConfig } from './demo.js';
-import { cleanEnv, secretValues, validateEnv, type Env, type RawEnv } from './env.js';
 import type { EngineConfig } from '../engine/line-config.js';
+import { demoConfig } from './demo.js';
+import { cleanEnv, type Env, type RawEnv, secretValues, validateEnv } from './env.js';
 import { ConfigError } from './errors.js';
-import { validateConfigText, type FileConfig } from './file.js';
+import { type FileConfig, validateConfigText } from './file.js';
 
-export { ConfigError } from './errors.js';
+export { DEMO_ADMIN, DEMO_LINE_NAME, DEMO_ROBOT, demoConfig, demoRepoPath } from './demo.js';
 export {
   ENV_KEYS,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  SECRET_ENV_KEYS,
-  parseEnv,
-  redactEnv,
-  redactUrlPassword,
-  secretEnvPaths,
-  validateEnv,
   type Env,
   type EnvKey,
   type GitHubEnv,
   type JenkinsEnv,
   type JiraEnv,
+  LOG_FORMATS,
+  LOG_LEVELS,
   type LogFormat,
   type LogLevel,
+  parseEnv,
   type RawEnv,
+  redactEnv,
+  redactUrlPassword,
+  SECRET_ENV_KEYS,
   type SlackEnv,
+  secretEnvPaths,
+  validateEnv,
 } from './env.js';
+export { ConfigError } from './errors.js';
 export {
-  DEFAULTS,
   DEFAULT_TIMEZONE,
-  parseConfigText,
-  readConfigFile,
-  validateConfigText,
-  wholeWeek,
+  DEFAULTS,
   type FileConfig,
   type GitHubRepo,
   type Integrations,
   type JobConfig,
   type LineConfig,
   type LineMode,
+  parseConfigText,
+  readConfigFile,
   type TicketsConfig,
+  validateConfigText,
+  wholeWeek,
 } from './file.js';
-export { DEMO_ADMIN, DEMO_LINE_NAME, DEMO_ROBOT, demoConfig, demoRepoPath } from './demo.js';
 
 export interface AppConfig {
   env: Env;

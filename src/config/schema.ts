@@ -21,23 +21,26 @@ export type LeafParser<T> = (value: unknown) => T | undefined | Invalid;
  */
 export function leaf<T>(what: string, parse: LeafParser<T>, fallback?: { default: T }) {
   // `.optional()` first: an absent key reaches the transform (which reports it or applies the default).
-  return z.unknown().optional().transform((value, ctx): T => {
-    if (value === undefined) {
-      if (fallback) return fallback.default;
-      ctx.addIssue({ code: 'custom', message: `missing: expected ${what}`, input: value });
-      return z.NEVER;
-    }
-    const result = value === null ? undefined : parse(value);
-    if (result instanceof Invalid) {
-      ctx.addIssue({ code: 'custom', message: result.message, input: value });
-      return z.NEVER;
-    }
-    if (result === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${describeValue(value)}`, input: value });
-      return z.NEVER;
-    }
-    return result;
-  });
+  return z
+    .unknown()
+    .optional()
+    .transform((value, ctx): T => {
+      if (value === undefined) {
+        if (fallback) return fallback.default;
+        ctx.addIssue({ code: 'custom', message: `missing: expected ${what}`, input: value });
+        return z.NEVER;
+      }
+      const result = value === null ? undefined : parse(value);
+      if (result instanceof Invalid) {
+        ctx.addIssue({ code: 'custom', message: result.message, input: value });
+        return z.NEVER;
+      }
+      if (result === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${describeValue(value)}`, input: value });
+        return z.NEVER;
+      }
+      return result;
+    });
 }
 
 const UNKNOWN_KEYS = '\u0000unknown-keys:';
@@ -66,12 +69,7 @@ export function strictObject<S extends z.core.$ZodLooseShape>(shape: S, what: st
 /** A list of `item`; `min` items at least (with the message to give when there are fewer). */
 export function list<T extends z.ZodType>(item: T, what: string, min?: { count: number; message: string }) {
   const array = z.array(item, {
-    error: (issue) =>
-      issue.code === 'invalid_type'
-        ? issue.input === undefined
-          ? `missing: expected ${what}`
-          : `expected ${what}, got ${describeValue(issue.input)}`
-        : undefined,
+    error: (issue) => (issue.code === 'invalid_type' ? (issue.input === undefined ? `missing: expected ${what}` : `expected ${what}, got ${describeValue(issue.input)}`) : undefined),
   });
   return min ? array.min(min.count, { error: min.message }) : array;
 }
@@ -80,9 +78,7 @@ export function list<T extends z.ZodType>(item: T, what: string, min?: { count: 
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined
-        ? `missing: expected ${issue.expected}`
-        : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+      return issue.input === undefined ? `missing: expected ${issue.expected}` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
     default:

@@ -1,5 +1,5 @@
-import { endSentence } from './words.js';
 import type { LineState, Train } from './model.js';
+import { endSentence } from './words.js';
 
 export const isGoing = (t: Train): boolean => t.state === 'delivering' || t.state === 'verifying';
 export const isLive = (t: Train): boolean => isGoing(t) || t.state === 'deploying';
@@ -7,14 +7,11 @@ export const isLive = (t: Train): boolean => isGoing(t) || t.state === 'deployin
 export const goingTrain = (s: LineState): Train | undefined => s.trains.find(isGoing);
 export const findTrain = (s: LineState, n: number): Train | undefined => s.trains.find((t) => t.number === n);
 
-export const latestJob = (t: Train, kind: Train['jobs'][number]['kind']) =>
-  t.jobs.filter((j) => j.kind === kind).sort((a, b) => b.attempt - a.attempt)[0];
+export const latestJob = (t: Train, kind: Train['jobs'][number]['kind']) => t.jobs.filter((j) => j.kind === kind).sort((a, b) => b.attempt - a.attempt)[0];
 
 /** Trains whose production deploy failed: they wait for a retry, a rollback or a derail. */
 export function failedDeploys(s: LineState): Train[] {
-  return s.trains
-    .filter((t) => t.state === 'deploying' && latestJob(t, 'deploy')?.state === 'failed')
-    .sort((a, b) => a.number - b.number);
+  return s.trains.filter((t) => t.state === 'deploying' && latestJob(t, 'deploy')?.state === 'failed').sort((a, b) => a.number - b.number);
 }
 
 /** A train still deploying blocks the deploy of every later train (rule 2). */
@@ -38,10 +35,8 @@ export function notDeployableReason(s: LineState, t: Train): string | null {
         : `Train #${t.number} is already deploying.`;
     case 'delivering': {
       const build = latestJob(t, 'build');
-      if (!build || build.state === 'queued')
-        return build?.output?.startsWith('waiting') ? `The build has not started: ${endSentence(build.output)}` : 'The build has not started yet.';
-      if (build.state === 'failed')
-        return 'The build failed: retry it, or revert the bad commit and extend, or derail the train.';
+      if (!build || build.state === 'queued') return build?.output?.startsWith('waiting') ? `The build has not started: ${endSentence(build.output)}` : 'The build has not started yet.';
+      if (build.state === 'failed') return 'The build failed: retry it, or revert the bad commit and extend, or derail the train.';
       return 'The build and staging deploy are still running.';
     }
     case 'verifying':

@@ -1,12 +1,10 @@
-import type { AuditEvent, Effect } from './effects.js';
-import type { Context, LineState, Train } from './model.js';
 import { isDeployable } from './deployability.js';
+import type { AuditEvent, Effect } from './effects.js';
 import { autoStart } from './lifecycle.js';
+import type { Context, LineState, Train } from './model.js';
 
 /** A rule's answer: a new state with its effects and audit, or a refusal that changes nothing. */
-export type Decision =
-  | { ok: true; state: LineState; effects: Effect[]; audit: AuditEvent[]; reply: string }
-  | { ok: false; reply: string };
+export type Decision = { ok: true; state: LineState; effects: Effect[]; audit: AuditEvent[]; reply: string } | { ok: false; reply: string };
 
 export const refuse = (reply: string): Decision => ({ ok: false, reply });
 

@@ -12,7 +12,7 @@ export type Effect =
   | { kind: 'chat.card'; train: number }
   | { kind: 'job.start'; train: number; jobKind: JobKind; attempt: number }
   | { kind: 'job.stop'; train: number; jobKind: JobKind; attempt: number }
-  /** `requestedByName`: the revert commit's author name (SPEC §10); absent in items written before it existed. */
+  /** `requestedByName`: the revert commit's author name (behaviour.md §10); absent in items written before it existed. */
   | { kind: 'git.revert'; sha: string; requestedBy: string; requestedByName?: string }
   | { kind: 'git.reset'; targetSha: string; backupRef: string; removedShas: string[] }
   | { kind: 'tickets.open'; train: number };

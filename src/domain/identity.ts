@@ -43,8 +43,7 @@ export function checkEmail(raw: string): EmailCheck {
   const lower = domain.toLowerCase();
   if (lower !== 'localhost') {
     const labels = lower.split('.');
-    if (labels.length < 2 || !labels.every((l) => LABEL.test(l)))
-      return { ok: false, reason: 'the part after @ must be a domain name such as example.com' };
+    if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return { ok: false, reason: 'the part after @ must be a domain name such as example.com' };
   }
   return { ok: true, email: email.toLowerCase() };
 }

@@ -1,11 +1,11 @@
+import { goingTrain, isGoing } from './deployability.js';
 import type { Draft } from './draft.js';
+import { isValidEmail } from './identity.js';
 import type { CommitRef, Context, LineState, Train } from './model.js';
 import { SYSTEM_ACTOR } from './model.js';
-import { goingTrain, isGoing } from './deployability.js';
 import { isRobot, norm } from './policy.js';
-import { hasCarriedVerification, ticketsFor } from './tickets.js';
 import { isInAutoTime } from './schedule.js';
-import { isValidEmail } from './identity.js';
+import { hasCarriedVerification, ticketsFor } from './tickets.js';
 
 /** The branch commit just before the platform: the head of a train still deploying, else the deployed head. */
 export function platformBase(s: LineState): string {
@@ -86,9 +86,7 @@ export function createTrain(d: Draft, commits: CommitRef[], opts: CreateOptions)
     jobs: [],
   };
   // Rule 6: verified changes stay verified while the new train builds.
-  train.tickets = ticketsFor(train, d.ctx.policy, now, opts.replaces?.tickets).filter((k) =>
-    hasCarriedVerification(train, k),
-  );
+  train.tickets = ticketsFor(train, d.ctx.policy, now, opts.replaces?.tickets).filter((k) => hasCarriedVerification(train, k));
   s.trains.push(train);
   addJob(d, train, 'build', head.sha);
 

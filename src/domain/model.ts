@@ -14,7 +14,7 @@ export type JobKind = 'build' | 'deploy' | 'rollback';
  * `unknown`: a deploy or rollback whose outcome nobody can tell (its Conductor
  * died while it ran and left no record of how it ended, or it never reported
  * back). It is never retried by itself: a person checks production and says
- * `retry` or `job succeeded|failed` (SPEC §9).
+ * `retry` or `job succeeded|failed` (behaviour.md §9).
  */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
@@ -105,13 +105,13 @@ export interface LineState {
   platform: CommitRef[];
   /** Live trains (delivering, verifying, deploying) oldest first, plus any other train an input loaded. */
   trains: Train[];
-  /** What production runs (SPEC §9); `lastDeployed` mirrors its number and SHA. */
+  /** What production runs (behaviour.md §9); `lastDeployed` mirrors its number and SHA. */
   lastDeployed: { number: number; headSha: string } | null;
   /** The train and SHA of the last successful deploy or rollback; null until the first one. */
   production: Production | null;
 }
 
-/** SPEC §9: what production runs, since when, by whom, and the train it replaced when it was a rollback. */
+/** behaviour.md §9: what production runs, since when, by whom, and the train it replaced when it was a rollback. */
 export interface Production {
   number: number;
   headSha: string;
@@ -121,7 +121,7 @@ export interface Production {
   rolledBackFrom: number | null;
 }
 
-/** Who may do what (SPEC §3): configured per deployment. */
+/** Who may do what (behaviour.md §3): configured per deployment. */
 export interface Policy {
   admins: string[];
   robots: string[];

@@ -57,7 +57,12 @@ export function outputTail(output: string | null | undefined, secrets: readonly 
     .split('\n')
     // Control characters (ANSI colours, NUL) read as noise in Slack and JSON alike.
     // eslint-disable-next-line no-control-regex
-    .map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trimEnd())
+    .map((l) =>
+      l
+        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+        .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')
+        .trimEnd(),
+    )
     .filter((l) => l.trim() !== '')
     .slice(-TAIL_LINES)
     .map(cutLine);

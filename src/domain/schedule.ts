@@ -1,5 +1,5 @@
 /**
- * Auto-time and freeze math (SPEC §1, §2 rules 3-4, §5 `autoTime`/`freeze`).
+ * Auto-time and freeze math (behaviour.md §1, §2 rules 3-4, §5 `autoTime`/`freeze`).
  *
  * PURE: every function takes the instant it reasons about; nothing reads the
  * clock. Wall-clock time in the line's IANA zone comes from Intl.DateTimeFormat.
@@ -12,7 +12,7 @@
  *   the gap opens at the first instant after it (its wall time is inside);
  * - fall back: the repeated hour is inside both times if its wall time is.
  */
-import { WEEKDAYS, type AutoTimeWindow, type Weekday } from './time.js';
+import { type AutoTimeWindow, WEEKDAYS, type Weekday } from './time.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -110,14 +110,7 @@ function offsetAt(t: number, timezone: string): number {
   for (const part of formatterFor(timezone).formatToParts(t)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
-  const wall = Date.UTC(
-    fields.year ?? 1970,
-    (fields.month ?? 1) - 1,
-    fields.day ?? 1,
-    fields.hour ?? 0,
-    fields.minute ?? 0,
-    fields.second ?? 0,
-  );
+  const wall = Date.UTC(fields.year ?? 1970, (fields.month ?? 1) - 1, fields.day ?? 1, fields.hour ?? 0, fields.minute ?? 0, fields.second ?? 0);
   return wall - Math.floor(t / 1000) * 1000;
 }
 
@@ -254,12 +247,7 @@ export function isInAutoTime(at: Date, windows: AutoTimeWindow[], freezes: strin
  * no freeze ahead). Exact to the minute of wall time and to the second of a
  * clock change.
  */
-export function nextAutoTimeChange(
-  at: Date,
-  windows: AutoTimeWindow[],
-  freezes: string[],
-  timezone: string,
-): { inAutoTime: boolean; next: Date | null } {
+export function nextAutoTimeChange(at: Date, windows: AutoTimeWindow[], freezes: string[], timezone: string): { inAutoTime: boolean; next: Date | null } {
   const t0 = at.getTime();
   const pattern = compile(windows);
   if (pattern.kind === 'never') return { inAutoTime: false, next: null };
@@ -309,14 +297,7 @@ function nextUnfrozen(frozen: Set<number>, today: number): number {
  * bisection and tested too, as the wall time jumps there.
  * Assumes at most one clock change per day, which holds for real zones.
  */
-function scanForFlip(
-  from: number,
-  until: number,
-  current: boolean,
-  pattern: WeeklyPattern,
-  frozen: Set<number>,
-  timezone: string,
-): number | null {
+function scanForFlip(from: number, until: number, current: boolean, pattern: WeeklyPattern, frozen: Set<number>, timezone: string): number | null {
   let lo = from;
   let offset = offsetAt(lo, timezone);
   while (lo < until) {
@@ -339,15 +320,7 @@ function scanForFlip(
 }
 
 /** Boundary instants in (lo, hi) — or (lo, hi] with `includeHi` — where the state is not `current`. */
-function firstFlipAtBoundary(
-  lo: number,
-  hi: number,
-  includeHi: boolean,
-  offset: number,
-  current: boolean,
-  pattern: WeeklyPattern,
-  frozen: Set<number>,
-): number | null {
+function firstFlipAtBoundary(lo: number, hi: number, includeHi: boolean, offset: number, current: boolean, pattern: WeeklyPattern, frozen: Set<number>): number | null {
   const wallLo = lo + offset;
   const wallHi = hi + offset;
   for (let day = dayOf(wallLo); day * DAY_MS <= wallHi; day++) {
@@ -379,7 +352,10 @@ function findClockChange(lo: number, hi: number, offset: number, timezone: strin
 
 /** `mon-fri`, `sat,sun`, `mon,wed,fri` — runs of three or more days become ranges. */
 export function formatDays(days: Weekday[]): string {
-  const idx = [...new Set(days)].map((d) => WEEKDAYS.indexOf(d)).filter((i) => i >= 0).sort((a, b) => a - b);
+  const idx = [...new Set(days)]
+    .map((d) => WEEKDAYS.indexOf(d))
+    .filter((i) => i >= 0)
+    .sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < idx.length; ) {
     let j = i;

@@ -15,13 +15,24 @@ export interface AutoTimeWindow {
 }
 
 const DAY_NAMES = new Map<string, Weekday>([
-  ['mon', 'mon'], ['monday', 'mon'],
-  ['tue', 'tue'], ['tues', 'tue'], ['tuesday', 'tue'],
-  ['wed', 'wed'], ['weds', 'wed'], ['wednesday', 'wed'],
-  ['thu', 'thu'], ['thur', 'thu'], ['thurs', 'thu'], ['thursday', 'thu'],
-  ['fri', 'fri'], ['friday', 'fri'],
-  ['sat', 'sat'], ['saturday', 'sat'],
-  ['sun', 'sun'], ['sunday', 'sun'],
+  ['mon', 'mon'],
+  ['monday', 'mon'],
+  ['tue', 'tue'],
+  ['tues', 'tue'],
+  ['tuesday', 'tue'],
+  ['wed', 'wed'],
+  ['weds', 'wed'],
+  ['wednesday', 'wed'],
+  ['thu', 'thu'],
+  ['thur', 'thu'],
+  ['thurs', 'thu'],
+  ['thursday', 'thu'],
+  ['fri', 'fri'],
+  ['friday', 'fri'],
+  ['sat', 'sat'],
+  ['saturday', 'sat'],
+  ['sun', 'sun'],
+  ['sunday', 'sun'],
 ]);
 
 const DAY_GROUPS = new Map<string, readonly Weekday[]>([

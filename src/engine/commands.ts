@@ -1,13 +1,13 @@
+import type { Command } from '../commands/command.js';
+import { parseCommand } from '../commands/parse.js';
+import { usageFor, usageText } from '../commands/usage.js';
 import * as domain from '../domain/index.js';
 import { isAdmin, norm, refusals } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
-import { parseCommand } from '../commands/parse.js';
-import { usageFor, usageText } from '../commands/usage.js';
-import type { Command } from '../commands/command.js';
 import type { Engine, Reply } from './engine.js';
-import { queueText, statusText, trainText } from './views.js';
-import { revertCommand } from './revert.js';
 import { historyLine } from './history.js';
+import { revertCommand } from './revert.js';
+import { queueText, statusText, trainText } from './views.js';
 
 export interface CommandRequest {
   /** The person, by email (Slack users are mapped to their email first). */
@@ -27,9 +27,7 @@ export interface CommandRequest {
   displayName?: () => Promise<string | null>;
 }
 
-export type Prepared =
-  | { ok: false; reply: Reply }
-  | { ok: true; command: Command; line: string; actor: string };
+export type Prepared = { ok: false; reply: Reply } | { ok: true; command: Command; line: string; actor: string };
 
 /** Parses the text and picks the line; `help` and usage errors are answered here. */
 export function prepareCommand(engine: Engine, req: CommandRequest): Prepared {
@@ -56,7 +54,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
   let command = p.command;
   if (command.name === 'engineer' && command.target.kind === 'slack') {
     const email = req.resolveSlackUser ? await req.resolveSlackUser(command.target.userId) : null;
-    if (!email) return { ok: false, text: 'I cannot find that person\'s email on Slack: name them by email instead.' };
+    if (!email) return { ok: false, text: "I cannot find that person's email on Slack: name them by email instead." };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
   return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint, req.displayName);
@@ -70,8 +68,7 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
   }
   if (channelLines) {
     if (channelLines.length === 1) return { ok: true, name: channelLines[0]! };
-    if (channelLines.length > 1)
-      return { ok: false, text: `This channel serves several lines: add \`--line <name>\` (one of ${channelLines.join(', ')}).` };
+    if (channelLines.length > 1) return { ok: false, text: `This channel serves several lines: add \`--line <name>\` (one of ${channelLines.join(', ')}).` };
     return { ok: false, text: `No line is mapped to this channel. Add \`--line <name>\` (one of ${names.join(', ')}), or run the command in a line's channel.` };
   }
   if (names.length === 1) return { ok: true, name: names[0]! };
@@ -154,8 +151,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
     case 'job':
       return run((s, ctx) => domain.markJob(s, ctx, c.outcome, c.train), c.train ? [c.train] : undefined);
     case 'engineer': {
-      if (c.target.kind === 'slack')
-        return { ok: false, text: 'Name the person by email here (Slack mentions work in Slack).' };
+      if (c.target.kind === 'slack') return { ok: false, text: 'Name the person by email here (Slack mentions work in Slack).' };
       const who = c.target.kind === 'me' ? 'me' : c.target.email;
       return run((s, ctx) => domain.engineer(s, ctx, who));
     }
@@ -166,7 +162,10 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
 
 /** `refs/conductor/backup/<line>/<timestamp>`, the timestamp in UTC like 20261124T101500Z. */
 export function backupRef(line: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `refs/conductor/backup/${line}/${stamp}`;
 }
 

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import type { Effect } from '../domain/index.js';
+import { redactSecrets, revertAuthorName } from '../domain/index.js';
+import { dispatchEffects, type EffectHandlers, type EffectItem, type OutboxPayloads } from './effects.js';
+import type { Engine } from './engine.js';
+import { PermanentEffectError } from './errors.js';
+import { jobStarted } from './inputs.js';
+import type { OutboxItem } from './outbox.js';
 import type { BuildRunner } from './ports/build-runner.js';
 import type { Chat } from './ports/chat.js';
 import type { CodeHost } from './ports/code-host.js';
 import type { TicketDesk } from './ports/ticket-desk.js';
-import type { Engine } from './engine.js';
-import { jobStarted } from './inputs.js';
-import { PermanentEffectError } from './errors.js';
-import type { OutboxItem } from './outbox.js';
-import { dispatchEffects, type EffectHandlers, type EffectItem, type OutboxPayloads } from './effects.js';
-import { ticketSyncGaveUp } from './tickets-outside.js';
 import { revertNotMade } from './revert.js';
-import { redactSecrets, revertAuthorName } from '../domain/index.js';
+import { ticketSyncGaveUp } from './tickets-outside.js';
 
 /** The integrations of one line. */
 export interface LinePorts {
@@ -135,7 +135,15 @@ async function openTickets(deps: DeliveryDeps, p: OutboxPayloads['tickets.open']
       ...(verified.has(o.authorEmail) && o.externalKey
         ? [
             engine.deps.db.outboxItem.createMany({
-              data: [{ lineId: null, kind: 'ticket.sync', payload: { kind: 'ticket.sync', line: p.line, externalKey: o.externalKey, done: true } satisfies OutboxPayloads['ticket.sync'], idempotencyKey: `${key}:sync:${o.externalKey}`, nextAttemptAt: engine.deps.clock() }],
+              data: [
+                {
+                  lineId: null,
+                  kind: 'ticket.sync',
+                  payload: { kind: 'ticket.sync', line: p.line, externalKey: o.externalKey, done: true } satisfies OutboxPayloads['ticket.sync'],
+                  idempotencyKey: `${key}:sync:${o.externalKey}`,
+                  nextAttemptAt: engine.deps.clock(),
+                },
+              ],
               skipDuplicates: true,
             }),
           ]

@@ -2,7 +2,7 @@ import type { Effect } from '../domain/index.js';
 import { PermanentEffectError } from './errors.js';
 import type { OutboxItem } from './outbox.js';
 
-/** A GitHub commit status for commits that moved (SPEC §4): where each commit is now. Written by the saver. */
+/** A GitHub commit status for commits that moved (behaviour.md §4): where each commit is now. Written by the saver. */
 export type StatusEffect = { kind: 'code.status'; shas: string[]; state: 'pending' | 'success' | 'error'; description: string };
 /** A ticket with an outside key (Jira) changed state: the outside ticket follows. Written by the saver. */
 export type TicketSyncEffect = { kind: 'ticket.sync'; externalKey: string; done: boolean };

@@ -1,11 +1,11 @@
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CommitRef, Context, Decision, LineState } from '../domain/index.js';
-import type pg from 'pg';
 import { inTransaction, type Sql } from '../store/sql.js';
 import type { Db } from './db.js';
-import type { CodeHost } from './ports/code-host.js';
 import type { EngineConfig, LineRuntimeConfig } from './line-config.js';
-import { loadLine, type Loaded } from './load.js';
+import { type Loaded, loadLine } from './load.js';
+import type { CodeHost } from './ports/code-host.js';
 import { saveDecision } from './save.js';
 
 export type Clock = () => Date;
@@ -113,12 +113,7 @@ export class Engine {
     return { now: this.deps.clock(), actor, policy: this.deps.config.policy, random: this.deps.random };
   }
 
-  async run(
-    lineName: string,
-    actor: string,
-    useCase: (input: UseCaseInput) => Promise<UseCaseOutcome> | UseCaseOutcome,
-    opts: RunOptions = {},
-  ): Promise<Reply> {
+  async run(lineName: string, actor: string, useCase: (input: UseCaseInput) => Promise<UseCaseOutcome> | UseCaseOutcome, opts: RunOptions = {}): Promise<Reply> {
     const cfg = this.lineConfig(lineName);
     if (opts.precheck) {
       const early = await this.refusedOnSnapshot(cfg, actor, useCase, opts);

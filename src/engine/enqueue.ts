@@ -1,5 +1,5 @@
-import type { Engine } from './engine.js';
 import type { EffectKind, OutboxPayloads } from './effects.js';
+import type { Engine } from './engine.js';
 
 /**
  * Writes one outbox item outside a decision (an adapter's own effect, such as

@@ -8,7 +8,11 @@
  * Anything else thrown by a handler is retried with backoff too.
  */
 export class ConductorError extends Error {
-  constructor(readonly code: string, message?: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: string,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -34,7 +38,11 @@ export class RetryableEffectError extends ConductorError {
 
 /** A retryable error with a known delay (Slack 429 Retry-After, a card being posted by another worker). */
 export class RetryLaterError extends RetryableEffectError {
-  constructor(message: string, readonly afterMs: number, options?: { cause?: unknown; code?: string }) {
+  constructor(
+    message: string,
+    readonly afterMs: number,
+    options?: { cause?: unknown; code?: string },
+  ) {
     super(message, { ...options, code: options?.code ?? 'effect_retry_later', retryAfterMs: afterMs });
   }
 }

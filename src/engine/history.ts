@@ -1,5 +1,5 @@
 /**
- * `history`: each audit entry as one line in words (SPEC §10): the time in the
+ * `history`: each audit entry as one line in words (behaviour.md §10): the time in the
  * line's timezone, who, what, the values that changed, the train. Pure: the
  * command reads the rows, this writes the sentences.
  *
@@ -26,7 +26,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !=
 const sha = (v: unknown): string => (str(v) ?? '?').slice(0, 8);
 const commits = (n: unknown): string => (Number(n) === 1 ? '1 commit' : `${str(n) ?? 'some'} commits`);
 const attempt = (d: Details): string => (typeof d.attempt === 'number' && d.attempt > 1 ? ` (attempt ${d.attempt})` : '');
-const jobName = (d: Details): string => (d.kind === 'deploy' ? 'production deploy' : str(d.kind) ?? 'job');
+const jobName = (d: Details): string => (d.kind === 'deploy' ? 'production deploy' : (str(d.kind) ?? 'job'));
 const because = (v: unknown): string => (str(v) ? `: ${str(v)}` : '');
 const person = (v: unknown): string => str(v) ?? 'someone';
 
@@ -65,7 +65,8 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   'ticket.sync_failed': (_w, d, t) =>
     `Jira could not follow on ${t}: ${str(d.externalKey) ?? 'a ticket'} could not be ${d.done ? 'moved to done' : 'reopened'}${str(d.reason) ? ` (${str(d.reason)})` : ''}.`,
   'line.rolled-back': (_w, d, t) => `Production now runs ${t} (${sha(d.headSha)})${typeof d.from === 'number' ? `; it ran train #${d.from} before` : ''}.`,
-  'line.rollback': (w, d, t) => `${w} rolled production ${typeof d.from === 'number' && d.from < Number(t.replace(/\D/g, '')) ? 'forward' : 'back'} to ${t} (${sha(d.headSha)})${typeof d.blocked === 'number' ? `; train #${d.blocked} was blocked` : ''}.`,
+  'line.rollback': (w, d, t) =>
+    `${w} rolled production ${typeof d.from === 'number' && d.from < Number(t.replace(/\D/g, '')) ? 'forward' : 'back'} to ${t} (${sha(d.headSha)})${typeof d.blocked === 'number' ? `; train #${d.blocked} was blocked` : ''}.`,
   'line.emergency': (w, d) => {
     const removed = Array.isArray(d.removed) ? d.removed.length : 0;
     return `${w} ran an emergency reset${because(d.reason)}; the branch went back to ${sha(d.targetSha)}, ${commits(removed)} removed (kept at ${str(d.backupRef) ?? 'a backup ref'}); the line went to manual mode.`;

@@ -1,11 +1,11 @@
 import * as domain from '../domain/index.js';
-import { SYSTEM_ACTOR, redactSecrets, type AutoTimeWindow, type CommitRef, type JobKind } from '../domain/index.js';
+import { type AutoTimeWindow, type CommitRef, type JobKind, redactSecrets, SYSTEM_ACTOR } from '../domain/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { CommitInfo, NewCommits } from './ports/code-host.js';
 import type { Sql } from '../store/sql.js';
-import type { JobResult } from './ports/build-runner.js';
 import type { Db } from './db.js';
 import type { Engine, Reply } from './engine.js';
+import type { JobResult } from './ports/build-runner.js';
+import type { CommitInfo, NewCommits } from './ports/code-host.js';
 
 export const NOT_CONTIGUOUS = 'These commits do not continue the known head: fetching instead.';
 
@@ -91,7 +91,11 @@ export async function recordPushes(engine: Engine, lineName: string, pushes: Pus
     const joined = new Set(chained);
     for (const p of fresh) if (!joined.has(p)) replies.set(p, { ok: false, text: NOT_CONTIGUOUS });
 
-    const known = await recordedShas(tx, loaded.ids.lineId, chained.flatMap((p) => p.found.commits));
+    const known = await recordedShas(
+      tx,
+      loaded.ids.lineId,
+      chained.flatMap((p) => p.found.commits),
+    );
     const commits: CommitRef[] = [];
     for (const p of chained) {
       let n = 0;
@@ -166,23 +170,24 @@ export interface LineSeed {
 export async function ensureLine(db: Db, seed: LineSeed, head: () => Promise<string>): Promise<{ created: boolean }> {
   const existing = await db.line.findUnique({ where: { name: seed.name } });
   if (existing) {
-    if (existing.repo !== seed.repo || existing.branch !== seed.branch)
-      await db.line.update({ where: { id: existing.id }, data: { repo: seed.repo, branch: seed.branch } });
+    if (existing.repo !== seed.repo || existing.branch !== seed.branch) await db.line.update({ where: { id: existing.id }, data: { repo: seed.repo, branch: seed.branch } });
     return { created: false };
   }
   const sha = await head();
   const created = await db.line.createMany({
-    data: [{
-      name: seed.name,
-      repo: seed.repo,
-      branch: seed.branch,
-      mode: seed.mode,
-      autoTime: seed.autoTime as unknown as Prisma.InputJsonValue,
-      freezes: seed.freezes,
-      timezone: seed.timezone,
-      deployedSha: sha,
-      knownHeadSha: sha,
-    }],
+    data: [
+      {
+        name: seed.name,
+        repo: seed.repo,
+        branch: seed.branch,
+        mode: seed.mode,
+        autoTime: seed.autoTime as unknown as Prisma.InputJsonValue,
+        freezes: seed.freezes,
+        timezone: seed.timezone,
+        deployedSha: sha,
+        knownHeadSha: sha,
+      },
+    ],
     skipDuplicates: true, // another process may add it at the same moment
   });
   return { created: created.count === 1 };

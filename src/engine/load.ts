@@ -1,4 +1,4 @@
-import type { CommitRef, Job, LineState, Train, Ticket } from '../domain/index.js';
+import type { CommitRef, Job, LineState, Ticket, Train } from '../domain/index.js';
 import type { AutoTimeWindow } from '../domain/time.js';
 import type { Sql } from '../store/sql.js';
 import type { LineRuntimeConfig } from './line-config.js';
@@ -28,15 +28,11 @@ const ticketKey = (train: number, author: string): string => `${train}:${author}
  * `extraTrains` are read, so the cost does not grow with history.
  */
 // Over 80 lines on purpose: the numbered reads of one snapshot, in the order their rows depend on each other.
-export async function loadLine(
-  tx: Sql,
-  cfg: LineRuntimeConfig,
-  opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean },
-): Promise<Loaded | null> {
+export async function loadLine(tx: Sql, cfg: LineRuntimeConfig, opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean }): Promise<Loaded | null> {
   // Raw SQL, few round trips: every input on a line pays for this load under the line's lock,
   // so it bounds how many inputs a second one line takes (push webhooks).
   // 1. The line row (locked FOR UPDATE first when asked: every input on this line then serialises),
-  //    with the newest train. What production runs is on the row itself (SPEC §9).
+  //    with the newest train. What production runs is on the row itself (behaviour.md §9).
   const lines = opts.lock
     ? await tx.query<LineRow>`
         SELECT l.*, (SELECT max(number) FROM train WHERE line_id = l.id) AS newest_train
@@ -142,15 +138,16 @@ export async function loadLine(
     platform: platformRows.map(toCommit),
     trains,
     lastDeployed: line.production_train === null ? null : { number: line.production_train, headSha: line.production_sha! },
-    production: line.production_train === null
-      ? null
-      : {
-          number: line.production_train,
-          headSha: line.production_sha!,
-          since: line.production_since!,
-          by: line.production_by!,
-          rolledBackFrom: line.production_rolled_back_from,
-        },
+    production:
+      line.production_train === null
+        ? null
+        : {
+            number: line.production_train,
+            headSha: line.production_sha!,
+            since: line.production_since!,
+            by: line.production_by!,
+            rolledBackFrom: line.production_rolled_back_from,
+          },
   };
   return { state, ids };
 }

@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import type { Clock } from './engine.js';
 import { PermanentEffectError, RetryableEffectError } from './errors.js';
 

@@ -7,7 +7,7 @@ import type { LinePorts } from './deliver.js';
  * record on disk): the jobs the database records as running (with the
  * `<job>#<number>` or `local-<id>` their start returned) go back to their
  * line's runner, so that polling, callbacks, stop and the timeout work again;
- * one whose outcome nobody can tell is reported as unknown (SPEC §9). A failure
+ * one whose outcome nobody can tell is reported as unknown (behaviour.md §9). A failure
  * here leaves those jobs to the engine's timeout, never fails the start-up.
  */
 export async function resumeRunningJobs(db: Db, ports: Map<string, LinePorts>, log: Logger): Promise<void> {

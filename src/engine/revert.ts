@@ -1,7 +1,7 @@
 import * as domain from '../domain/index.js';
-import { SYSTEM_ACTOR, type CommitRef } from '../domain/index.js';
-import type { RevertCheck } from './ports/code-host.js';
+import { type CommitRef, SYSTEM_ACTOR } from '../domain/index.js';
 import type { Engine, Reply } from './engine.js';
+import type { RevertCheck } from './ports/code-host.js';
 
 /**
  * `/conductor revert <sha>`: the commit is looked up in the line's records,

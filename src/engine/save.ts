@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, CommitRef, Effect, LineState, Ticket, Train } from '../domain/index.js';
 import type { Sql } from '../store/sql.js';
-import { jobKey, ticketKey, type Loaded } from './load.js';
 import type { StatusEffect, TicketSyncEffect } from './effects.js';
+import { jobKey, type Loaded, ticketKey } from './load.js';
 
 type CommitLocation = { state: 'platform' | 'train' | 'deployed'; train: number | null };
 
@@ -72,7 +72,7 @@ export async function saveDecision(
     after.deployedSha !== before.deployedSha ||
     after.knownHeadSha !== before.knownHeadSha ||
     after.nextTrainNumber !== before.nextTrainNumber ||
-    after.production !== before.production && JSON.stringify(after.production) !== JSON.stringify(before.production)
+    (after.production !== before.production && JSON.stringify(after.production) !== JSON.stringify(before.production))
   ) {
     const p = after.production;
     await tx.execute`
@@ -164,8 +164,7 @@ export async function saveDecision(
       const prev = old?.tickets.find((o) => o.authorEmail === k.authorEmail);
       if (prev && JSON.stringify(prev) === JSON.stringify(k)) continue;
       // Verified or reopened here: the outside ticket (Jira) follows, through the outbox.
-      if (prev && prev.state !== k.state && k.externalKey)
-        effects = [...effects, { kind: 'ticket.sync', externalKey: k.externalKey, done: k.state === 'verified' }];
+      if (prev && prev.state !== k.state && k.externalKey) effects = [...effects, { kind: 'ticket.sync', externalKey: k.externalKey, done: k.state === 'verified' }];
       const existing = ids.tickets.get(ticketKey(t.number, k.authorEmail));
       if (existing)
         await tx.execute`
@@ -284,11 +283,5 @@ function times(t: Train) {
 }
 
 function trainChanged(a: Train, b: Train): boolean {
-  return (
-    a.state !== b.state ||
-    a.engineer !== b.engineer ||
-    a.blocked !== b.blocked ||
-    a.derailReason !== b.derailReason ||
-    JSON.stringify(times(a)) !== JSON.stringify(times(b))
-  );
+  return a.state !== b.state || a.engineer !== b.engineer || a.blocked !== b.blocked || a.derailReason !== b.derailReason || JSON.stringify(times(a)) !== JSON.stringify(times(b));
 }

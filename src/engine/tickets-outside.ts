@@ -61,10 +61,7 @@ export async function pollTickets(engine: Engine, line: string, desk: TicketDesk
  * announce once. Nothing is said when the ticket moved on meanwhile (its state
  * no longer is the one the sync carried: a newer sync follows).
  */
-export async function ticketSyncGaveUp(
-  engine: Engine,
-  gaveUp: { line: string; externalKey: string; done: boolean; reason: string; inputKey: string },
-): Promise<void> {
+export async function ticketSyncGaveUp(engine: Engine, gaveUp: { line: string; externalKey: string; done: boolean; reason: string; inputKey: string }): Promise<void> {
   const { line, externalKey, done, reason, inputKey } = gaveUp;
   if (!engine.lines.has(line)) return;
   const row = await engine.deps.db.ticket.findFirst({

@@ -2,7 +2,7 @@ import type { LineState, Train } from '../domain/index.js';
 import { codeBlock, endSentence, goingTrain, inAutoTime, latestJob, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
 import { describeAutoTime, describeWindows } from '../domain/schedule.js';
 
-/** SPEC §5: the train as the command API shows it. Extra fields only extend the contract. */
+/** behaviour.md §5: the train as the command API shows it. Extra fields only extend the contract. */
 export interface TrainJson {
   number: number;
   state: Train['state'];
@@ -16,7 +16,7 @@ export interface TrainJson {
   commits: { sha: string; authorEmail: string }[];
   tickets: { authorEmail: string; state: 'pending' | 'verified' }[];
   /**
-   * `unknown` (SPEC §9): a deploy or rollback whose outcome nobody can tell; a person decides.
+   * `unknown` (behaviour.md §9): a deploy or rollback whose outcome nobody can tell; a person decides.
    * `outputTail`: the last lines of a failed job's output (redacted), else null.
    */
   jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean; outputTail: string | null }[];
@@ -31,7 +31,7 @@ export interface LineStatusJson {
   platform: { sha: string; authorEmail: string; message: string }[];
   train: TrainJson | null;
   lastDeployed: { number: number; headSha: string } | null;
-  /** SPEC §9: what production runs (after a rollback, the train rolled back to). */
+  /** behaviour.md §9: what production runs (after a rollback, the train rolled back to). */
   production: { number: number; headSha: string; since: string; by: string; rolledBackFrom: number | null } | null;
   manualReason: string | null;
   whyIdle: string | null;
@@ -87,8 +87,7 @@ export function whyIdle(s: LineState, now: Date): string | null {
   if (going) return null;
   const { mode, manualReason, autoTime, freezes, timezone } = s.settings;
   if (s.platform.length === 0) return 'Nothing is waiting on the platform.';
-  if (mode === 'manual')
-    return `The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only when an admin runs \`/conductor start\`.`;
+  if (mode === 'manual') return `The line is in manual mode${manualReason ? ` (${manualReason})` : ''}: trains start only when an admin runs \`/conductor start\`.`;
   return `${capital(describeAutoTime(now, autoTime, freezes, timezone))}; ${pluralAgree(s.platform.length, 'commit', 'waits', 'wait')}. An admin may start a train by hand with \`/conductor start\`.`;
 }
 
@@ -112,7 +111,7 @@ export function statusText(s: LineState, now: Date): string {
   return lines.join('\n');
 }
 
-/** SPEC §9: what production runs, since when and by whom; after a rollback, the train rolled back to. */
+/** behaviour.md §9: what production runs, since when and by whom; after a rollback, the train rolled back to. */
 export function productionText(s: LineState): string {
   const p = s.production;
   if (!p) return `Production: ${short(s.deployedSha)}, the branch head when Conductor started watching (no train deployed yet).`;

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { NOT_CONTIGUOUS } from '../engine/inputs.js';
 import type { NewCommits } from '../engine/ports/code-host.js';
-import { MalformedPushError, parsePushEvent } from '../integrations/github/push.js';
+import { MalformedPushError, type PushEvent, parsePushEvent } from '../integrations/github/push.js';
 import { verifyGithubSignature } from '../integrations/github/signature.js';
-import { readBody, sendJson, type Handler } from './router.js';
+import { type Handler, readBody, sendJson } from './router.js';
 
 /** GitHub caps webhook payloads at 25 MB. */
 export const GITHUB_WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
@@ -38,7 +38,7 @@ function header(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * `POST /webhooks/github` (SPEC §2 rule 1, §4 "Code"). Verifies the HMAC over
+ * `POST /webhooks/github` (behaviour.md §2 rule 1, §4 "Code"). Verifies the HMAC over
  * the raw body before anything else, then:
  * - `ping` → 200; other events → 202 ignored;
  * - a push to a branch no line watches, a tag, or a deletion (of a branch or a tag, said as such) → 202 ignored;
@@ -89,7 +89,7 @@ export function githubWebhookHandler(opts: GithubWebhookOptions): Handler {
     }
     if (event !== 'push') return sendJson(res, 202, { ok: true, ignored: event });
 
-    let push;
+    let push: PushEvent;
     try {
       push = parsePushEvent(payload);
     } catch (err) {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallbackOutcome, JenkinsCallback } from '../integrations/jenkins/jenkins-runner.js';
-import { HttpError, readBody, sendJson, type Handler } from './router.js';
+import { type Handler, HttpError, readBody, sendJson } from './router.js';
 
 /**
  * `POST /webhooks/jenkins`: a Jenkins build reports its result before

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { HttpError, readBody, sendJson, type Handler } from './router.js';
+import { type Handler, HttpError, readBody, sendJson } from './router.js';
 
 /**
  * `POST /webhooks/jira`: a person moved a Conductor sub-task in Jira (to Done:

@@ -24,17 +24,12 @@ export class Router {
 
   add(method: string, path: string, handler: Handler): this {
     const keys: string[] = [];
-    const pattern = new RegExp(
-      '^' + path.replace(/:([a-zA-Z]+)/g, (_, k: string) => (keys.push(k), '([^/]+)')) + '$',
-    );
+    const pattern = new RegExp('^' + path.replace(/:([a-zA-Z]+)/g, (_, k: string) => (keys.push(k), '([^/]+)')) + '$');
     this.routes.push({ method, pattern, keys, name: path, handler });
     return this;
   }
 
-  match(
-    method: string,
-    path: string,
-  ): { route: Route; params: Record<string, string> } | { allowed: string[] } | { malformed: string } | null {
+  match(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } | { malformed: string } | null {
     const allowed: string[] = [];
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
@@ -83,8 +78,7 @@ export function requestPath(target: string | undefined): { path: string } | { ma
   } catch {
     return { malformed: 'the request target is not a valid path' };
   }
-  if (pathname.split('/').some((seg) => decodePathSegment(seg) === null))
-    return { malformed: 'the path is not valid percent-encoded UTF-8' };
+  if (pathname.split('/').some((seg) => decodePathSegment(seg) === null)) return { malformed: 'the path is not valid percent-encoded UTF-8' };
   return { path: pathname };
 }
 
@@ -95,7 +89,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

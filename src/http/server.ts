@@ -1,16 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Logger } from 'pino';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type pg from 'pg';
+import type { Logger } from 'pino';
+import { checkEmail } from '../domain/identity.js';
+import { executeCommand } from '../engine/commands.js';
 import type { Engine } from '../engine/engine.js';
 import { IdempotencyKeyReusedError, UnknownLineError } from '../engine/engine.js';
-import { executeCommand } from '../engine/commands.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
-import { checkEmail } from '../domain/identity.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { Metrics } from './metrics.js';
-import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, Router, readBody, requestPath, sendJson, type RouteContext } from './router.js';
+import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, type RouteContext, Router, readBody, requestPath, sendJson } from './router.js';
 
 export interface HttpOptions {
   engine: Engine;
@@ -37,7 +37,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** SPEC §5: bearer token when configured, else loopback only. Throws 401/403. */
+/** behaviour.md §5: bearer token when configured, else loopback only. Throws 401/403. */
 function authorise(req: IncomingMessage, apiToken: string | undefined): void {
   if (apiToken) {
     if (!tokenMatches(req.headers.authorization, apiToken)) throw new HttpError(401, 'missing or wrong bearer token');
@@ -76,8 +76,7 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     const body = parseCommandBody(await readBody(req, 64 * 1024));
     // Optional: a script that retries a request sends the same key and the action is applied once.
     const key = req.headers['idempotency-key'];
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
-      throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters');
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters');
     // The key is the caller's: it may replay only the request it was first used for (else 422).
     const idempotency = key ? { inputKey: `api:${body.user}:${key}`, fingerprint: requestFingerprint(body) } : {};
     const reply = await executeCommand(engine, { ...body, ...idempotency }).catch((err: unknown) => {
@@ -142,7 +141,9 @@ export function parseCommandBody(raw: Buffer): { user: string; line?: string; te
 
 /** What a command request asks for (the user is in the key already): the same request has the same digest. */
 function requestFingerprint(body: { user: string; line?: string; text: string }): string {
-  return createHash('sha256').update(JSON.stringify([body.user, body.line ?? null, body.text])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([body.user, body.line ?? null, body.text]))
+    .digest('hex');
 }
 
 /** The caller's X-Request-Id when it is a sane token (it goes into every log line), else a fresh one. */
@@ -150,7 +151,9 @@ function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && /^[\w.:@-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
-export function startHttpServer(opts: HttpOptions & { port: number; host?: string; /** How long stop waits for requests in flight (default 5 s). */ closeGraceMs?: number }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export function startHttpServer(
+  opts: HttpOptions & { port: number; host?: string /** How long stop waits for requests in flight (default 5 s). */; closeGraceMs?: number },
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const { router, metrics } = buildRouter(opts);
   const server = createServer((req, res) => {
     // Nothing a request carries may throw out of the listener: Node would end the process.
@@ -253,9 +256,11 @@ function answerParserRefusals(server: Server, log: Logger): void {
     if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
     log.warn({ code: err.code, reason: err.message }, 'request refused by the HTTP parser');
     const [status, phrase, error] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
-      : [400, 'Bad Request', 'malformed HTTP request'];
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'request headers too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request took too long to arrive']
+          : [400, 'Bad Request', 'malformed HTTP request'];
     const body = JSON.stringify({ ok: false, error });
     socket.end(`HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     lingerThenDestroy(socket);

@@ -49,10 +49,8 @@ export async function createLines(ctx: LinesContext): Promise<Lines> {
     const runner = lineRunner(line, ctx, lines.jenkinsRunners);
     ctx.defer(`runner ${line.name}`, () => runner.close());
     lines.ports.set(line.name, { codeHost, runner, tickets: ticketDesk(line, ctx, lines.jiraDesks) });
-    await ensureLine(
-      ctx.db,
-      { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: line.timezone },
-      () => codeHost.head(),
+    await ensureLine(ctx.db, { name: line.name, repo: line.repo, branch: line.branch, mode: line.mode, autoTime: line.autoTime, freezes: line.freeze, timezone: line.timezone }, () =>
+      codeHost.head(),
     );
   }
   return lines;

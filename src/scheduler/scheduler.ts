@@ -1,8 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
-import type { CodeHost } from '../engine/ports/code-host.js';
 import { recordCommits, tick } from '../engine/inputs.js';
+import type { CodeHost } from '../engine/ports/code-host.js';
 import { pruneOld } from '../store/retention.js';
 import type { Leader } from './leader.js';
 

@@ -3,22 +3,21 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { SlackEnv } from '../config/env.js';
 import * as domain from '../domain/index.js';
-import { prepareCommand, runPrepared, backupRef, type CommandRequest } from '../engine/commands.js';
+import { backupRef, type CommandRequest, prepareCommand, runPrepared } from '../engine/commands.js';
 import type { Db } from '../engine/db.js';
-import type { Engine, Reply } from '../engine/engine.js';
 import type { EffectHandlers, EffectKind, OutboxPayloads } from '../engine/effects.js';
-import { boltLogger } from './bolt-logger.js';
+import type { Engine, Reply } from '../engine/engine.js';
 import { AfterAck } from './after-ack.js';
+import { boltLogger } from './bolt-logger.js';
 import { parseActionValue, pressButton } from './buttons.js';
 import { SlackChat } from './chat.js';
 import { SlackDirectory } from './directory.js';
 import { slackCall } from './errors.js';
 import { loadHomeData } from './home-data.js';
-import { ACTIONS, SLASH_COMMAND, VIEWS, type ActionId, type ConfirmMetadata } from './registrations.js';
+import { ACTIONS, type ActionId, type ConfirmMetadata, SLASH_COMMAND, VIEWS } from './registrations.js';
 import { confirmModal, describeConfirmation } from './views/confirm.js';
 import { homeView } from './views/home.js';
 import { escapeMrkdwn } from './views/text.js';
-
 
 export interface SlackOptions {
   env: SlackEnv;
@@ -93,8 +92,7 @@ export function createSlack(o: SlackOptions): SlackParts {
   });
   const client = app.client;
   const directory = new SlackDirectory(o.db, client, o.log, () => o.engine.deps.clock());
-  const channelLines = (channel: string): string[] =>
-    [...o.lineChannels.entries()].filter(([, c]) => c === channel).map(([l]) => l);
+  const channelLines = (channel: string): string[] => [...o.lineChannels.entries()].filter(([, c]) => c === channel).map(([l]) => l);
   const chat = new SlackChat({
     client,
     db: o.db,
@@ -158,9 +156,7 @@ export function createSlack(o: SlackOptions): SlackParts {
         return;
       }
       const reply = await runPrepared(o.engine, { ...prepared, actor: email }, { ...base, user: email });
-      await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) =>
-        log.warn({ err }, 'could not answer the command'),
-      );
+      await respond({ response_type: 'ephemeral', text: say(reply) }).catch((err: Error) => log.warn({ err }, 'could not answer the command'));
     });
   });
 
@@ -191,9 +187,7 @@ export function createSlack(o: SlackOptions): SlackParts {
           return;
         }
         // The answer is a courtesy: the action happened (or was refused) whatever respond() does.
-        await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) =>
-          log.warn({ err }, 'could not answer the button press'),
-        );
+        await respond({ response_type: 'ephemeral', replace_original: false, text: say(reply) }).catch((err: Error) => log.warn({ err }, 'could not answer the button press'));
       });
     });
   }
@@ -269,7 +263,8 @@ function socketClientOptions<T extends { retryConfig?: unknown; rejectRateLimite
   return rest;
 }
 
-const noEmail = 'I cannot read a usable email address from your Slack profile, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope and that your profile email is a plain address.';
+const noEmail =
+  'I cannot read a usable email address from your Slack profile, so I cannot tell who you are in Conductor. Ask an admin to check the app has the users:read.email scope and that your profile email is a plain address.';
 
 async function dmText(client: WebClient, user: string, text: string): Promise<void> {
   const im = await client.conversations.open({ users: user });

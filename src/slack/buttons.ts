@@ -1,5 +1,5 @@
 import * as domain from '../domain/index.js';
-import { failedDeploys, goingTrain, isLive, type Context, type Decision, type LineState, type Train } from '../domain/index.js';
+import { type Context, type Decision, failedDeploys, goingTrain, isLive, type LineState, type Train } from '../domain/index.js';
 import { executeCommand } from '../engine/commands.js';
 import type { Engine, Reply } from '../engine/engine.js';
 import { ACTIONS, type ActionId, type ActionValue } from './registrations.js';
@@ -54,12 +54,27 @@ export async function pressButton(engine: Engine, action: ActionId, value: Actio
     case ACTIONS.deploy:
       return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.deploy(s, ctx), 'deploy');
     case ACTIONS.claim:
-      return guarded(engine, value, actor, inputKey, (s) => {
-        const t = domain.currentTrain(s);
-        return t ? [t.number] : [];
-      }, (s, ctx) => domain.engineer(s, ctx, 'me'));
+      return guarded(
+        engine,
+        value,
+        actor,
+        inputKey,
+        (s) => {
+          const t = domain.currentTrain(s);
+          return t ? [t.number] : [];
+        },
+        (s, ctx) => domain.engineer(s, ctx, 'me'),
+      );
     case ACTIONS.retry:
-      return guarded(engine, value, actor, inputKey, live, (s, ctx) => domain.retry(s, ctx), (t) => `retry the ${t?.state === 'deploying' ? 'deploy' : 'build'}`);
+      return guarded(
+        engine,
+        value,
+        actor,
+        inputKey,
+        live,
+        (s, ctx) => domain.retry(s, ctx),
+        (t) => `retry the ${t?.state === 'deploying' ? 'deploy' : 'build'}`,
+      );
     case ACTIONS.extend:
       return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.extend(s, ctx), 'extend the train');
     case ACTIONS.derail:

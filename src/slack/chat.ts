@@ -1,13 +1,13 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Db } from '../engine/db.js';
-import type { Chat } from '../engine/ports/chat.js';
 import { RetryLaterError } from '../engine/errors.js';
+import type { Chat } from '../engine/ports/chat.js';
 import type { SlackDirectory } from './directory.js';
 import { slackAnswered, slackCall, toOutboxError } from './errors.js';
 import { dmMessage } from './views/dm.js';
-import { trainCard } from './views/train-card.js';
 import { escapeMrkdwn } from './views/text.js';
+import { trainCard } from './views/train-card.js';
 
 export interface SlackChatOptions {
   client: WebClient;
@@ -47,7 +47,7 @@ export class SlackChat implements Chat {
   async dm(msg: { line: string; to: string; train: number | null; text: string; askVerify: boolean; key: string }): Promise<void> {
     const userId = await slackCall(() => this.o.directory.idOf(msg.to));
     if (!userId) {
-      // SPEC §3: an author with no Slack account is named in the channel instead.
+      // behaviour.md §3: an author with no Slack account is named in the channel instead.
       return this.announce({ line: msg.line, train: msg.train, text: `${msg.to} (not on Slack): ${msg.text}`, key: `${msg.key}:channel` });
     }
     const im = await slackCall(() => this.o.client.conversations.open({ users: userId }));

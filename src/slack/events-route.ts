@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
-import { HttpError, readBody, sendJson, type Handler } from '../http/router.js';
+import { type Handler, HttpError, readBody, sendJson } from '../http/router.js';
 import { checkSlackPayload } from './payload-shapes.js';
 
 /** Slack's own limit on a request's age, applied both ways (a future timestamp is a replay window with no end). */

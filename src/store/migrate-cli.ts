@@ -2,7 +2,7 @@
 // DATABASE_URL when set; otherwise the embedded PostgreSQL under
 // CONDUCTOR_DATA_DIR (default ./.conductor), started for the occasion.
 import { pino } from 'pino';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './embedded-postgres.js';
+import { type EmbeddedPostgresServer, startEmbeddedPostgres } from './embedded-postgres.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
 const log = pino({ level: process.env.LOG_LEVEL || 'info', base: { app: 'conductor', cmd: 'db:migrate' } });

@@ -1,6 +1,6 @@
 // Applies prisma/migrations/*/migration.sql at start-up, without the Prisma CLI
 // (which cannot run offline), and interchangeably with `prisma migrate deploy`:
-// same advisory lock, same `_prisma_migrations` table and rows. See NOTES.md.
+// same advisory lock, same `_prisma_migrations` table and rows. See docs/architecture.md.
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -119,9 +119,7 @@ const isFailed = (row: MigrationRow): boolean => row.finished_at === null && row
 const isApplied = (row: MigrationRow): boolean => row.finished_at !== null && row.rolled_back_at === null;
 
 function failedMigrationsError(failed: MigrationRow[]): MigrationError {
-  const details = failed
-    .map((row) => `The \`${row.migration_name}\` migration started at ${row.started_at.toISOString()} failed`)
-    .join('\n');
+  const details = failed.map((row) => `The \`${row.migration_name}\` migration started at ${row.started_at.toISOString()} failed`).join('\n');
   return new MigrationError(
     'P3009',
     failed.map((row) => row.migration_name),
@@ -171,7 +169,9 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   await client.connect();
   const applied: string[] = [];
   try {
-    const { rows: [got] } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
+    const {
+      rows: [got],
+    } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
     if (!got?.locked) {
       log.info('waiting for another process to finish migrating');
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -199,10 +199,7 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
         const row = done.get(migration.name);
         if (row) {
           if (!checksumMatches(migration.script, row.checksum)) {
-            log.warn(
-              { migration: migration.name, recorded: row.checksum, file: migration.checksum },
-              'an applied migration was modified since it was applied',
-            );
+            log.warn({ migration: migration.name, recorded: row.checksum, file: migration.checksum }, 'an applied migration was modified since it was applied');
           }
           continue;
         }
@@ -223,10 +220,11 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
 async function applyOne(client: pg.Client, migration: LocalMigration, log: Logger): Promise<void> {
   const id = randomUUID();
   const t0 = performance.now();
-  await client.query(
-    'INSERT INTO "_prisma_migrations" (id, checksum, started_at, migration_name, applied_steps_count) VALUES ($1, $2, now(), $3, 0)',
-    [id, migration.checksum, migration.name],
-  );
+  await client.query('INSERT INTO "_prisma_migrations" (id, checksum, started_at, migration_name, applied_steps_count) VALUES ($1, $2, now(), $3, 0)', [
+    id,
+    migration.checksum,
+    migration.name,
+  ]);
   try {
     // No parameters: pg sends it as one simple query, which runs every statement
     // of the file in one implicit transaction (as Prisma does).
@@ -246,10 +244,7 @@ async function applyOne(client: pg.Client, migration: LocalMigration, log: Logge
       { cause: error },
     );
   }
-  await client.query(
-    'UPDATE "_prisma_migrations" SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1',
-    [id],
-  );
+  await client.query('UPDATE "_prisma_migrations" SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1', [id]);
   log.info({ migration: migration.name, ms: Math.round(performance.now() - t0) }, 'migration applied');
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Defer } from '../cleanup.js';
-import { assertDatabaseReachable, openDatabase, type Database } from './database.js';
+import { assertDatabaseReachable, type Database, openDatabase } from './database.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 

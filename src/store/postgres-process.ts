@@ -6,7 +6,7 @@
 // stack traces on every Ctrl-C. Here it runs in its own session (`detached`),
 // out of the terminal's reach, and Conductor stops it after its own
 // connections are closed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
 export interface PostgresProcessOptions {

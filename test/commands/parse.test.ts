@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, type Command } from '../../src/commands/command.js';
-import { MAX_REASON_LENGTH, parseCommand, type ParseResult } from '../../src/commands/parse.js';
+import { MAX_REASON_LENGTH, type ParseResult, parseCommand } from '../../src/commands/parse.js';
 import { USAGE, usageFor, usageText } from '../../src/commands/usage.js';
 import type { Weekday } from '../../src/domain/time.js';
 
@@ -163,10 +163,7 @@ describe('engineer', () => {
     ['engineer <@W0ENTERPRISE|bob.smith>', { name: 'engineer', target: { kind: 'slack', userId: 'W0ENTERPRISE' } }],
     ['engineer alice@example.com', { name: 'engineer', target: { kind: 'email', email: 'alice@example.com' } }],
     ['engineer @Alice@Example.com', { name: 'engineer', target: { kind: 'email', email: 'alice@example.com' } }],
-    [
-      'engineer <mailto:alice@example.com|alice@example.com>',
-      { name: 'engineer', target: { kind: 'email', email: 'alice@example.com' } },
-    ],
+    ['engineer <mailto:alice@example.com|alice@example.com>', { name: 'engineer', target: { kind: 'email', email: 'alice@example.com' } }],
   ]);
   errTable('engineer', [
     ['engineer', '`engineer` needs `me`, a Slack mention or an email'],
@@ -205,10 +202,7 @@ describe('autotime', () => {
     ['autotime show', { name: 'autotime', action: 'show' }],
     ['autotime SHOW', { name: 'autotime', action: 'show' }],
     ['autotime clear', { name: 'autotime', action: 'clear' }],
-    [
-      'autotime set mon-fri 09:00-17:00',
-      { name: 'autotime', action: 'set', windows: [{ days: weekdays, start: '09:00', end: '17:00' }] },
-    ],
+    ['autotime set mon-fri 09:00-17:00', { name: 'autotime', action: 'set', windows: [{ days: weekdays, start: '09:00', end: '17:00' }] }],
     [
       'autotime set mon-fri 09:00-17:00 Europe/Paris',
       {
@@ -241,10 +235,7 @@ describe('autotime', () => {
         ],
       },
     ],
-    [
-      'autotime set weekdays 22:00-02:00',
-      { name: 'autotime', action: 'set', windows: [{ days: weekdays, start: '22:00', end: '02:00' }] },
-    ],
+    ['autotime set weekdays 22:00-02:00', { name: 'autotime', action: 'set', windows: [{ days: weekdays, start: '22:00', end: '02:00' }] }],
     [
       'autotime set daily 00:00-24:00 UTC',
       {
@@ -453,7 +444,7 @@ describe('usage texts', () => {
     for (const entry of USAGE) expect(entry.usage.startsWith(entry.name)).toBe(true);
   });
 
-  it('says who may use each command, matching SPEC §3', () => {
+  it('says who may use each command, matching behaviour.md §3', () => {
     const who = (usage: string) => USAGE.find((e) => e.usage.startsWith(usage))?.who;
     for (const admin of ['start', 'emergency', 'mode', 'autotime set', 'autotime clear', 'freeze add', 'freeze remove']) {
       expect(who(admin)).toBe('admins');
@@ -473,15 +464,11 @@ describe('usage texts', () => {
 
   it('usageFor is case-insensitive and falls back to the full help', () => {
     expect(usageFor('START')).toBe(usageFor('start'));
-    expect(usageFor('start')).toBe(
-      '`/conductor start [sha]` — Start a train by hand with the platform, up to and including <sha> if given. (admins)',
-    );
+    expect(usageFor('start')).toBe('`/conductor start [sha]` — Start a train by hand with the platform, up to and including <sha> if given. (admins)');
     expect(usageFor('nope')).toBe(usageText());
   });
 
   it('a single-form error puts the usage on the same line as "Usage:"', () => {
-    expect(errorOf(parseCommand('revert'))).toBe(
-      '`revert` needs the SHA of the commit to revert.\nUsage: ' + usageFor('revert'),
-    );
+    expect(errorOf(parseCommand('revert'))).toBe('`revert` needs the SHA of the commit to revert.\nUsage: ' + usageFor('revert'));
   });
 });

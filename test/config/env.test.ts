@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ENV_KEYS, SECRET_ENV_KEYS, parseEnv, redactEnv, secretEnvPaths, validateEnv } from '../../src/config/index.js';
+import { ConfigError, ENV_KEYS, parseEnv, redactEnv, SECRET_ENV_KEYS, secretEnvPaths, validateEnv } from '../../src/config/index.js';
 
 const cwd = '/srv/conductor';
 
@@ -107,16 +107,12 @@ describe('environment', () => {
   it('rejects a DATABASE_URL that is not postgres without echoing it', () => {
     const problems = problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/app' });
     expect(problems).toEqual(['DATABASE_URL: expected a postgres:// or postgresql:// URL, got a mysql:// URL']);
-    expect(problemsOf({ DATABASE_URL: 'hunter2' })).toEqual([
-      'DATABASE_URL: expected a postgres:// or postgresql:// URL, got a value that is not a URL',
-    ]);
+    expect(problemsOf({ DATABASE_URL: 'hunter2' })).toEqual(['DATABASE_URL: expected a postgres:// or postgresql:// URL, got a value that is not a URL']);
   });
 
   it('accepts postgres:// and postgresql:// URLs, including socket URLs', () => {
     expect(parseEnv({ DATABASE_URL: 'postgres://u:p@h/d' }, { cwd }).databaseUrl).toBe('postgres://u:p@h/d');
-    expect(parseEnv({ DATABASE_URL: 'postgresql:///d?host=/run/postgresql' }, { cwd }).databaseUrl).toBe(
-      'postgresql:///d?host=/run/postgresql',
-    );
+    expect(parseEnv({ DATABASE_URL: 'postgresql:///d?host=/run/postgresql' }, { cwd }).databaseUrl).toBe('postgresql:///d?host=/run/postgresql');
   });
 
   it('names the missing Slack variable when only one of the pair is set', () => {
@@ -129,9 +125,7 @@ describe('environment', () => {
   });
 
   it('requires the bot token for Socket Mode', () => {
-    expect(problemsOf({ SLACK_APP_TOKEN: 'xapp' })).toEqual([
-      'SLACK_APP_TOKEN: is set, but SLACK_BOT_TOKEN is not: Socket Mode needs the bot token and the signing secret too',
-    ]);
+    expect(problemsOf({ SLACK_APP_TOKEN: 'xapp' })).toEqual(['SLACK_APP_TOKEN: is set, but SLACK_BOT_TOKEN is not: Socket Mode needs the bot token and the signing secret too']);
   });
 
   it('requires the Jenkins user and API token with JENKINS_URL', () => {
@@ -145,9 +139,7 @@ describe('environment', () => {
     expect(problemsOf({ JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'bot@acme.com' })).toEqual([
       'JIRA_API_TOKEN: is not set, but JIRA_URL is: Jira needs JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN',
     ]);
-    expect(problemsOf({ JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'nobody', JIRA_API_TOKEN: 't' })).toEqual([
-      'JIRA_EMAIL: expected an email address, got "nobody"',
-    ]);
+    expect(problemsOf({ JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'nobody', JIRA_API_TOKEN: 't' })).toEqual(['JIRA_EMAIL: expected an email address, got "nobody"']);
   });
 
   it('rejects Jenkins and Jira credentials without their URL', () => {
@@ -178,12 +170,21 @@ describe('environment', () => {
   });
 
   it('lists the secret variables and redacts them', () => {
-    expect(SECRET_ENV_KEYS).toEqual(expect.arrayContaining(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'GITHUB_WEBHOOK_SECRET', 'JENKINS_API_TOKEN', 'JIRA_API_TOKEN', 'CONDUCTOR_API_TOKEN', 'DATABASE_URL']));
+    expect(SECRET_ENV_KEYS).toEqual(
+      expect.arrayContaining(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'GITHUB_WEBHOOK_SECRET', 'JENKINS_API_TOKEN', 'JIRA_API_TOKEN', 'CONDUCTOR_API_TOKEN', 'DATABASE_URL']),
+    );
     for (const key of SECRET_ENV_KEYS) expect(ENV_KEYS).toContain(key);
     expect(SECRET_ENV_KEYS).not.toContain('PORT');
 
     const env = parseEnv(
-      { DATABASE_URL: 'postgres://u:hunter2@db/c', SLACK_BOT_TOKEN: 'xoxb-secret', SLACK_SIGNING_SECRET: 'sig', JIRA_URL: 'https://j.example.com', JIRA_EMAIL: 'a@b.c', JIRA_API_TOKEN: 'jat' },
+      {
+        DATABASE_URL: 'postgres://u:hunter2@db/c',
+        SLACK_BOT_TOKEN: 'xoxb-secret',
+        SLACK_SIGNING_SECRET: 'sig',
+        JIRA_URL: 'https://j.example.com',
+        JIRA_EMAIL: 'a@b.c',
+        JIRA_API_TOKEN: 'jat',
+      },
       { cwd },
     );
     const shown = JSON.stringify(redactEnv(env));

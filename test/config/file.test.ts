@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, readConfigFile, type FileConfig, type Integrations } from '../../src/config/index.js';
+import { ConfigError, type FileConfig, type Integrations, readConfigFile } from '../../src/config/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -200,12 +200,7 @@ lines:
     build: {command: b}
     deploy: {command: d}
 `);
-    expect(config.lines.map((l) => l.repo)).toEqual([
-      path.resolve(dir, '../repos/a.git'),
-      '/abs/b.git',
-      path.join(dir, 'c.git'),
-      'file:///srv/d.git',
-    ]);
+    expect(config.lines.map((l) => l.repo)).toEqual([path.resolve(dir, '../repos/a.git'), '/abs/b.git', path.join(dir, 'c.git'), 'file:///srv/d.git']);
   });
 
   it('ignores top-level x- keys, which may hold YAML anchors merged into lines', async () => {
@@ -223,8 +218,14 @@ lines:
     deploy: {command: make deploy-api}
 `);
     expect(config.lines.map((l) => [l.build, l.deploy])).toEqual([
-      [{ kind: 'command', command: 'make build', timeoutMinutes: 30 }, { kind: 'command', command: 'make deploy', timeoutMinutes: 60 }],
-      [{ kind: 'command', command: 'make build', timeoutMinutes: 30 }, { kind: 'command', command: 'make deploy-api', timeoutMinutes: 60 }],
+      [
+        { kind: 'command', command: 'make build', timeoutMinutes: 30 },
+        { kind: 'command', command: 'make deploy', timeoutMinutes: 60 },
+      ],
+      [
+        { kind: 'command', command: 'make build', timeoutMinutes: 30 },
+        { kind: 'command', command: 'make deploy-api', timeoutMinutes: 60 },
+      ],
     ]);
   });
 
@@ -235,32 +236,40 @@ lines:
 
 describe('conductor.yml: errors name the key path', () => {
   it.each([
-    ['autoTime:\n  - {days: mon, start: "09:00", end: "10:00"}\n  - {days: mon, start: "25:00", end: "26:00"}', [
-      'conductor.yml: lines[0].autoTime[1].start: expected a 24-hour time HH:MM, got "25:00"',
-      'conductor.yml: lines[0].autoTime[1].end: expected a 24-hour time HH:MM (or 24:00 for the end of the day), got "26:00"',
-    ]],
-    ['autoTime:\n  - {days: mon, start: "24:00", end: "10:00"}', [
-      'conductor.yml: lines[0].autoTime[0].start: 24:00 can only end a window (it is the end of the day); start at "00:00" instead',
-    ]],
-    ['autoTime:\n  - {days: mon, start: "10:00", end: "10:00"}', [
-      'conductor.yml: lines[0].autoTime[0].end: the window 10:00-10:00 is empty: start and end must differ (use "00:00" to "24:00" for a whole day)',
-    ]],
-    ['autoTime:\n  - {days: [mon, funday], start: "10:00", end: "11:00"}', [
-      'conductor.yml: lines[0].autoTime[0].days: unknown day "funday": use mon … sun, ranges like mon-fri or fri-mon, lists like mon,wed,fri or [mon, wed], or daily, weekdays, weekends',
-    ]],
-    ['autoTime:\n  - {days: [], start: "10:00", end: "11:00"}', [
-      'conductor.yml: lines[0].autoTime[0].days: no days given: use mon … sun, ranges like mon-fri or fri-mon, lists like mon,wed,fri or [mon, wed], or daily, weekdays, weekends',
-    ]],
+    [
+      'autoTime:\n  - {days: mon, start: "09:00", end: "10:00"}\n  - {days: mon, start: "25:00", end: "26:00"}',
+      [
+        'conductor.yml: lines[0].autoTime[1].start: expected a 24-hour time HH:MM, got "25:00"',
+        'conductor.yml: lines[0].autoTime[1].end: expected a 24-hour time HH:MM (or 24:00 for the end of the day), got "26:00"',
+      ],
+    ],
+    [
+      'autoTime:\n  - {days: mon, start: "24:00", end: "10:00"}',
+      ['conductor.yml: lines[0].autoTime[0].start: 24:00 can only end a window (it is the end of the day); start at "00:00" instead'],
+    ],
+    [
+      'autoTime:\n  - {days: mon, start: "10:00", end: "10:00"}',
+      ['conductor.yml: lines[0].autoTime[0].end: the window 10:00-10:00 is empty: start and end must differ (use "00:00" to "24:00" for a whole day)'],
+    ],
+    [
+      'autoTime:\n  - {days: [mon, funday], start: "10:00", end: "11:00"}',
+      ['conductor.yml: lines[0].autoTime[0].days: unknown day "funday": use mon … sun, ranges like mon-fri or fri-mon, lists like mon,wed,fri or [mon, wed], or daily, weekdays, weekends'],
+    ],
+    [
+      'autoTime:\n  - {days: [], start: "10:00", end: "11:00"}',
+      ['conductor.yml: lines[0].autoTime[0].days: no days given: use mon … sun, ranges like mon-fri or fri-mon, lists like mon,wed,fri or [mon, wed], or daily, weekdays, weekends'],
+    ],
     ['autoTime:\n  - {days: mon, start: "10:00"}', ['conductor.yml: lines[0].autoTime[0].end: missing: expected a 24-hour time HH:MM (or 24:00 for the end of the day)']],
     ['autoTime: mon-fri', ['conductor.yml: lines[0].autoTime: expected a list of auto-time windows {days, start, end}, got "mon-fri"']],
-    ['freeze: [2026-12-24, 2026-02-30, 24/12/2026]', [
-      'conductor.yml: lines[0].freeze[1]: expected a date YYYY-MM-DD, got "2026-02-30"',
-      'conductor.yml: lines[0].freeze[2]: expected a date YYYY-MM-DD, got "24/12/2026"',
-    ]],
+    [
+      'freeze: [2026-12-24, 2026-02-30, 24/12/2026]',
+      ['conductor.yml: lines[0].freeze[1]: expected a date YYYY-MM-DD, got "2026-02-30"', 'conductor.yml: lines[0].freeze[2]: expected a date YYYY-MM-DD, got "24/12/2026"'],
+    ],
     ['mode: manul', ['conductor.yml: lines[0].mode: expected "schedule" or "manual", got "manul"']],
-    ['channel: "#releases"', [
-      'conductor.yml: lines[0].channel: expected a Slack channel ID such as C0123ABC, got the channel name "#releases" (in Slack, the channel\'s details show its ID)',
-    ]],
+    [
+      'channel: "#releases"',
+      ['conductor.yml: lines[0].channel: expected a Slack channel ID such as C0123ABC, got the channel name "#releases" (in Slack, the channel\'s details show its ID)'],
+    ],
     ['github: acme', ['conductor.yml: lines[0].github: expected a GitHub repository as owner/name, got "acme"']],
     ['branch: "feature..x"', ['conductor.yml: lines[0].branch: expected a git branch name, got "feature..x"']],
     ['maxCommits: 0', ['conductor.yml: lines[0].maxCommits: expected a whole number greater than 0, got 0']],
@@ -278,9 +287,7 @@ describe('conductor.yml: errors name the key path', () => {
   });
 
   it('rejects a bad top-level timezone', async () => {
-    expect(await problems(`timezone: Europe/Atlantis\n${line()}`)).toEqual([
-      'conductor.yml: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", got "Europe/Atlantis"',
-    ]);
+    expect(await problems(`timezone: Europe/Atlantis\n${line()}`)).toEqual(['conductor.yml: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", got "Europe/Atlantis"']);
   });
 
   it('rejects bad admin and robot emails', async () => {
@@ -374,7 +381,8 @@ lines:
   });
 
   it('reports several problems together, across the file', async () => {
-    const found = await problems(`
+    const found = await problems(
+      `
 timezone: Nowhere/City
 lines:
   - name: web
@@ -388,7 +396,9 @@ lines:
     repo: /r/api.git
     build: {command: make}
     mode: auto
-`, { jenkins: false, jira: false });
+`,
+      { jenkins: false, jira: false },
+    );
     expect(found).toEqual([
       'conductor.yml: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", got "Nowhere/City"',
       'conductor.yml: lines[0].autoTime[0].start: expected a 24-hour time HH:MM, got "25:00"',

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, demoConfig, loadConfig, type AppConfig } from '../../src/config/index.js';
+import { type AppConfig, ConfigError, demoConfig, loadConfig } from '../../src/config/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -154,10 +154,7 @@ lines:
   });
 
   it('does not blame the file for Jenkins when JENKINS_URL is set but its credentials are missing', async () => {
-    await writeFile(
-      path.join(dir, 'conductor.yml'),
-      VALID.replace('build: {command: make build}', 'build: {jenkins: web-build}'),
-    );
+    await writeFile(path.join(dir, 'conductor.yml'), VALID.replace('build: {command: make build}', 'build: {jenkins: web-build}'));
     expect(await problems(() => loadConfig({ env: { JENKINS_URL: 'https://ci.example.com', JENKINS_USER: 'bot' }, cwd: dir }))).toEqual([
       'JENKINS_API_TOKEN: is not set, but JENKINS_URL is: Jenkins needs JENKINS_URL, JENKINS_USER, JENKINS_API_TOKEN',
     ]);

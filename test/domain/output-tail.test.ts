@@ -1,7 +1,7 @@
 /** What people see of a failed job's output: the tail, cut, redacted (src/domain/output-tail.ts). */
 import { describe, expect, it } from 'vitest';
 import { codeBlock, outputTail, redactSecrets, TAIL_BUDGET, TAIL_LINE_LENGTH, TAIL_LINES } from '../../src/domain/output-tail.js';
-import { ALICE, Sim, aCommit, aLine, announcements, dmsTo, ok } from '../support/domain-builders.js';
+import { ALICE, aCommit, aLine, announcements, dmsTo, ok, Sim } from '../support/domain-builders.js';
 
 describe('redactSecrets', () => {
   it.each([

@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the train rules (DESIGN.md: "random sequences of
+ * Property-based tests of the train rules (docs/architecture.md: "random sequences of
  * pushes, starts, derails, extends, verifies and deploys never break the
  * invariants").
  *
@@ -21,14 +21,17 @@
  * - train numbers strictly increase; a new (non-extended) train's engineer is
  *   one of its human authors, never a robot.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  SYSTEM_ACTOR,
   block,
+  type CommitRef,
+  type Context,
   changeFreeze,
   commitsArrived,
   currentTrain,
+  type Decision,
   deploy,
   derail,
   emergency,
@@ -37,25 +40,23 @@ import {
   goingTrain,
   jobFinished,
   jobStarted,
+  type LineState,
   markJob,
   needsVerification,
   reopen,
   retry,
   revert,
   rollback,
+  SYSTEM_ACTOR,
   setMode,
   start,
+  type Train,
   tick,
   unblock,
   verify,
-  type CommitRef,
-  type Context,
-  type Decision,
-  type LineState,
-  type Train,
 } from '../../src/domain/index.js';
 import { localDate } from '../../src/domain/schedule.js';
-import { ADMIN, ALICE, BOB, CAROL, DAVE, POLICY, ROBOT, STRANGER, aCommit, aLine, later, reload } from '../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, BOB, CAROL, DAVE, later, POLICY, ROBOT, reload, STRANGER } from '../support/domain-builders.js';
 
 const NUM_RUNS = 1000;
 const MAX_STEPS = 100;
@@ -92,8 +93,21 @@ type Op =
   | { k: 'rollback'; who: Who; pick: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ k: fc.constant('push' as const), authors: fc.array(fc.nat(PUSHERS.length - 1), { minLength: 1, maxLength: 3 }), tags: fc.array(fc.nat(TAGS.length - 1), { minLength: 3, maxLength: 3 }) }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('wait' as const), minutes: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 720 }) }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      k: fc.constant('push' as const),
+      authors: fc.array(fc.nat(PUSHERS.length - 1), { minLength: 1, maxLength: 3 }),
+      tags: fc.array(fc.nat(TAGS.length - 1), { minLength: 3, maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('wait' as const),
+      minutes: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 720 }) }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('start' as const), who, at: fc.option(fc.nat(8), { nil: null }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('derail' as const), who }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('extend' as const), who }) },
@@ -299,7 +313,7 @@ function runScenario(sc: Scenario): void {
     if (!d.reply.trim()) fail('a decision without a reply', input);
     if (d.ok) {
       stats.accepted++;
-      // SPEC §9: production jobs start only because a person asked (deploy, retry, rollback), never by themselves.
+      // behaviour.md §9: production jobs start only because a person asked (deploy, retry, rollback), never by themselves.
       if (actor === SYSTEM_ACTOR && d.effects.some((e) => e.kind === 'job.start' && e.jobKind !== 'build')) fail('a deploy or rollback started by itself', input);
       checkTransition(input, d, m);
       s = reload(d.state);
@@ -317,8 +331,7 @@ function runScenario(sc: Scenario): void {
     apply(SYSTEM_ACTOR, (st, ctx) => commitsArrived(st, ctx, commits, commits[commits.length - 1]!.sha, false));
   };
 
-  const liveJobs = () =>
-    s.trains.flatMap((t) => t.jobs.map((j) => ({ t, j }))).filter(({ j }) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown');
+  const liveJobs = () => s.trains.flatMap((t) => t.jobs.map((j) => ({ t, j }))).filter(({ j }) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown');
 
   for (const o of sc.ops) {
     switch (o.k) {
@@ -436,14 +449,19 @@ function runScenario(sc: Scenario): void {
 describe('properties of the train rules', () => {
   let elapsed = 0;
   afterAll(() => {
-    console.log(`[domain properties] ${NUM_RUNS} runs, ${stats.steps} steps (${stats.accepted} accepted) in ${(elapsed / 1000).toFixed(2)} s; ` +
-      `${stats.trainsCreated} trains created, ${stats.deployed} deployed (in ${stats.runsWithDeploy} runs), ${stats.derailed} derailed, ` +
-      `${stats.extended} extended, ${stats.emergencies} emergency resets, ${stats.timeouts} timeouts, ${stats.rollbacks} rollbacks, ${stats.unknown} unknown outcomes`);
+    console.log(
+      `[domain properties] ${NUM_RUNS} runs, ${stats.steps} steps (${stats.accepted} accepted) in ${(elapsed / 1000).toFixed(2)} s; ` +
+        `${stats.trainsCreated} trains created, ${stats.deployed} deployed (in ${stats.runsWithDeploy} runs), ${stats.derailed} derailed, ` +
+        `${stats.extended} extended, ${stats.emergencies} emergency resets, ${stats.timeouts} timeouts, ${stats.rollbacks} rollbacks, ${stats.unknown} unknown outcomes`,
+    );
   });
 
   it(`random sequences never break the invariants (${NUM_RUNS} runs)`, () => {
     const t0 = performance.now();
-    fc.assert(fc.property(scenario, (sc) => runScenario(sc)), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(scenario, (sc) => runScenario(sc)),
+      { numRuns: NUM_RUNS },
+    );
     elapsed = performance.now() - t0;
     // The runs must exercise the interesting paths, or the property proves little.
     // Typical figures: ~210 runs deploy ~240 trains, ~650 derails, ~240 extends, ~290 resets, ~90 timeouts, 8-27 rollbacks.

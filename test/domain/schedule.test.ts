@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   describeAutoTime,
   describeWindows,
@@ -12,7 +12,7 @@ import {
   nextAutoTimeChange,
   validateWindow,
 } from '../../src/domain/schedule.js';
-import { WEEKDAYS, type AutoTimeWindow, type Weekday } from '../../src/domain/time.js';
+import { type AutoTimeWindow, WEEKDAYS, type Weekday } from '../../src/domain/time.js';
 
 // Calendar used below (2026): Mon 01-05 … Fri 01-09, Sat 01-10, Sun 01-11.
 // DST: Europe/Paris springs forward Sun 03-29 at 01:00Z (02:00 CET → 03:00 CEST)
@@ -185,9 +185,7 @@ describe('nextAutoTimeChange', () => {
   // against the plain definition, in zones with DST (incl. Lord Howe's 30-minute one).
   it('agrees with a minute-by-minute scan (property)', () => {
     const hhmm = fc.integer({ min: 0, max: 95 }).map((q) => `${String(Math.floor(q / 4)).padStart(2, '0')}:${String((q % 4) * 15).padStart(2, '0')}`);
-    const windowArb = fc
-      .record({ days: fc.subarray(ALL_DAYS, { minLength: 1 }), start: hhmm, end: fc.oneof(hhmm, fc.constant('24:00')) })
-      .filter((w) => w.start !== w.end);
+    const windowArb = fc.record({ days: fc.subarray(ALL_DAYS, { minLength: 1 }), start: hhmm, end: fc.oneof(hhmm, fc.constant('24:00')) }).filter((w) => w.start !== w.end);
     const zones = ['UTC', 'Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
     // Instants near the 2026 clock changes and elsewhere.
     const instants = ['2026-03-27T00:00:00Z', '2026-03-06T00:00:00Z', '2026-10-23T00:00:00Z', '2026-10-30T00:00:00Z', '2026-04-03T00:00:00Z', '2026-06-15T00:00:00Z'];
@@ -295,9 +293,7 @@ describe('describing auto-time', () => {
   });
 
   it('describeWindows lists the windows and the zone', () => {
-    expect(describeWindows([OFFICE, win(['sun'], '22:00', '02:00')], 'Europe/Paris')).toBe(
-      'mon-fri 09:00-17:00, sun 22:00-02:00 (Europe/Paris)',
-    );
+    expect(describeWindows([OFFICE, win(['sun'], '22:00', '02:00')], 'Europe/Paris')).toBe('mon-fri 09:00-17:00, sun 22:00-02:00 (Europe/Paris)');
     expect(describeWindows([win(['sat'], '20:00', '24:00')], 'UTC')).toBe('sat 20:00-24:00 (UTC)');
     expect(describeWindows([], 'Europe/Paris')).toBe('never (no auto-time windows)');
   });
@@ -306,7 +302,13 @@ describe('describing auto-time', () => {
     ['outside, next window soon', '2026-01-10T12:00:00Z', [OFFICE], [], 'outside auto-time; the next window opens Mon 09:00 (Europe/Paris)'],
     ['inside', '2026-01-05T10:00:00Z', [OFFICE], [], 'inside auto-time until Mon 17:00 (Europe/Paris)'],
     ['freeze date', '2026-12-24T10:00:00Z', [OFFICE], ['2026-12-24'], 'today (2026-12-24) is a freeze date; auto-time resumes Fri 09:00 (Europe/Paris)'],
-    ['next window more than a week away', '2026-01-06T10:00:00Z', [win(['mon'], '09:00', '10:00')], ['2026-01-12'], 'outside auto-time; the next window opens Mon 2026-01-19 09:00 (Europe/Paris)'],
+    [
+      'next window more than a week away',
+      '2026-01-06T10:00:00Z',
+      [win(['mon'], '09:00', '10:00')],
+      ['2026-01-12'],
+      'outside auto-time; the next window opens Mon 2026-01-19 09:00 (Europe/Paris)',
+    ],
     ['24/7', '2026-01-05T10:00:00Z', [ALWAYS], [], 'inside auto-time (the windows cover the whole week)'],
     ['no windows', '2026-01-05T10:00:00Z', [], [], 'no auto-time windows are set, so trains start only by hand'],
   ])('describeAutoTime: %s', (_label, at, windows, freezes, expected) => {

@@ -41,12 +41,16 @@ describe('a database that cannot be reached', () => {
   it('unknown host: says the host name cannot be resolved', async () => {
     const r = await start('postgresql://conductor:SECRET-pw-2@db.conductor.invalid:5432/conductor');
     expect(r.code).not.toBe(0);
-    expectOneSentence(r.stderr, 'postgresql://conductor:***@db.conductor.invalid:5432/conductor', /the host name "db\.conductor\.invalid" cannot be resolved; check the host in DATABASE_URL/);
+    expectOneSentence(
+      r.stderr,
+      'postgresql://conductor:***@db.conductor.invalid:5432/conductor',
+      /the host name "db\.conductor\.invalid" cannot be resolved; check the host in DATABASE_URL/,
+    );
     expect(r.output).not.toContain('SECRET-pw-2');
     expect(r.output).not.toContain('    at ');
   }, 30_000);
 
-  it('wrong password (the test run\'s embedded server checks passwords): says the password was refused', async () => {
+  it("wrong password (the test run's embedded server checks passwords): says the password was refused", async () => {
     const url = new URL(inject('pgAdminUrl'));
     url.password = 'SECRET-wrong-3';
     const shown = new URL(url);
@@ -55,7 +59,10 @@ describe('a database that cannot be reached', () => {
     // The embedded server checks passwords (scram-sha-256); a DATABASE_URL server of the test run might trust local connections.
     const probe = new pg.Client({ connectionString: url.toString() });
     probe.on('error', () => undefined);
-    const accepted = await probe.connect().then(() => true, () => false);
+    const accepted = await probe.connect().then(
+      () => true,
+      () => false,
+    );
     await probe.end().catch(() => undefined);
     expect(accepted, 'the test server accepts any password (trust authentication): a wrong password cannot be tested on it').toBe(false);
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
 
 /**
  * The README's demo, as a newcomer runs it: no config file, the demo line on a

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/slack/registrations.js';
 import type { FakeBuild } from '../support/fake-jenkins.js';
-import { CHANNEL, LINE, startIntegrationsApp, type IntegrationsApp, type Person } from '../support/integrations-app.js';
+import { CHANNEL, type IntegrationsApp, LINE, type Person, startIntegrationsApp } from '../support/integrations-app.js';
 
 /**
  * Every integration on at once; one of them fails for a while, then recovers.
@@ -17,8 +17,7 @@ describe('end to end: faults in the integrations, then recovery', () => {
 
   const AUTHORS: Person[] = ['carol', 'dave'];
   const buildOf = (job: string, n: number) => x.jenkins.builds.filter((b) => b.job === job && b.params.TRAIN === String(n));
-  const waitBuild = (job: string, n: number, ms?: number): Promise<FakeBuild> =>
-    x.t.until(`${job} of train #${n}`, async () => buildOf(job, n)[0], ms);
+  const waitBuild = (job: string, n: number, ms?: number): Promise<FakeBuild> => x.t.until(`${job} of train #${n}`, async () => buildOf(job, n)[0], ms);
   const pushTrain = async (n: number) => {
     const { shas, status } = await x.pushViaWebhook(AUTHORS.map((a) => [a, `${a} change for train ${n}`]));
     expect(status).toBe(200);
@@ -41,15 +40,12 @@ describe('end to end: faults in the integrations, then recovery', () => {
     const engineer = x.personOf((await t.status(LINE)).train.engineer as string);
     expect((await x.click(engineer, ACTIONS.deploy, n)).status).toBe(200);
     const deploy = await waitBuild('web-deploy', n);
-    await t.until(`train #${n} deploy running`, async () =>
-      (await t.status(LINE)).train.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'),
-    );
+    await t.until(`train #${n} deploy running`, async () => (await t.status(LINE)).train.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'));
     jenkins.finish('web-deploy', deploy.number, 'SUCCESS');
     await t.until(`train #${n} deployed`, async () => (await t.status(LINE)).lastDeployed?.number === n);
   };
   const jiraIssuesOf = (n: number) => [...x.jira.issues.values()].filter((i) => i.labels.some((l) => l.endsWith(`-${n}`) && !l.startsWith('conductor-author-')));
-  const cardPosts = (n: number) =>
-    x.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).startsWith(`Train #${n} `));
+  const cardPosts = (n: number) => x.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).startsWith(`Train #${n} `));
   const settled = () => x.t.until('outbox drained', async () => (await x.t.db.prisma.outboxItem.count({ where: { doneAt: null } })) === 0, 20_000);
 
   it('(a) Jenkins down when the build should start: the train exists at once, exactly one build once Jenkins is back', async () => {
@@ -59,9 +55,7 @@ describe('end to end: faults in the integrations, then recovery', () => {
     const shas = await pushTrain(1);
     expect(performance.now() - t0).toBeLessThan(5_000);
     // The start is attempted (and fails) while Jenkins refuses connections: no build, the job is still queued.
-    await t.until('job.start attempted and failed', async () =>
-      t.db.prisma.outboxItem.findFirst({ where: { kind: 'job.start', doneAt: null, lastError: { not: null } } }),
-    );
+    await t.until('job.start attempted and failed', async () => t.db.prisma.outboxItem.findFirst({ where: { kind: 'job.start', doneAt: null, lastError: { not: null } } }));
     expect(jenkins.builds).toHaveLength(0);
     expect((await t.status(LINE)).train.jobs.find((j: { kind: string }) => j.kind === 'build')?.state).toBe('queued');
 
@@ -146,7 +140,7 @@ describe('end to end: faults in the integrations, then recovery', () => {
       expect(x.finalStatusOf(sha)).toBe('success: deployed with train #4');
       expect(x.statusesOf(sha).filter((s) => s === 'success: deployed with train #4')).toHaveLength(1);
     }
-    const onTrain = (await x.t.db.prisma.outboxItem.findMany({ where: { kind: 'code.status', payload: { path: ['description'], equals: 'on train #4' } } }));
+    const onTrain = await x.t.db.prisma.outboxItem.findMany({ where: { kind: 'code.status', payload: { path: ['description'], equals: 'on train #4' } } });
     expect(onTrain).toHaveLength(1);
     expect(onTrain[0]!.attempts).toBeGreaterThanOrEqual(4); // three refusals, then closed
     expect(onTrain[0]!.doneAt).not.toBeNull();

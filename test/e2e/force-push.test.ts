@@ -5,7 +5,7 @@ import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
 
 /** A force push that takes a live train's commits off the branch: reported, and nothing vanishes from the records. */
 describe('end to end: force push over a live train', () => {
@@ -86,7 +86,10 @@ lines:
     const s = await t.status('web');
     expect(s.platform.map((c: { sha: string }) => c.sha)).toEqual([...before.slice(0, -2), amended]);
     const rows = await t.db.prisma.commit.findMany({ where: { sha: { in: [x, y] } }, orderBy: { position: 'asc' } });
-    expect(rows.map((r) => [r.sha, r.state, r.removedAt !== null])).toEqual([[x, 'removed', true], [y, 'removed', true]]);
+    expect(rows.map((r) => [r.sha, r.state, r.removedAt !== null])).toEqual([
+      [x, 'removed', true],
+      [y, 'removed', true],
+    ]);
     const audit = await t.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'commits.removed' } });
     expect((audit.details as { shas: string[] }).shas).toEqual([x, y]);
     expect(t.app.chat.messages.some((m) => m.text.includes('A force push took 2 waiting commits off main') && m.text.includes(x.slice(0, 8)))).toBe(true);

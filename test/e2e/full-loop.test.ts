@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/slack/registrations.js';
-import { CHANNEL, LINE, PEOPLE, startIntegrationsApp, type IntegrationsApp } from '../support/integrations-app.js';
+import { CHANNEL, type IntegrationsApp, LINE, PEOPLE, startIntegrationsApp } from '../support/integrations-app.js';
 
 /**
  * The issue's loop with EVERY integration on in one app, each against its strict fake:
@@ -55,7 +55,12 @@ describe('end to end: the full loop with Slack, GitHub, Jenkins and Jira at once
     const [carolKey, daveKey] = tickets.map((r) => r.externalKey!) as [string, string];
     const parents = [...jira.issues.values()].filter((i) => i.parent === null);
     expect(parents).toHaveLength(1);
-    expect(jira.subtasksOf(parents[0]!.key).map((i) => i.key).sort()).toEqual([carolKey, daveKey].sort());
+    expect(
+      jira
+        .subtasksOf(parents[0]!.key)
+        .map((i) => i.key)
+        .sort(),
+    ).toEqual([carolKey, daveKey].sort());
     expect(jira.issue(carolKey).assignee).toBe(PEOPLE.carol.jira);
     expect(jira.issue(daveKey).assignee).toBe(PEOPLE.dave.jira);
     expect(jira.issue(carolKey).status).not.toBe('Done');
@@ -73,9 +78,7 @@ describe('end to end: the full loop with Slack, GitHub, Jenkins and Jira at once
     expect((await x.click(x.personOf(engineer), ACTIONS.deploy, 1)).status).toBe(200);
     const deploy = await t.until('Jenkins deploy triggered', async () => jenkins.lastBuild('web-deploy'));
     expect(deploy.params).toMatchObject({ TRAIN: '1', LINE: 'web', SHA: shas[1], BRANCH: 'main', ENGINEER: engineer });
-    await t.until('deploy running', async () =>
-      (await t.status(LINE)).train.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'),
-    );
+    await t.until('deploy running', async () => (await t.status(LINE)).train.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'));
     jenkins.finish('web-deploy', deploy.number, 'SUCCESS');
     await t.until('deployed', async () => (await t.status(LINE)).lastDeployed?.number === 1);
 

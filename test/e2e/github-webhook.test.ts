@@ -3,8 +3,8 @@ import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { pushPayload, signedPush, startFakeGithub, type FakeGithub } from '../support/fake-github.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { type FakeGithub, pushPayload, signedPush, startFakeGithub } from '../support/fake-github.js';
 
 const SECRET = 'gh-webhook-secret';
 
@@ -14,15 +14,18 @@ describe('end to end: GitHub push webhook', () => {
   let gh: FakeGithub;
   let repo: string;
   let base: string;
-  const post = (req: { body: string; headers: Record<string, string> }) =>
-    fetch(`${base}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
+  const post = (req: { body: string; headers: Record<string, string> }) => fetch(`${base}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
   const head = async () => (await simpleGit(repo).raw(['rev-parse', 'main'])).trim();
   const commitsOf = async (from: string, to: string) => {
     const out = await simpleGit(repo).raw(['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%s', `${from}..${to}`]);
-    return out.trim().split('\n').filter(Boolean).map((l) => {
-      const [sha, authorName, authorEmail, message] = l.split('\x1f') as [string, string, string, string];
-      return { sha, authorName, authorEmail, message };
-    });
+    return out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [sha, authorName, authorEmail, message] = l.split('\x1f') as [string, string, string, string];
+        return { sha, authorName, authorEmail, message };
+      });
   };
 
   beforeAll(async () => {
@@ -141,7 +144,10 @@ lines:
         const r = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`);
         return r.rows[0].n > 0;
       });
-      const rest = payloads.slice(1).reverse().map((p) => post(p));
+      const rest = payloads
+        .slice(1)
+        .reverse()
+        .map((p) => post(p));
       await t.until('the eleven others wait behind it', async () => (await (await fetch(`${base}/metrics`)).text()).includes('conductor_github_pushes_waiting 11'));
       await holder.query('COMMIT');
       const answers = await Promise.all([first, ...rest]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../support/app-harness.js';
 import type { FakeJenkins } from '../support/fake-jenkins.js';
-import { startJenkinsApp, type JenkinsApp } from '../support/jenkins-app.js';
+import { type JenkinsApp, startJenkinsApp } from '../support/jenkins-app.js';
 
 /**
  * Jenkins builds outlive Conductor's process: a restart while one runs, and a

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../support/app-harness.js';
 import type { FakeJira } from '../support/fake-jira.js';
-import { startJiraApp, type JiraApp } from '../support/jira-app.js';
+import { type JiraApp, startJiraApp } from '../support/jira-app.js';
 
 const SECRET = 'jira-hook-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,8 +43,7 @@ describe('end to end: a Jira workflow that cannot follow Conductor', () => {
 
   const stateOf = async (author: string) => (await t.db.prisma.ticket.findFirstOrThrow({ where: { authorEmail: author }, orderBy: { id: 'desc' } })).state;
   const keyOf = async (author: string) => (await t.db.prisma.ticket.findFirst({ where: { authorEmail: author }, orderBy: { id: 'desc' } }))?.externalKey;
-  const syncs = (key: string) =>
-    t.db.prisma.outboxItem.findMany({ where: { kind: 'ticket.sync', payload: { path: ['externalKey'], equals: key } }, orderBy: { id: 'asc' } });
+  const syncs = (key: string) => t.db.prisma.outboxItem.findMany({ where: { kind: 'ticket.sync', payload: { path: ['externalKey'], equals: key } }, orderBy: { id: 'asc' } });
   const polls = () => jira.callsTo('POST', /\/search\/jql$/).filter((c) => /^key in/.test(String((c.body as { jql?: string }).jql))).length;
   /** Waits until the poller has compared both sides at least `n` more times. */
   const pollsPass = async (n: number) => {
@@ -79,7 +78,7 @@ describe('end to end: a Jira workflow that cannot follow Conductor', () => {
     expect(told).toHaveLength(1);
     expect(told[0]!.train).toBe(1);
     expect(told[0]!.text).toContain(`${carol} could not be moved to done (no transition to "Done" from "In Review")`);
-    expect(told[0]!.text).toContain('Conductor keeps carol@example.com\'s verification');
+    expect(told[0]!.text).toContain("Conductor keeps carol@example.com's verification");
     const audit = await t.db.prisma.auditEntry.findMany({ where: { action: 'ticket.sync_failed' } });
     expect(audit).toHaveLength(1);
     expect(audit[0]!.details).toMatchObject({ externalKey: carol, done: true });

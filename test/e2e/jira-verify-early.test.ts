@@ -21,7 +21,7 @@ describe('end to end: verified before the Jira sub-task exists', () => {
     await jira?.stop();
   });
 
-  const carol = async () => (await t.db.prisma.ticket.findFirstOrThrow({ where: { authorEmail: 'carol@example.com' } }));
+  const carol = async () => await t.db.prisma.ticket.findFirstOrThrow({ where: { authorEmail: 'carol@example.com' } });
 
   it('creates the sub-task once Jira is back, moves it to Done, and keeps the verification', async () => {
     // Jira refuses to create issues for a while: tickets.open waits in the outbox.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../support/app-harness.js';
 import type { FakeJira } from '../support/fake-jira.js';
-import { startJiraApp, type JiraApp } from '../support/jira-app.js';
+import { type JiraApp, startJiraApp } from '../support/jira-app.js';
 
 const SECRET = 'jira-hook-secret';
 
@@ -20,8 +20,7 @@ describe('end to end: Jira tickets', () => {
     await jira?.stop();
   });
 
-  const ticketKeys = async () =>
-    (await t.db.prisma.ticket.findMany({ orderBy: { authorEmail: 'asc' } })).map((k) => [k.authorEmail, k.externalKey, k.state] as const);
+  const ticketKeys = async () => (await t.db.prisma.ticket.findMany({ orderBy: { authorEmail: 'asc' } })).map((k) => [k.authorEmail, k.externalKey, k.state] as const);
 
   it('opens a parent and a sub-task per author at delivery, and keeps both sides in step', async () => {
     const dev = await t.developer(repo);
@@ -35,7 +34,12 @@ describe('end to end: Jira tickets', () => {
     expect(carolIssue.assignee).toBe('acc-carol');
     expect(jira.issue(daveKey).assignee).toBeNull(); // no Jira account: unassigned, email in the description
     expect(JSON.stringify(jira.issue(daveKey).description)).toContain('dave@example.com');
-    expect(jira.subtasksOf(carolIssue.parent!).map((i) => i.key).sort()).toEqual([carolKey, daveKey].sort());
+    expect(
+      jira
+        .subtasksOf(carolIssue.parent!)
+        .map((i) => i.key)
+        .sort(),
+    ).toEqual([carolKey, daveKey].sort());
 
     // Verify in Conductor → the sub-task moves to Done in Jira.
     expect((await t.api('carol@example.com', 'verify')).ok).toBe(true);

@@ -3,14 +3,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoLineApp } from '../support/app-harness.js';
 import type { RunningApp } from '../support/app-harness.js';
+import { startDemoLineApp } from '../support/app-harness.js';
 
 const ADMIN = 'admin@example.com';
 const CAROL = 'carol@example.com';
 
 /**
- * SPEC §9 end to end: a local production deploy runs across a Conductor
+ * behaviour.md §9 end to end: a local production deploy runs across a Conductor
  * restart. The restarted Conductor adopts it and records its real result; the
  * deploy command runs exactly once. A deploy whose outcome cannot be known
  * is `unknown` in the status JSON and waits for `job succeeded|failed`.
@@ -52,13 +52,20 @@ lines:
     await t.until('verifying', async () => (await t.status('web')).train?.state === 'verifying');
     await t.api(CAROL, 'verify');
     expect((await t.api(CAROL, 'deploy')).ok).toBe(true);
-    await t.until('deploy running', async () => existsSync(marks) && (await t.status('web')).train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'));
+    await t.until(
+      'deploy running',
+      async () => existsSync(marks) && (await t.status('web')).train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'),
+    );
 
     await t.restart();
-    const s = await t.until('deployed after the restart', async () => {
-      const st = await t.status('web');
-      return st.lastDeployed?.number === 1 ? st : null;
-    }, 20_000);
+    const s = await t.until(
+      'deployed after the restart',
+      async () => {
+        const st = await t.status('web');
+        return st.lastDeployed?.number === 1 ? st : null;
+      },
+      20_000,
+    );
     expect(s.production).toMatchObject({ number: 1, by: CAROL, rolledBackFrom: null });
     expect(readFileSync(marks, 'utf8')).toBe('train 1\n');
     const job = await t.db.prisma.job.findFirstOrThrow({ where: { kind: 'deploy' } });
@@ -92,10 +99,14 @@ lines:
       await rm(runs, { recursive: true, force: true });
     });
 
-    const st = await t.until('deploy outcome unknown', async () => {
-      const x = await t.status('web');
-      return x.train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'unknown') ? x : null;
-    }, 20_000);
+    const st = await t.until(
+      'deploy outcome unknown',
+      async () => {
+        const x = await t.status('web');
+        return x.train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'unknown') ? x : null;
+      },
+      20_000,
+    );
     expect(st.train.state).toBe('deploying');
     expect(st.train.notDeployableReason).toContain('Outcome unknown: check production.');
     expect((await t.api(CAROL, 'status')).text).toContain('Outcome unknown: check production.');

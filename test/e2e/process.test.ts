@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +69,7 @@ describe('the Conductor process', () => {
 
     const first = run(env, dir);
     await waitHealthy(port, first);
-    const status = await (await fetch(`http://127.0.0.1:${port}/api/lines/demo/status`)).json() as any;
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/lines/demo/status`)).json()) as any;
     expect(status).toMatchObject({ line: 'demo', mode: 'schedule', train: null });
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
@@ -84,7 +84,7 @@ describe('the Conductor process', () => {
 
     const third = run(env, dir);
     await waitHealthy(port, third);
-    expect((await (await fetch(`http://127.0.0.1:${port}/api/lines/demo/status`)).json() as any).line).toBe('demo');
+    expect(((await (await fetch(`http://127.0.0.1:${port}/api/lines/demo/status`)).json()) as any).line).toBe('demo');
     third.child.kill('SIGINT');
     expect(await third.exited).toBe(0);
   }, 120_000);

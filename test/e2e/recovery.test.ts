@@ -3,7 +3,7 @@ import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
 
 const ADMIN = 'admin@example.com';
 const CAROL = 'carol@example.com';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/app-harness.js';
-import { runConductor, stopLeftovers, START_COMMAND, tempDirs, waitReady, type ConductorProcess } from '../support/conductor-process.js';
+import { type ConductorProcess, runConductor, START_COMMAND, stopLeftovers, tempDirs, waitReady } from '../support/conductor-process.js';
 
 const execFileAsync = promisify(execFile);
 const STACK_LINE = '    at ';
@@ -35,7 +35,11 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Pro
 }
 
 const jsonLines = (p: ConductorProcess) =>
-  p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
+  p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: number; msg: string });
 
 describe('what a person at a terminal sees', () => {
   const dirs = tempDirs('conductor-term-');
@@ -70,7 +74,13 @@ describe('what a person at a terminal sees', () => {
     expect((await firstLines({})).stdout).toMatch(/^\{"level":30,/m);
     // `script` runs the command on a pseudo-terminal, as a person's shell would.
     const dir = await dirs.make();
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: `postgres://c:pw@127.0.0.1:${await freePort()}/c`, CONDUCTOR_DATA_DIR: `${dir}/data`, NO_COLOR: '1' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATABASE_URL: `postgres://c:pw@127.0.0.1:${await freePort()}/c`,
+      CONDUCTOR_DATA_DIR: `${dir}/data`,
+      NO_COLOR: '1',
+    };
     const command = START_COMMAND.map((a) => `'${a}'`).join(' ');
     const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], { cwd: dir, env }).catch((e: { stdout: string }) => e);
     expect(stdout.replaceAll('\r', '')).toMatch(PRETTY_LINE);
@@ -110,7 +120,10 @@ describe('what a person at a terminal sees', () => {
     expect(lines.filter((l) => l.msg === 'stopping')).toHaveLength(1);
     expect(lines.at(-1)?.msg, first.output()).toBe('stopped');
     const stopIndex = lines.findIndex((l) => l.msg === 'stopping');
-    expect(lines.slice(stopIndex).filter((l) => l.level >= 40), first.output()).toEqual([]); // no warnings or errors while stopping
+    expect(
+      lines.slice(stopIndex).filter((l) => l.level >= 40),
+      first.output(),
+    ).toEqual([]); // no warnings or errors while stopping
     expect(processesIn(realpathSync(pgDir))).toEqual([]);
     expect(existsSync(path.join(pgDir, 'postmaster.pid'))).toBe(false);
 
@@ -126,11 +139,11 @@ describe('what a person at a terminal sees', () => {
     expect(second.output()).not.toContain(STACK_LINE);
     const after = jsonLines(second);
     expect(after.filter((l) => l.msg === 'stopping')).toHaveLength(1);
-    expect(after.at(-1)?.msg, second.output()).toBe("stopped");
+    expect(after.at(-1)?.msg, second.output()).toBe('stopped');
     expect(processesIn(realpathSync(pgDir))).toEqual([]);
   }, 120_000);
 
-  it('Ctrl-C during the first start (initdb runs in the terminal\'s group) stops without a stack trace, and the next start works', async () => {
+  it("Ctrl-C during the first start (initdb runs in the terminal's group) stops without a stack trace, and the next start works", async () => {
     const dir = await dirs.make();
     const port = await freePort();
     const env = { PORT: String(port), CONDUCTOR_DATA_DIR: `${dir}/data`, LOG_FORMAT: 'json' };
@@ -156,7 +169,11 @@ describe('what a person at a terminal sees', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const msgs = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const msgs = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
     await until('ready', () => (msgs().includes('ready') ? true : undefined), 30_000);
     child.kill('SIGINT');
     await until('stopping', () => (msgs().includes('stop started (and never ends)') ? true : undefined));

@@ -38,7 +38,10 @@ describe('Coalescer (group commit per key)', () => {
     const a = c.submit('web', 1);
     const b = c.submit('api', 2);
     await tick();
-    expect(g.batches.map((x) => [x.key, x.items])).toEqual([['web', [1]], ['api', [2]]]);
+    expect(g.batches.map((x) => [x.key, x.items])).toEqual([
+      ['web', [1]],
+      ['api', [2]],
+    ]);
     g.batches[1]!.release();
     expect(await b).toBe('api:2');
     g.batches[0]!.release();

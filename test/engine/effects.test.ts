@@ -1,6 +1,6 @@
 // The outbox handler registry (src/engine/effects.ts): complete at start, and an unknown kind is closed, not retried.
 import { describe, expect, it } from 'vitest';
-import { assertComplete, dispatchEffects, missingKinds, type EffectHandlers } from '../../src/engine/effects.js';
+import { assertComplete, dispatchEffects, type EffectHandlers, missingKinds } from '../../src/engine/effects.js';
 import { PermanentEffectError } from '../../src/engine/errors.js';
 
 const item = (kind: string, payload: Record<string, unknown>) => ({ id: 1n, kind, payload, idempotencyKey: 'k', attempts: 1 });

@@ -5,11 +5,7 @@ import { engineHarness, type Harness } from '../support/engine-harness.js';
 const ALICE = 'alice@example.com';
 const JENKINS_TOKEN = 'jenkins-api-token-0005';
 
-const OUTPUT = [
-  ...Array.from({ length: 30 }, (_, i) => `step ${i + 1}`),
-  `curl -u conductor:${JENKINS_TOKEN} https://ci.example.com`,
-  'Error: Cannot find module ./config',
-].join('\n');
+const OUTPUT = [...Array.from({ length: 30 }, (_, i) => `step ${i + 1}`), `curl -u conductor:${JENKINS_TOKEN} https://ci.example.com`, 'Error: Cannot find module ./config'].join('\n');
 const TAIL = [...Array.from({ length: 18 }, (_, i) => `step ${i + 13}`), 'curl -u conductor:[redacted] https://ci.example.com', 'Error: Cannot find module ./config'].join('\n');
 
 describe('engine: the tail of a failed job', () => {
@@ -36,9 +32,7 @@ describe('engine: the tail of a failed job', () => {
     expect(reply.text).toContain(`• build #1: failed\nThe last lines of the build's output:\n\`\`\`\n${TAIL}\n\`\`\``);
 
     const announced = (await h.outbox('chat.announce')).map((e) => e.text as string);
-    expect(announced).toContain(
-      `${ALICE}: the build of train #1 failed. Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\n${TAIL}\n\`\`\``,
-    );
+    expect(announced).toContain(`${ALICE}: the build of train #1 failed. Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\n${TAIL}\n\`\`\``);
     expect(announced.join('\n')).not.toContain(JENKINS_TOKEN);
   });
 
@@ -54,7 +48,7 @@ describe('engine: the tail of a failed job', () => {
 });
 
 describe('engine: a job waiting for its runner', () => {
-  it('shows the runner\'s error without the environment\'s secrets or credentials in URLs', async () => {
+  it("shows the runner's error without the environment's secrets or credentials in URLs", async () => {
     const { makeEffectHandler } = await import('../../src/engine/deliver.js');
     const { createLogChat } = await import('../../src/integrations/chat/log-chat.js');
     const pino = (await import('pino')).default;

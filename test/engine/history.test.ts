@@ -1,11 +1,11 @@
 /**
- * `history` in words (SPEC §10): every action code the code base records has a
+ * `history` in words (behaviour.md §10): every action code the code base records has a
  * sentence with its values, and the command prints one line per entry.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HISTORY_SENTENCES, historyLine, type HistoryEntry } from '../../src/engine/history.js';
+import { HISTORY_SENTENCES, type HistoryEntry, historyLine } from '../../src/engine/history.js';
 import { ADMIN, engineHarness, type Harness } from '../support/engine-harness.js';
 
 const AT = new Date('2026-11-23T10:05:00Z');
@@ -49,10 +49,18 @@ const entry = (action: string, details: Record<string, unknown>, actor = A, trai
 /** For each code: the details the code base writes, and the line people read. */
 const TABLE: [string, HistoryEntry, string][] = [
   ['commits.arrived', entry('commits.arrived', { count: 2, headSha: S1, rewritten: false }, 'conductor', null), '2 commits arrived on the branch (head a1b2c3d4).'],
-  ['commits.removed', entry('commits.removed', { shas: [S1, S2], headSha: S2, by: 'force push' }, 'conductor', null), 'A force push took 2 commits off the branch before a train took them (a1b2c3d4, e5f6a7b8).'],
+  [
+    'commits.removed',
+    entry('commits.removed', { shas: [S1, S2], headSha: S2, by: 'force push' }, 'conductor', null),
+    'A force push took 2 commits off the branch before a train took them (a1b2c3d4, e5f6a7b8).',
+  ],
   ['branch.rewritten', entry('branch.rewritten', { headSha: S2 }, 'conductor', null), 'The branch was rewritten by a force push; its head is now e5f6a7b8.'],
   ['train.rewritten', entry('train.rewritten', { headSha: S2 }, 'conductor'), "A force push removed train #3's commits from the branch (head now e5f6a7b8)."],
-  ['train.created', entry('train.created', { commits: 4, headSha: S1, engineer: A, replaces: null }, 'conductor'), `Conductor started train #3 with 4 commits (head a1b2c3d4); engineer ${A}.`],
+  [
+    'train.created',
+    entry('train.created', { commits: 4, headSha: S1, engineer: A, replaces: null }, 'conductor'),
+    `Conductor started train #3 with 4 commits (head a1b2c3d4); engineer ${A}.`,
+  ],
   ['train.extended', entry('train.extended', { commits: 5, headSha: S2, engineer: A, replaces: 2 }), `${A} extended train #2 into train #3: 5 commits (head e5f6a7b8); engineer ${A}.`],
   ['train.derailed', entry('train.derailed', { reason: 'flaky tests', afterFailedDeploy: false }), `${A} derailed train #3: flaky tests.`],
   ['train.blocked', entry('train.blocked', { reason: 'waiting for QA' }), `${A} blocked train #3: waiting for QA.`],
@@ -65,21 +73,41 @@ const TABLE: [string, HistoryEntry, string][] = [
   ['job.failed', entry('job.failed', { kind: 'build', attempt: 1, timedOut: false }, 'conductor'), 'The build of train #3 failed.'],
   ['job.timed-out', entry('job.timed-out', { kind: 'rollback', attempt: 1 }, 'conductor'), 'The rollback of train #3 timed out.'],
   ['job.retried', entry('job.retried', { kind: 'build', attempt: 2 }), `${A} retried the build of train #3 (attempt 2).`],
-  ['job.unknown', entry('job.unknown', { kind: 'deploy', attempt: 1, why: 'it did not report back within 60 minutes' }, 'conductor'), 'The outcome of the production deploy of train #3 became unknown (it did not report back within 60 minutes); someone must check production.'],
+  [
+    'job.unknown',
+    entry('job.unknown', { kind: 'deploy', attempt: 1, why: 'it did not report back within 60 minutes' }, 'conductor'),
+    'The outcome of the production deploy of train #3 became unknown (it did not report back within 60 minutes); someone must check production.',
+  ],
   ['job.marked', entry('job.marked', { kind: 'deploy', attempt: 1, outcome: 'succeeded' }), `${A} checked production and recorded that the production deploy of train #3 succeeded.`],
   ['line.rolled-back', entry('line.rolled-back', { headSha: 'abcdef1234567890', from: 5 }, 'conductor'), 'Production now runs train #3 (abcdef12); it ran train #5 before.'],
   ['ticket.verified', entry('ticket.verified', { author: B }, B), `${B} verified their changes on train #3.`],
   ['ticket.reopened', entry('ticket.reopened', { author: B, reason: 'the login is broken' }, B), `${B} reopened their verification on train #3: the login is broken.`],
   ['ticket.reminded', entry('ticket.reminded', { author: B }, 'conductor'), `Conductor reminded ${B} to verify their changes on train #3.`],
-  ['ticket.sync_failed', entry('ticket.sync_failed', { externalKey: 'WEB-7', done: true, reason: 'no transition to Done' }, 'conductor'), 'Jira could not follow on train #3: WEB-7 could not be moved to done (no transition to Done).'],
+  [
+    'ticket.sync_failed',
+    entry('ticket.sync_failed', { externalKey: 'WEB-7', done: true, reason: 'no transition to Done' }, 'conductor'),
+    'Jira could not follow on train #3: WEB-7 could not be moved to done (no transition to Done).',
+  ],
   ['line.rollback', entry('line.rollback', { headSha: S1, blocked: 4 }, A, 2), `${A} rolled production back to train #2 (a1b2c3d4); train #4 was blocked.`],
-  ['line.emergency', entry('line.emergency', { reason: 'payments down', targetSha: S1, backupRef: 'refs/conductor/backup/web/20261123T100500Z', removed: [S2] }, ADMIN), `${ADMIN} ran an emergency reset: payments down; the branch went back to a1b2c3d4, 1 commit removed (kept at refs/conductor/backup/web/20261123T100500Z); the line went to manual mode.`],
+  [
+    'line.emergency',
+    entry('line.emergency', { reason: 'payments down', targetSha: S1, backupRef: 'refs/conductor/backup/web/20261123T100500Z', removed: [S2] }, ADMIN),
+    `${ADMIN} ran an emergency reset: payments down; the branch went back to a1b2c3d4, 1 commit removed (kept at refs/conductor/backup/web/20261123T100500Z); the line went to manual mode.`,
+  ],
   ['line.mode', entry('line.mode', { from: 'schedule', to: 'manual', reason: 'release freeze' }, ADMIN, null), `${ADMIN} switched the line from schedule to manual mode: release freeze.`],
-  ['line.autotime', entry('line.autotime', { before: 'mon-fri 09:00-17:00 (UTC)', after: 'mon-thu 10:00-16:00 (UTC)' }, ADMIN, null), `${ADMIN} changed auto-time from mon-fri 09:00-17:00 (UTC) to mon-thu 10:00-16:00 (UTC).`],
+  [
+    'line.autotime',
+    entry('line.autotime', { before: 'mon-fri 09:00-17:00 (UTC)', after: 'mon-thu 10:00-16:00 (UTC)' }, ADMIN, null),
+    `${ADMIN} changed auto-time from mon-fri 09:00-17:00 (UTC) to mon-thu 10:00-16:00 (UTC).`,
+  ],
   ['line.freeze-add', entry('line.freeze-add', { date: '2026-12-24' }, ADMIN, null), `${ADMIN} added the freeze date 2026-12-24.`],
   ['line.freeze-remove', entry('line.freeze-remove', { date: '2026-12-24' }, ADMIN, null), `${ADMIN} removed the freeze date 2026-12-24.`],
   ['commit.revert-requested', entry('commit.revert-requested', { sha: S1 }, A, null), `${A} asked to revert a1b2c3d4.`],
-  ['commit.revert-failed', entry('commit.revert-failed', { sha: S1, requestedBy: A, reason: 'Reverting a1b2c3d4 would change nothing: its changes are no longer on main.' }, 'conductor', null), `The revert of a1b2c3d4 that ${A} asked for was not made. Reverting a1b2c3d4 would change nothing: its changes are no longer on main.`],
+  [
+    'commit.revert-failed',
+    entry('commit.revert-failed', { sha: S1, requestedBy: A, reason: 'Reverting a1b2c3d4 would change nothing: its changes are no longer on main.' }, 'conductor', null),
+    `The revert of a1b2c3d4 that ${A} asked for was not made. Reverting a1b2c3d4 would change nothing: its changes are no longer on main.`,
+  ],
 ];
 
 describe('history sentences', () => {
@@ -94,7 +122,7 @@ describe('history sentences', () => {
     expect(historyLine(e, 'UTC')).toBe(`2026-11-23 10:05 UTC  ${sentence}`);
   });
 
-  it('writes the time in the line\'s timezone, keeps an entry on one line, and still reads an unknown code', () => {
+  it("writes the time in the line's timezone, keeps an entry on one line, and still reads an unknown code", () => {
     expect(historyLine(entry('train.derailed', { reason: 'two\nlines' }), 'Europe/Paris')).toBe(`2026-11-23 11:05 Europe/Paris  ${A} derailed train #3: two lines.`);
     expect(historyLine(entry('train.engineer', { engineer: A, previous: null }), 'UTC')).toBe(`2026-11-23 10:05 UTC  ${A} took the engineer role of train #3.`);
     expect(historyLine(entry('line.mode', { from: 'manual', to: 'schedule' }, ADMIN, null), 'UTC')).toBe(`2026-11-23 10:05 UTC  ${ADMIN} switched the line from manual to schedule mode.`);
@@ -120,9 +148,9 @@ describe('engine: the history command', () => {
     const reply = await h.cmd(A, 'history 3');
     expect(reply.ok).toBe(true);
     expect(reply.text.split('\n')).toEqual([
-        expect.stringMatching(/^2026-11-23 10:02 UTC {2}1 commit arrived on the branch \(head [0-9a-f]{8}\)\.$/),
-        `2026-11-23 10:01 UTC  ${ADMIN} changed auto-time from mon-sun 00:00-24:00 (UTC) to mon-fri 09:00-17:00 (UTC).`,
-        `2026-11-23 10:00 UTC  ${ADMIN} switched the line from schedule to manual mode: release freeze.`,
+      expect.stringMatching(/^2026-11-23 10:02 UTC {2}1 commit arrived on the branch \(head [0-9a-f]{8}\)\.$/),
+      `2026-11-23 10:01 UTC  ${ADMIN} changed auto-time from mon-sun 00:00-24:00 (UTC) to mon-fri 09:00-17:00 (UTC).`,
+      `2026-11-23 10:00 UTC  ${ADMIN} switched the line from schedule to manual mode: release freeze.`,
     ]);
   });
 });

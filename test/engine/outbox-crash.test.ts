@@ -1,10 +1,10 @@
-// SPEC §6: "a killed process loses nothing". A real child process runs an
+// behaviour.md §6: "a killed process loses nothing". A real child process runs an
 // outbox worker whose receiver records every delivery in a sink file; it is
 // SIGKILLed between a delivery and marking that delivery done. A second
 // worker then drains the outbox. Nothing is lost, everything ends done, and
 // the one delivery repeated after the crash carries the SAME idempotency key,
 // so a receiver that dedupes by key sees each effect exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,7 +99,10 @@ describe('outbox: a worker process killed mid-delivery loses nothing', () => {
     // ...deduplicated by key, exactly once each...
     expect([...dedupe(lines).keys()].sort()).toEqual([...keys].sort());
     // ...and the only repeats are the deliveries the kill interrupted, redelivered by the survivor under the SAME key.
-    const repeated = [...counts].filter(([, n]) => n > 1).map(([k]) => k).sort();
+    const repeated = [...counts]
+      .filter(([, n]) => n > 1)
+      .map(([k]) => k)
+      .sort();
     expect(repeated).toEqual([...inFlight].sort());
     for (const key of inFlight) {
       const mine = lines.filter((l) => l.key === key);

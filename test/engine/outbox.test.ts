@@ -3,8 +3,8 @@
 // workers sharing one outbox, and leases that run out.
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxWorker, PermanentEffectError, RetryLaterError, type OutboxItem, type OutboxOptions } from '../../src/engine/outbox.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
+import { type OutboxItem, type OutboxOptions, OutboxWorker, PermanentEffectError, RetryLaterError } from '../../src/engine/outbox.js';
+import { type Database, openDatabase } from '../../src/store/database.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { addItems, gate, item, undelivered } from '../support/outbox-items.js';
 
@@ -19,8 +19,7 @@ describe('outbox worker on real PostgreSQL', () => {
   const advance = (ms: number) => {
     now = new Date(now.getTime() + ms);
   };
-  const worker = (handle: OutboxOptions['handle'], opts: Partial<OutboxOptions> = {}) =>
-    new OutboxWorker({ pool: db.pool, handle, log, clock, ...opts });
+  const worker = (handle: OutboxOptions['handle'], opts: Partial<OutboxOptions> = {}) => new OutboxWorker({ pool: db.pool, handle, log, clock, ...opts });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -45,8 +44,7 @@ describe('outbox worker on real PostgreSQL', () => {
     expect(seen.map((i) => i.id)).toEqual([...seen.map((i) => i.id)].sort((a, b) => (a < b ? -1 : 1)));
     expect(seen.map((i) => i.payload.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(seen.every((i) => i.attempts === 1)).toBe(true);
-    for (const key of keys)
-      expect(await item(db.prisma, key)).toMatchObject({ attempts: 1, doneAt: T0, leaseUntil: null, lastError: null });
+    for (const key of keys) expect(await item(db.prisma, key)).toMatchObject({ attempts: 1, doneAt: T0, leaseUntil: null, lastError: null });
     advance(24 * 3600_000);
     expect(await w.drainOnce()).toBe(0); // done items are never delivered again
   });
@@ -93,7 +91,12 @@ describe('outbox worker on real PostgreSQL', () => {
     expect(await item(db.prisma, good!)).toMatchObject({ doneAt: T0, attempts: 1 });
 
     // 1 s, 2 s, then the 3 s cap (4 s uncapped), each with ±25 % jitter.
-    const expected: [number, number][] = [[750, 1_250], [1_500, 2_500], [2_250, 3_750], [2_250, 3_750]];
+    const expected: [number, number][] = [
+      [750, 1_250],
+      [1_500, 2_500],
+      [2_250, 3_750],
+      [2_250, 3_750],
+    ];
     for (const [attempt, [lo, hi]] of expected.entries()) {
       const row = await item(db.prisma, bad!);
       expect(row).toMatchObject({ attempts: attempt + 1, doneAt: null, leaseUntil: null, lastError: `jenkins said 503 (attempt ${attempt + 1})` });
@@ -187,10 +190,13 @@ describe('outbox worker on real PostgreSQL', () => {
     const [key, next] = await addItems(db.prisma, 'lease', 2, T0);
     const stuck = gate();
     const crashed: OutboxItem[] = [];
-    const a = worker(async (i) => {
-      crashed.push(i);
-      await stuck.promise; // the process "dies" here: it never marks the item
-    }, { leaseMs: 1_000, batchSize: 1 });
+    const a = worker(
+      async (i) => {
+        crashed.push(i);
+        await stuck.promise; // the process "dies" here: it never marks the item
+      },
+      { leaseMs: 1_000, batchSize: 1 },
+    );
     const hung = a.drainOnce();
     while (crashed.length === 0) await sleep(5);
     expect(await item(db.prisma, key!)).toMatchObject({ attempts: 1, doneAt: null, leaseUntil: new Date(T0.getTime() + 1_000) });
@@ -233,7 +239,7 @@ describe('outbox worker on real PostgreSQL', () => {
     aGate.open();
     expect(await aRun).toBe(1);
 
-    expect(await item(db.prisma, key!), 'the claim is B\'s: A may not close it').toMatchObject({ attempts: 2, doneAt: null, leaseUntil: new Date(T0.getTime() + 2_001) });
+    expect(await item(db.prisma, key!), "the claim is B's: A may not close it").toMatchObject({ attempts: 2, doneAt: null, leaseUntil: new Date(T0.getTime() + 2_001) });
     bGate.open();
     expect(await bRun).toBe(1);
     expect(await item(db.prisma, key!)).toMatchObject({ attempts: 2, doneAt: now, leaseUntil: null });

@@ -1,4 +1,4 @@
-// Race tests (DESIGN.md "Concurrency", "Testing"): many concurrent inputs of
+// Race tests (docs/architecture.md "Concurrency", "Testing"): many concurrent inputs of
 // every kind at one line, then the train rules checked IN THE DATABASE.
 //
 // Each round fires ~50 inputs at line `web` with Promise.all: pushes followed
@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeCommand } from '../../src/engine/commands.js';
 import type { Reply } from '../../src/engine/engine.js';
 import { jobFinished, jobStarted, recordCommits, tick } from '../../src/engine/inputs.js';
-import { ADMIN, ROBOT, engineHarness, fakeSha, type Harness } from '../support/engine-harness.js';
-import { AUDIT_OF_INPUT, auditViolations, snapshot, stateViolations, type Applied, type Queryable } from '../support/race-invariants.js';
+import { ADMIN, engineHarness, fakeSha, type Harness, ROBOT } from '../support/engine-harness.js';
+import { type Applied, AUDIT_OF_INPUT, auditViolations, type Queryable, snapshot, stateViolations } from '../support/race-invariants.js';
 import { RaceRemote, seeded } from '../support/race-remote.js';
 
 const LINE = 'web';
@@ -69,8 +69,7 @@ describe('races: concurrent inputs of every kind at one line keep the train rule
     }
   }
 
-  const cmd = (kind: string, user: string, text: string, key: string | null) =>
-    input(kind, key, () => executeCommand(h.engine, { user, text, line: LINE, inputKey: key ?? undefined }));
+  const cmd = (kind: string, user: string, text: string, key: string | null) => input(kind, key, () => executeCommand(h.engine, { user, text, line: LINE, inputKey: key ?? undefined }));
 
   /** The scheduler's fetch: read the known head (no lock), ask the remote, record through the engine. */
   const fetch = (key: string | null) =>
@@ -111,177 +110,219 @@ describe('races: concurrent inputs of every kind at one line keep the train rule
     let n = 0;
     const table: [number, (i: number, r: number[]) => Planned][] = [
       // Push 1-3 commits, then fetch (half of them as a GitHub delivery with a key).
-      [5, (i, r) => {
-        const authors = [0, 1, 2].slice(0, 1 + Math.floor(r[0]! * 3)).map((j) => ({
-          email: r[1]! < 0.15 ? ROBOT : pick(HUMANS, (r[2]! + j * 0.37) % 1)!,
-          message: r[3]! < 0.1 ? `tweak [no-verify] ${seed}-${i}` : undefined,
-        }));
-        return { calls: 1, run: () => (remote.push(authors), fetch(r[4]! < 0.5 ? `gh:${seed}:${i}` : null)) };
-      }],
-      // The same commits recorded twice at once: two fetches, or one delivery replayed with its key.
-      [2, (i, r) => ({
-        calls: 2,
-        run: async () => {
-          remote.push([{ email: pick(HUMANS, r[0]!)! }, { email: pick(HUMANS, r[1]!)! }]);
-          const key = r[2]! < 0.5 ? `gh:${seed}:${i}:retry` : null;
-          await Promise.all([fetch(key), fetch(key)]);
+      [
+        5,
+        (i, r) => {
+          const authors = [0, 1, 2].slice(0, 1 + Math.floor(r[0]! * 3)).map((j) => ({
+            email: r[1]! < 0.15 ? ROBOT : pick(HUMANS, (r[2]! + j * 0.37) % 1)!,
+            message: r[3]! < 0.1 ? `tweak [no-verify] ${seed}-${i}` : undefined,
+          }));
+          return { calls: 1, run: () => (remote.push(authors), fetch(r[4]! < 0.5 ? `gh:${seed}:${i}` : null)) };
         },
-      })],
+      ],
+      // The same commits recorded twice at once: two fetches, or one delivery replayed with its key.
+      [
+        2,
+        (i, r) => ({
+          calls: 2,
+          run: async () => {
+            remote.push([{ email: pick(HUMANS, r[0]!)! }, { email: pick(HUMANS, r[1]!)! }]);
+            const key = r[2]! < 0.5 ? `gh:${seed}:${i}:retry` : null;
+            await Promise.all([fetch(key), fetch(key)]);
+          },
+        }),
+      ],
       [2, (i) => ({ calls: 1, run: () => cmd('start', ADMIN, 'start', `start:${seed}:${i}`) })],
       // Verify by an author who owes one (sometimes someone who does not).
-      [11, (i, r) => ({
-        calls: 1,
-        run: async () => {
-          const t = await goingTrain();
-          const owing = (t?.tickets ?? []).filter((k) => k.state === 'pending').map((k) => k.authorEmail);
-          const who = r[1]! < 0.2 || owing.length === 0 ? pick([...HUMANS, ADMIN], r[0]!)! : pick(owing, r[0]!)!;
-          await cmd('verify', who, 'verify', `verify:${seed}:${i}`);
-        },
-      })],
+      [
+        11,
+        (i, r) => ({
+          calls: 1,
+          run: async () => {
+            const t = await goingTrain();
+            const owing = (t?.tickets ?? []).filter((k) => k.state === 'pending').map((k) => k.authorEmail);
+            const who = r[1]! < 0.2 || owing.length === 0 ? pick([...HUMANS, ADMIN], r[0]!)! : pick(owing, r[0]!)!;
+            await cmd('verify', who, 'verify', `verify:${seed}:${i}`);
+          },
+        }),
+      ],
       // Deploy: a double click (two keys) or a Slack retry (one key twice), at the same time.
-      [5, (i, r) => ({
-        calls: 2,
-        run: async () => {
-          const who = await driver(r[0]!);
-          const same = r[1]! < 0.3;
-          await Promise.all([
-            cmd('deploy', who, 'deploy', `deploy:${seed}:${i}:a`),
-            cmd('deploy', who, 'deploy', same ? `deploy:${seed}:${i}:a` : `deploy:${seed}:${i}:b`),
-          ]);
-        },
-      })],
+      [
+        5,
+        (i, r) => ({
+          calls: 2,
+          run: async () => {
+            const who = await driver(r[0]!);
+            const same = r[1]! < 0.3;
+            await Promise.all([cmd('deploy', who, 'deploy', `deploy:${seed}:${i}:a`), cmd('deploy', who, 'deploy', same ? `deploy:${seed}:${i}:a` : `deploy:${seed}:${i}:b`)]);
+          },
+        }),
+      ],
       // Derail, sometimes replayed with its key (a second derail would hit the auto-started train).
-      [1, (i, r) => ({
-        calls: r[1]! < 0.4 ? 2 : 1,
-        run: async () => {
-          const who = await driver(r[0]!);
-          const key = `derail:${seed}:${i}`;
-          await Promise.all([cmd('derail', who, `derail race ${i}`, key), ...(r[1]! < 0.4 ? [cmd('derail', who, `derail race ${i}`, key)] : [])]);
-        },
-      })],
+      [
+        1,
+        (i, r) => ({
+          calls: r[1]! < 0.4 ? 2 : 1,
+          run: async () => {
+            const who = await driver(r[0]!);
+            const key = `derail:${seed}:${i}`;
+            await Promise.all([cmd('derail', who, `derail race ${i}`, key), ...(r[1]! < 0.4 ? [cmd('derail', who, `derail race ${i}`, key)] : [])]);
+          },
+        }),
+      ],
       [2, (i, r) => ({ calls: 1, run: async () => cmd('extend', await driver(r[0]!), 'extend', `extend:${seed}:${i}`) })],
       // Block, sometimes replayed with its key (a second block would be applied again),
       // and half the time lifted again by the same person a moment later.
-      [1.5, (i, r) => ({
-        calls: (r[1]! < 0.4 ? 2 : 1) + (r[2]! < 0.5 ? 1 : 0),
-        run: async () => {
-          const who = await driver(r[0]!);
-          const key = `block:${seed}:${i}`;
-          await Promise.all([cmd('block', who, `block waiting ${i}`, key), ...(r[1]! < 0.4 ? [cmd('block', who, `block waiting ${i}`, key)] : [])]);
-          if (r[2]! < 0.5) await sleep(r[3]! * 100).then(() => cmd('unblock', who, 'unblock', `unblock:${seed}:${i}:after`));
-        },
-      })],
+      [
+        1.5,
+        (i, r) => ({
+          calls: (r[1]! < 0.4 ? 2 : 1) + (r[2]! < 0.5 ? 1 : 0),
+          run: async () => {
+            const who = await driver(r[0]!);
+            const key = `block:${seed}:${i}`;
+            await Promise.all([cmd('block', who, `block waiting ${i}`, key), ...(r[1]! < 0.4 ? [cmd('block', who, `block waiting ${i}`, key)] : [])]);
+            if (r[2]! < 0.5) await sleep(r[3]! * 100).then(() => cmd('unblock', who, 'unblock', `unblock:${seed}:${i}:after`));
+          },
+        }),
+      ],
       [2, (i, r) => ({ calls: 1, run: async () => cmd('unblock', await driver(r[0]!), 'unblock', r[1]! < 0.5 ? `unblock:${seed}:${i}` : null) })],
-      [2, (i, r) => ({
-        calls: 1,
-        run: () =>
-          r[0]! < 0.6
-            ? cmd('engineer', pick(HUMANS, r[1]!)!, 'engineer me', `engineer:${seed}:${i}`)
-            : cmd('engineer', ADMIN, `engineer ${pick(HUMANS, r[1]!)!}`, null),
-      })],
+      [
+        2,
+        (i, r) => ({
+          calls: 1,
+          run: () => (r[0]! < 0.6 ? cmd('engineer', pick(HUMANS, r[1]!)!, 'engineer me', `engineer:${seed}:${i}`) : cmd('engineer', ADMIN, `engineer ${pick(HUMANS, r[1]!)!}`, null)),
+        }),
+      ],
       // A runner reports a job started.
-      [2, (_i, r) => ({
-        calls: 1,
-        run: async () => {
-          const jobs = await h.db.prisma.job.findMany({ where: { state: 'queued', train: { line: { name: LINE } } }, orderBy: { id: 'asc' } });
-          const j = pick(jobs, r[0]!);
-          if (!j) return nothingToDo(1);
-          await input('jobStarted', null, () => jobStarted(h.engine, j.id, `ext-${j.id}`, `https://ci.example.com/${j.id}`));
-        },
-      })],
+      [
+        2,
+        (_i, r) => ({
+          calls: 1,
+          run: async () => {
+            const jobs = await h.db.prisma.job.findMany({ where: { state: 'queued', train: { line: { name: LINE } } }, orderBy: { id: 'asc' } });
+            const j = pick(jobs, r[0]!);
+            if (!j) return nothingToDo(1);
+            await input('jobStarted', null, () => jobStarted(h.engine, j.id, `ext-${j.id}`, `https://ci.example.com/${j.id}`));
+          },
+        }),
+      ],
       // A runner reports a result, sometimes twice at once (even contradicting itself), or late.
-      [11, (_i, r) => ({
-        calls: r[2]! < 0.4 ? 2 : 1,
-        run: async () => {
-          const kind = r[0]! < 0.55 ? 'build' : r[0]! < 0.9 ? 'deploy' : 'rollback';
-          const open = await h.db.prisma.job.findMany({
-            where: { kind, state: { in: ['queued', 'running'] }, train: { line: { name: LINE } } },
-            orderBy: { id: 'asc' },
-          });
-          const late = open.length === 0 ? await h.db.prisma.job.findFirst({ where: { kind, train: { line: { name: LINE } } }, orderBy: { id: 'desc' } }) : null;
-          const j = pick(open, r[1]!) ?? late;
-          if (!j) return nothingToDo(r[2]! < 0.4 ? 2 : 1);
-          const finish = (succeeded: boolean) =>
-            input('jobFinished', `job:${j.id}:result`, () =>
-              jobFinished(h.engine, { jobId: j.id, succeeded, output: succeeded ? 'ok' : 'boom', exitCode: succeeded ? 0 : 1, timedOut: false }),
-            );
-          const ok = r[3]! < 0.8;
-          await Promise.all([finish(ok), ...(r[2]! < 0.4 ? [finish(r[4]! < 0.5 ? ok : !ok)] : [])]);
-        },
-      })],
+      [
+        11,
+        (_i, r) => ({
+          calls: r[2]! < 0.4 ? 2 : 1,
+          run: async () => {
+            const kind = r[0]! < 0.55 ? 'build' : r[0]! < 0.9 ? 'deploy' : 'rollback';
+            const open = await h.db.prisma.job.findMany({
+              where: { kind, state: { in: ['queued', 'running'] }, train: { line: { name: LINE } } },
+              orderBy: { id: 'asc' },
+            });
+            const late = open.length === 0 ? await h.db.prisma.job.findFirst({ where: { kind, train: { line: { name: LINE } } }, orderBy: { id: 'desc' } }) : null;
+            const j = pick(open, r[1]!) ?? late;
+            if (!j) return nothingToDo(r[2]! < 0.4 ? 2 : 1);
+            const finish = (succeeded: boolean) =>
+              input('jobFinished', `job:${j.id}:result`, () =>
+                jobFinished(h.engine, { jobId: j.id, succeeded, output: succeeded ? 'ok' : 'boom', exitCode: succeeded ? 0 : 1, timedOut: false }),
+              );
+            const ok = r[3]! < 0.8;
+            await Promise.all([finish(ok), ...(r[2]! < 0.4 ? [finish(r[4]! < 0.5 ? ok : !ok)] : [])]);
+          },
+        }),
+      ],
       // Someone drives the going train to production, one step after another, racing everything else:
       // build result, each owed verification, unblock, deploy (double click), deploy result.
-      [3, (i, r) => ({
-        calls: 1, // at least: a tick when no train is going, else the deploy double click and more
-        run: async () => {
-          const t = await goingTrain();
-          if (!t) return nothingToDo(1);
-          const finish = async (kind: 'build' | 'deploy') => {
-            const j = await h.db.prisma.job.findFirst({ where: { trainId: t.id, kind, state: { in: ['queued', 'running'] } } });
-            if (j) await input('jobFinished', `job:${j.id}:result`, () => jobFinished(h.engine, { jobId: j.id, succeeded: true, output: 'ok', exitCode: 0, timedOut: false }));
-          };
-          await finish('build');
-          const owing = await h.db.prisma.ticket.findMany({ where: { trainId: t.id, state: 'pending' } });
-          await Promise.all(owing.map((k, n) => cmd('verify', k.authorEmail, 'verify', `drive-verify:${seed}:${i}:${n}`)));
-          if ((await goingTrain())?.blockedReason) await cmd('unblock', ADMIN, 'unblock', null);
-          const who = await driver(r[1]!);
-          await Promise.all([cmd('deploy', who, 'deploy', `drive-deploy:${seed}:${i}:a`), cmd('deploy', who, 'deploy', `drive-deploy:${seed}:${i}:b`)]);
-          await finish('deploy');
-        },
-      })],
+      [
+        3,
+        (i, r) => ({
+          calls: 1, // at least: a tick when no train is going, else the deploy double click and more
+          run: async () => {
+            const t = await goingTrain();
+            if (!t) return nothingToDo(1);
+            const finish = async (kind: 'build' | 'deploy') => {
+              const j = await h.db.prisma.job.findFirst({ where: { trainId: t.id, kind, state: { in: ['queued', 'running'] } } });
+              if (j) await input('jobFinished', `job:${j.id}:result`, () => jobFinished(h.engine, { jobId: j.id, succeeded: true, output: 'ok', exitCode: 0, timedOut: false }));
+            };
+            await finish('build');
+            const owing = await h.db.prisma.ticket.findMany({ where: { trainId: t.id, state: 'pending' } });
+            await Promise.all(owing.map((k, n) => cmd('verify', k.authorEmail, 'verify', `drive-verify:${seed}:${i}:${n}`)));
+            if ((await goingTrain())?.blockedReason) await cmd('unblock', ADMIN, 'unblock', null);
+            const who = await driver(r[1]!);
+            await Promise.all([cmd('deploy', who, 'deploy', `drive-deploy:${seed}:${i}:a`), cmd('deploy', who, 'deploy', `drive-deploy:${seed}:${i}:b`)]);
+            await finish('deploy');
+          },
+        }),
+      ],
       // The scheduler's tick, after time passes (job timeouts, reminders, rule 3).
-      [3, (_i, r) => ({
-        calls: 1,
-        run: () => {
-          h.advance(r[1]! < 0.15 ? 35 * 60_000 : Math.floor(r[0]! * 4 * 60_000)); // reminders are due after 30 min, builds time out after 10
-          return input('tick', null, () => tick(h.engine, LINE));
-        },
-      })],
+      [
+        3,
+        (_i, r) => ({
+          calls: 1,
+          run: () => {
+            h.advance(r[1]! < 0.15 ? 35 * 60_000 : Math.floor(r[0]! * 4 * 60_000)); // reminders are due after 30 min, builds time out after 10
+            return input('tick', null, () => tick(h.engine, LINE));
+          },
+        }),
+      ],
       [1.2, (i, r) => ({ calls: 1, run: () => cmd('mode', ADMIN, r[0]! < 0.3 ? 'mode manual' : 'mode schedule', `mode:${seed}:${i}`) })],
       // A freeze on today's date takes the line out of auto-time (so `start` is allowed).
-      [0.6, (i, r) => ({
-        calls: 1,
-        run: () => cmd('freeze', ADMIN, `freeze ${r[0]! < 0.5 ? 'add' : 'remove'} ${h.now().toISOString().slice(0, 10)}`, `freeze:${seed}:${i}`),
-      })],
+      [
+        0.6,
+        (i, r) => ({
+          calls: 1,
+          run: () => cmd('freeze', ADMIN, `freeze ${r[0]! < 0.5 ? 'add' : 'remove'} ${h.now().toISOString().slice(0, 10)}`, `freeze:${seed}:${i}`),
+        }),
+      ],
       // Emergency reset; when applied, the branch is force-pushed back as the outbox would do.
-      [0.4, (i, r) => ({
-        calls: r[0]! < 0.3 ? 2 : 1,
-        run: async () => {
-          const key = `emergency:${seed}:${i}`;
-          await Promise.all([cmd('emergency', ADMIN, `emergency race ${i}`, key), ...(r[0]! < 0.3 ? [cmd('emergency', ADMIN, `emergency race ${i}`, key)] : [])]);
-          const reset = await h.db.prisma.outboxItem.findFirst({ where: { kind: 'git.reset' }, orderBy: { id: 'desc' } });
-          if (reset) remote.resetTo((reset.payload as { targetSha: string }).targetSha);
-        },
-      })],
+      [
+        0.4,
+        (i, r) => ({
+          calls: r[0]! < 0.3 ? 2 : 1,
+          run: async () => {
+            const key = `emergency:${seed}:${i}`;
+            await Promise.all([cmd('emergency', ADMIN, `emergency race ${i}`, key), ...(r[0]! < 0.3 ? [cmd('emergency', ADMIN, `emergency race ${i}`, key)] : [])]);
+            const reset = await h.db.prisma.outboxItem.findFirst({ where: { kind: 'git.reset' }, orderBy: { id: 'desc' } });
+            if (reset) remote.resetTo((reset.payload as { targetSha: string }).targetSha);
+          },
+        }),
+      ],
       [1.2, (i) => ({ calls: 1, run: () => cmd('retry', ADMIN, 'retry', `retry:${seed}:${i}`) })],
       // "Found a problem": an author reopens their verification (sometimes someone who cannot).
-      [0.7, (i, r) => ({
-        calls: 1,
-        run: async () => {
-          const t = await goingTrain();
-          const done = (t?.tickets ?? []).filter((k) => k.state === 'verified').map((k) => k.authorEmail);
-          const who = r[1]! < 0.2 || done.length === 0 ? pick(HUMANS, r[0]!)! : pick(done, r[0]!)!;
-          await cmd('reopen', who, 'reopen found a bug', `reopen:${seed}:${i}`);
-        },
-      })],
-      [0.7, (i, r) => ({
-        calls: 1,
-        run: async () => {
-          const deployed = await h.db.prisma.train.findMany({ where: { line: { name: LINE }, state: 'deployed' }, select: { number: true } });
-          const t = pick(deployed, r[0]!);
-          if (!t) return nothingToDo(1);
-          await cmd('rollback', ADMIN, `rollback ${t.number}`, `rollback:${seed}:${i}`);
-        },
-      })],
-      [0.5, (i, r) => ({
-        calls: 1,
-        run: async () => {
-          const mine = await h.db.prisma.commit.findMany({ where: { line: { name: LINE }, state: { not: 'removed' } }, select: { sha: true, authorEmail: true } });
-          const c = pick(mine, r[0]!);
-          if (!c) return nothingToDo(1);
-          await cmd('revert', c.authorEmail === ROBOT ? ADMIN : c.authorEmail, `revert ${c.sha.slice(0, 10)}`, `revert:${seed}:${i}`);
-        },
-      })],
+      [
+        0.7,
+        (i, r) => ({
+          calls: 1,
+          run: async () => {
+            const t = await goingTrain();
+            const done = (t?.tickets ?? []).filter((k) => k.state === 'verified').map((k) => k.authorEmail);
+            const who = r[1]! < 0.2 || done.length === 0 ? pick(HUMANS, r[0]!)! : pick(done, r[0]!)!;
+            await cmd('reopen', who, 'reopen found a bug', `reopen:${seed}:${i}`);
+          },
+        }),
+      ],
+      [
+        0.7,
+        (i, r) => ({
+          calls: 1,
+          run: async () => {
+            const deployed = await h.db.prisma.train.findMany({ where: { line: { name: LINE }, state: 'deployed' }, select: { number: true } });
+            const t = pick(deployed, r[0]!);
+            if (!t) return nothingToDo(1);
+            await cmd('rollback', ADMIN, `rollback ${t.number}`, `rollback:${seed}:${i}`);
+          },
+        }),
+      ],
+      [
+        0.5,
+        (i, r) => ({
+          calls: 1,
+          run: async () => {
+            const mine = await h.db.prisma.commit.findMany({ where: { line: { name: LINE }, state: { not: 'removed' } }, select: { sha: true, authorEmail: true } });
+            const c = pick(mine, r[0]!);
+            if (!c) return nothingToDo(1);
+            await cmd('revert', c.authorEmail === ROBOT ? ADMIN : c.authorEmail, `revert ${c.sha.slice(0, 10)}`, `revert:${seed}:${i}`);
+          },
+        }),
+      ],
     ];
     const total = table.reduce((s, [w]) => s + w, 0);
     for (let i = 0; n < INPUTS_PER_ROUND; i++) {
@@ -343,8 +384,7 @@ describe('races: concurrent inputs of every kind at one line keep the train rule
         bad.push(`key ${key} has no processed_input row`);
         continue;
       }
-      for (const o of list)
-        if (o.ok !== s.ok || o.text !== s.text) bad.push(`key ${key}: a caller got ${JSON.stringify([o.ok, o.text])}, stored ${JSON.stringify([s.ok, s.text])}`);
+      for (const o of list) if (o.ok !== s.ok || o.text !== s.text) bad.push(`key ${key}: a caller got ${JSON.stringify([o.ok, o.text])}, stored ${JSON.stringify([s.ok, s.text])}`);
     }
     for (const key of stored.keys()) if (!byKey.has(key)) bad.push(`processed_input has a key no input used: ${key}`);
     return bad;
@@ -440,28 +480,30 @@ describe('races: concurrent inputs of every kind at one line keep the train rule
     };
     try {
       const deployed = `(SELECT id FROM train WHERE state = 'deployed' ORDER BY number LIMIT 1)`;
-      expect(await corrupt(`UPDATE commit SET state = 'platform', train_id = NULL WHERE id = (SELECT commit_id FROM train_commit WHERE train_id = ${deployed} LIMIT 1)`))
-        .toEqual(expect.arrayContaining([expect.stringMatching(/is platform but rides non-derailed train/)]));
-      expect(await corrupt(`UPDATE train SET state = 'verifying' WHERE state = 'derailed'`))
-        .toEqual(expect.arrayContaining([expect.stringMatching(/going trains/)]));
-      expect(await corrupt(
-        `INSERT INTO audit_entry (line_id, train_id, actor, action, details, created_at)
+      expect(await corrupt(`UPDATE commit SET state = 'platform', train_id = NULL WHERE id = (SELECT commit_id FROM train_commit WHERE train_id = ${deployed} LIMIT 1)`)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/is platform but rides non-derailed train/)]),
+      );
+      expect(await corrupt(`UPDATE train SET state = 'verifying' WHERE state = 'derailed'`)).toEqual(expect.arrayContaining([expect.stringMatching(/going trains/)]));
+      expect(
+        await corrupt(
+          `INSERT INTO audit_entry (line_id, train_id, actor, action, details, created_at)
          SELECT line_id, id, 'x', 'train.deploy-started', '{}', now() FROM train WHERE id = ${deployed}`,
-      )).toEqual(expect.arrayContaining([
-        expect.stringMatching(/has 2 deploy-started audit entries/),
-        expect.stringMatching(/applied deploy input\(s\) but \d+ train.deploy-started/),
-      ]));
-      expect(await corrupt(`DELETE FROM audit_entry WHERE id = (SELECT min(id) FROM audit_entry WHERE action = 'ticket.verified')`))
-        .toEqual([expect.stringMatching(/applied verify input\(s\) but \d+ ticket.verified audit entries/)]);
-      expect(await corrupt(`UPDATE ticket SET state = 'pending' WHERE train_id = ${deployed}`))
-        .toEqual(expect.arrayContaining([expect.stringMatching(/deployed train #\d+: ticket of .* is pending/)]));
-      expect(await corrupt(
-        `INSERT INTO train_commit (train_id, commit_id)
+        ),
+      ).toEqual(expect.arrayContaining([expect.stringMatching(/has 2 deploy-started audit entries/), expect.stringMatching(/applied deploy input\(s\) but \d+ train.deploy-started/)]));
+      expect(await corrupt(`DELETE FROM audit_entry WHERE id = (SELECT min(id) FROM audit_entry WHERE action = 'ticket.verified')`)).toEqual([
+        expect.stringMatching(/applied verify input\(s\) but \d+ ticket.verified audit entries/),
+      ]);
+      expect(await corrupt(`UPDATE ticket SET state = 'pending' WHERE train_id = ${deployed}`)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/deployed train #\d+: ticket of .* is pending/)]),
+      );
+      expect(
+        await corrupt(
+          `INSERT INTO train_commit (train_id, commit_id)
          SELECT (SELECT id FROM train WHERE state <> 'derailed' AND id <> ${deployed} ORDER BY number DESC LIMIT 1), commit_id FROM train_commit WHERE train_id = ${deployed}
          ON CONFLICT DO NOTHING`,
-      )).toEqual(expect.arrayContaining([expect.stringMatching(/is on 2 non-derailed trains/)]));
-      expect(await corrupt(`UPDATE line SET next_train_number = next_train_number + 1`))
-        .toEqual([expect.stringMatching(/next_train_number is \d+ with \d+ trains/)]);
+        ),
+      ).toEqual(expect.arrayContaining([expect.stringMatching(/is on 2 non-derailed trains/)]));
+      expect(await corrupt(`UPDATE line SET next_train_number = next_train_number + 1`)).toEqual([expect.stringMatching(/next_train_number is \d+ with \d+ trains/)]);
     } finally {
       client.release();
     }

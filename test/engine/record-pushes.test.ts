@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coalescer } from '../../src/engine/coalescer.js';
 import type { Reply } from '../../src/engine/engine.js';
-import { NOT_CONTIGUOUS, recordPushes, type PushInput } from '../../src/engine/inputs.js';
+import { NOT_CONTIGUOUS, type PushInput, recordPushes } from '../../src/engine/inputs.js';
 import { engineHarness, fakeSha, type Harness } from '../support/engine-harness.js';
 
 /** A branch of `n` one-commit pushes: push i goes from commit i-1 (the root for i = 0) to commit i. */
@@ -103,18 +103,28 @@ describe('recordPushes', () => {
   });
 
   it('a storm of concurrent out-of-order deliveries records a prefix of the branch, each commit once, in order', async () => {
-    h = await engineHarness({ lines: [{ name: 'web', mode: 'manual' }, { name: 'api', mode: 'manual' }] });
+    h = await engineHarness({
+      lines: [
+        { name: 'web', mode: 'manual' },
+        { name: 'api', mode: 'manual' },
+      ],
+    });
     const engine = h.engine;
     const pushes = new Coalescer<PushInput, Reply>((line, batch) => recordPushes(engine, line, batch));
     for (const line of ['web', 'api']) {
       const { shas, pushes: list } = chain(line, 120);
       // Mostly in order with local overtaking (as concurrent HTTP deliveries arrive), plus redeliveries.
-      const order = list.map((p, i) => ({ p, at: i + Math.random() * 6 })).sort((a, b) => a.at - b.at).map((x) => x.p);
+      const order = list
+        .map((p, i) => ({ p, at: i + Math.random() * 6 }))
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.p);
       order.push(...list.slice(0, 10));
-      const replies = await Promise.all(order.map(async (p, i) => {
-        if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
-        return pushes.submit(line, p);
-      }));
+      const replies = await Promise.all(
+        order.map(async (p, i) => {
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+          return pushes.submit(line, p);
+        }),
+      );
       const got = await recorded(h, line);
       expect(new Set(got).size).toBe(got.length);
       expect(got).toEqual(shas.slice(0, got.length));

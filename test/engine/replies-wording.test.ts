@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { block, changeFreeze, deploy, derail, notDeployableReason, reopen, setAutoTime, setMode, start, verify } from '../../src/domain/index.js';
 import { statusText, trainText, whyIdle } from '../../src/engine/views.js';
-import { ADMIN, ALICE, BASE_SHA, BOB, OFFICE_HOURS, Sim, aCommit, aLine, announcements, dmsTo, monday, ok, sha } from '../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BASE_SHA, BOB, dmsTo, monday, OFFICE_HOURS, ok, Sim, sha } from '../support/domain-builders.js';
 
 const base = BASE_SHA.slice(0, 8);
 
@@ -44,8 +44,10 @@ describe('status', () => {
     sim.deliverAndVerify(1);
     ok(sim.as(ALICE, deploy));
     sim.succeedDeploy(1);
-    // SPEC §9: which train, since when, by whom.
-    expect(statusText(sim.state, sim.now).split('\n').at(-1)).toBe(`Production runs train #1 (${sha('a1').slice(0, 8)}), since ${sim.now.toISOString().slice(0, 16).replace('T', ' ')} UTC, by ${ALICE}.`);
+    // behaviour.md §9: which train, since when, by whom.
+    expect(statusText(sim.state, sim.now).split('\n').at(-1)).toBe(
+      `Production runs train #1 (${sha('a1').slice(0, 8)}), since ${sim.now.toISOString().slice(0, 16).replace('T', ' ')} UTC, by ${ALICE}.`,
+    );
   });
 });
 
@@ -63,7 +65,9 @@ describe('commands', () => {
     const b = ok(sim.as(ADMIN, block, 'Waiting for QA.'));
     expect(b.reply).toBe('Train #1 blocked: Waiting for QA.');
     expect(announcements(b)[0]).toBe(`Train #1 was blocked by ${ADMIN}: Waiting for QA. :warning: The line is in manual mode: trains start only by hand.`);
-    expect(trainText(sim.state, sim.train(1)).split('\n')[0]).toBe(`Train #1: delivering, 1 commit, head ${sha('a1').slice(0, 8)}, engineer ${ALICE}, blocked: Waiting for QA. The build has not started yet.`);
+    expect(trainText(sim.state, sim.train(1)).split('\n')[0]).toBe(
+      `Train #1: delivering, 1 commit, head ${sha('a1').slice(0, 8)}, engineer ${ALICE}, blocked: Waiting for QA. The build has not started yet.`,
+    );
     sim.succeedBuild(1);
     expect(notDeployableReason(sim.state, sim.train(1))).toBe('The train is blocked: Waiting for QA.');
     const d = ok(sim.as(ADMIN, derail, 'Flaky tests!'));

@@ -1,5 +1,5 @@
 /**
- * `revert` on real git repositories (SPEC §10): a revert that cannot be made is
+ * `revert` on real git repositories (behaviour.md §10): a revert that cannot be made is
  * refused at once with its one-sentence reason; one that fails later is told
  * once, after the "is reverting" announcement, and the requester gets a DM; the
  * revert commit carries the requester's name, never their email as a name.
@@ -11,8 +11,8 @@ import { recordCommits } from '../../src/engine/inputs.js';
 import type { CodeHost } from '../../src/engine/ports/code-host.js';
 import { createLogChat } from '../../src/integrations/chat/log-chat.js';
 import { createLocalCodeHost } from '../../src/integrations/git/local-code-host.js';
-import { ADMIN, engineHarness, type Harness } from '../support/engine-harness.js';
 import { ALICE, BOB, Fixture, git, silentLog } from '../integrations/git/git-fixtures.js';
+import { ADMIN, engineHarness, type Harness } from '../support/engine-harness.js';
 
 let h: Harness | undefined;
 const fixtures: Fixture[] = [];
@@ -88,7 +88,7 @@ describe('revert on a real repository', () => {
     expect(await reverts(h)).toBe(0);
   });
 
-  it('a revert that can be made: announced first, then pushed, authored with the name on the requester\'s latest commit', async () => {
+  it("a revert that can be made: announced first, then pushed, authored with the name on the requester's latest commit", async () => {
     const { fx, h, fetchNow, chat, drain } = await setup();
     const bad = fx.pushCommit(ALICE, 'Add the blue button', { 'blue.txt': 'b\n' });
     await fetchNow();

@@ -91,7 +91,7 @@ describe('engine: rules driven by the scheduler tick, on real PostgreSQL', () =>
     await h.finishJob('web', 1, 'rollback');
     expect((await h.outbox('chat.announce')).some((e) => String(e.text).includes('Production was rolled back to train #1'))).toBe(true);
 
-    // SPEC §9: what production runs is saved with the line, shown in status, and rolling forward is allowed.
+    // behaviour.md §9: what production runs is saved with the line, shown in status, and rolling forward is allowed.
     const after = await h.status();
     expect(after.lastDeployed).toMatchObject({ number: 1 });
     expect(after.production).toMatchObject({ number: 1, headSha: one.train.headSha, by: ALICE, rolledBackFrom: 2 });

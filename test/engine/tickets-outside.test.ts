@@ -1,8 +1,8 @@
 // The Jira polling safety net and the webhook path (src/engine/tickets-outside.ts) against a real
 // PostgreSQL database: which of Conductor's own `ticket.sync` outbox items make them leave a ticket alone.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pollTickets, ticketChangedOutside } from '../../src/engine/tickets-outside.js';
 import type { TicketDesk } from '../../src/engine/ports/ticket-desk.js';
+import { pollTickets, ticketChangedOutside } from '../../src/engine/tickets-outside.js';
 import { engineHarness, type Harness } from '../support/engine-harness.js';
 
 const ALICE = 'alice@example.com';
@@ -20,8 +20,7 @@ describe('tickets changed outside: the poll and the webhook against our own sync
   const aliceState = async () => (await h.db.prisma.ticket.findFirstOrThrow({ where: { authorEmail: ALICE } })).state;
   const syncs = () => h.db.prisma.outboxItem.findMany({ where: { kind: 'ticket.sync' }, orderBy: { id: 'asc' } });
   /** Closes every ticket.sync as the outbox would: delivered, or given up. */
-  const closeSyncs = (lastError: string | null) =>
-    h.db.prisma.outboxItem.updateMany({ where: { kind: 'ticket.sync', doneAt: null }, data: { doneAt: h.now(), lastError } });
+  const closeSyncs = (lastError: string | null) => h.db.prisma.outboxItem.updateMany({ where: { kind: 'ticket.sync', doneAt: null }, data: { doneAt: h.now(), lastError } });
 
   beforeEach(async () => {
     h = await engineHarness();

@@ -58,9 +58,7 @@ describe('engine: a train from push to production on real PostgreSQL', () => {
     expect(s.train).toMatchObject({ number: 2, deployable: true });
 
     const audit = await h.db.prisma.auditEntry.findMany({ orderBy: { id: 'asc' } });
-    expect(audit.map((a) => a.action)).toEqual(
-      expect.arrayContaining(['commits.arrived', 'train.created', 'job.succeeded', 'ticket.verified', 'train.deploy-started', 'train.deployed']),
-    );
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['commits.arrived', 'train.created', 'job.succeeded', 'ticket.verified', 'train.deploy-started', 'train.deployed']));
     const commits = await h.db.prisma.commit.findMany({ orderBy: { position: 'asc' } });
     expect(commits.map((c) => c.state)).toEqual(['deployed', 'deployed', 'train']);
   });

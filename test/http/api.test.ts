@@ -1,9 +1,9 @@
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { isLoopback } from '../../src/http/server.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
 
 const CONFIG = `
 timezone: UTC
@@ -26,8 +26,7 @@ const TOKEN = 's3cret-token-for-tests';
 describe('HTTP API: contracts and bad input', () => {
   let t: RunningApp;
   let base: string;
-  const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(`${base}/api/command`, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
+  const post = (body: string, headers: Record<string, string> = {}) => fetch(`${base}/api/command`, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
   const get = (p: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) => fetch(`${base}${p}`, { headers });
 
   beforeAll(async () => {
@@ -46,10 +45,10 @@ describe('HTTP API: contracts and bad input', () => {
   });
 
   it('answers health, readiness and metrics', async () => {
-    expect(await (await get('/healthz', {})).json() as any).toEqual({ ok: true });
+    expect((await (await get('/healthz', {})).json()) as any).toEqual({ ok: true });
     const ready = await get('/readyz', {});
     expect(ready.status).toBe(200);
-    expect(await ready.json() as any).toMatchObject({ ok: true, migrations: { pending: [], failed: [] } });
+    expect((await ready.json()) as any).toMatchObject({ ok: true, migrations: { pending: [], failed: [] } });
     const metrics = await (await get('/metrics', {})).text();
     expect(metrics).toContain('conductor_platform_commits{line="web"} 0');
     expect(metrics).toContain('# TYPE conductor_outbox_pending gauge');
@@ -59,7 +58,7 @@ describe('HTTP API: contracts and bad input', () => {
     expect((await post(JSON.stringify({ user: 'admin@example.com', line: 'web', text: 'mode schedule' }), { authorization: 'Bearer nope' })).status).toBe(401);
     expect((await fetch(`${base}/api/command`, { method: 'POST', body: '{}' })).status).toBe(401);
     expect((await get('/api/lines/web/status', {})).status).toBe(401);
-    const s = await (await get('/api/lines/web/status')).json() as any;
+    const s = (await (await get('/api/lines/web/status')).json()) as any;
     expect(s.mode).toBe('manual');
   });
 
@@ -75,7 +74,7 @@ describe('HTTP API: contracts and bad input', () => {
     for (const [body, message] of cases) {
       const res = await post(body);
       expect(res.status, body).toBe(400);
-      const json = (await res.json() as any) as { ok: boolean; error: string };
+      const json = (await res.json()) as any as { ok: boolean; error: string };
       expect(json.ok).toBe(false);
       expect(json.error).toContain(message);
     }
@@ -84,30 +83,30 @@ describe('HTTP API: contracts and bad input', () => {
   });
 
   it('answers usage for unknown commands and needs --line where several lines exist', async () => {
-    const unknown = await (await post(JSON.stringify({ user: 'a@b.c', line: 'web', text: 'launch rockets' }))).json() as any;
+    const unknown = (await (await post(JSON.stringify({ user: 'a@b.c', line: 'web', text: 'launch rockets' }))).json()) as any;
     expect(unknown.ok).toBe(false);
     expect(unknown.text).toContain('Unknown command `launch`');
     expect(unknown.text).toContain('/conductor deploy');
-    const noLine = await (await post(JSON.stringify({ user: 'a@b.c', text: 'status' }))).json() as any;
+    const noLine = (await (await post(JSON.stringify({ user: 'a@b.c', text: 'status' }))).json()) as any;
     expect(noLine).toEqual({ ok: false, text: expect.stringContaining('--line') });
-    const viaFlag = await (await post(JSON.stringify({ user: 'a@b.c', text: 'status --line api' }))).json() as any;
+    const viaFlag = (await (await post(JSON.stringify({ user: 'a@b.c', text: 'status --line api' }))).json()) as any;
     expect(viaFlag.ok).toBe(true);
     expect(viaFlag.text).toContain('*api*');
-    const missingArg = await (await post(JSON.stringify({ user: 'a@b.c', line: 'web', text: 'block' }))).json() as any;
+    const missingArg = (await (await post(JSON.stringify({ user: 'a@b.c', line: 'web', text: 'block' }))).json()) as any;
     expect(missingArg.ok).toBe(false);
     expect(missingArg.text).toContain('/conductor block');
   });
 
   it('refuses unauthorised users politely, says who may, and changes nothing', async () => {
-    const before = await (await get('/api/lines/web/status')).json() as any;
+    const before = (await (await get('/api/lines/web/status')).json()) as any;
     const auditBefore = await t.db.prisma.auditEntry.count();
     for (const text of ['mode schedule', 'start', 'emergency', 'freeze add 2026-12-24', 'autotime set mon-fri 09:00-17:00']) {
-      const r = await (await post(JSON.stringify({ user: 'mallory@example.com', line: 'web', text }))).json() as any;
+      const r = (await (await post(JSON.stringify({ user: 'mallory@example.com', line: 'web', text }))).json()) as any;
       expect(r.ok, text).toBe(false);
       expect(r.text, text).toContain('Only admins may');
       expect(r.text, text).toContain('admin@example.com');
     }
-    expect(await (await get('/api/lines/web/status')).json() as any).toEqual(before);
+    expect((await (await get('/api/lines/web/status')).json()) as any).toEqual(before);
     expect(await t.db.prisma.auditEntry.count()).toBe(auditBefore);
   });
 
@@ -124,23 +123,23 @@ describe('HTTP API: contracts and bad input', () => {
     const sha = await dev.commit('carol@example.com', 'A change');
     await dev.push();
     await t.app.scheduler.fetchNow('web');
-    const s = await (await get('/api/lines/web/status')).json() as any;
+    const s = (await (await get('/api/lines/web/status')).json()) as any;
     expect(s.platform).toEqual([{ sha, authorEmail: 'carol@example.com', message: 'A change' }]);
     expect(s.whyIdle).toContain('manual mode');
-    const started = await (await post(JSON.stringify({ user: 'admin@example.com', line: 'web', text: 'start' }))).json() as any;
+    const started = (await (await post(JSON.stringify({ user: 'admin@example.com', line: 'web', text: 'start' }))).json()) as any;
     expect(started).toEqual({ ok: true, text: 'Train #1 started with 1 commit.' });
-    const train = await (await get('/api/lines/web/trains/1')).json() as any;
+    const train = (await (await get('/api/lines/web/trains/1')).json()) as any;
     expect(train).toMatchObject({ number: 1, headSha: sha, engineer: 'carol@example.com', blocked: null, commits: [{ sha, authorEmail: 'carol@example.com' }] });
     expect(Object.keys(train)).toEqual(expect.arrayContaining(['number', 'state', 'headSha', 'engineer', 'blocked', 'deployable', 'notDeployableReason', 'commits', 'tickets', 'jobs']));
   });
 
   it('applies a command once per Idempotency-Key, answering the replay with the first reply', async () => {
     const body = JSON.stringify({ user: 'admin@example.com', line: 'api', text: 'freeze add 2027-01-01' });
-    const first = await (await post(body, { 'idempotency-key': 'k-123' })).json() as any;
-    const replay = await (await post(body, { 'idempotency-key': 'k-123' })).json() as any;
+    const first = (await (await post(body, { 'idempotency-key': 'k-123' })).json()) as any;
+    const replay = (await (await post(body, { 'idempotency-key': 'k-123' })).json()) as any;
     expect(first).toEqual({ ok: true, text: '2027-01-01 is now a freeze date. Freeze dates: 2027-01-01.' });
     expect(replay).toEqual(first);
-    const without = await (await post(body)).json() as any;
+    const without = (await (await post(body)).json()) as any;
     expect(without).toEqual({ ok: false, text: '2027-01-01 is already a freeze date.' });
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.freeze-add' } })).toBe(1);
   });

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubSignature } from '../../src/integrations/github/signature.js';
-import { GITHUB_SECRET, JENKINS_HOOK_TOKEN, JIRA_SECRET, LINE, PEOPLE, startIntegrationsApp, type IntegrationsApp } from '../support/integrations-app.js';
+import { GITHUB_SECRET, type IntegrationsApp, JENKINS_HOOK_TOKEN, JIRA_SECRET, LINE, PEOPLE, startIntegrationsApp } from '../support/integrations-app.js';
 import { rawRequest } from '../support/raw-http.js';
 import { send, slashCommand, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
 
@@ -71,13 +71,46 @@ const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 30 
 const deep = fc.integer({ min: 1000, max: 200_000 }).chain((n) => fc.constantFrom(`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`, '['.repeat(n)));
 const jsonish = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-  fc.constantFrom('null', 'true', '0', '[]', '{}', '"x"', '{"type":null}', '{"type":"event_callback","event":null}', '{"type":"block_actions"}', '{"type":"view_submission","user":{"id":"U0CAROL"}}'),
-  fc.record({ user: hostileEmail, text: fc.oneof(anyText, fc.constant('status\u0000'), fc.integer()), line: fc.oneof(fc.constant(LINE), anyText, fc.constant(null), fc.constant('web\u0000')) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.record({ webhookEvent: anyText, issue: fc.oneof(fc.constant(null), fc.record({ key: fc.oneof(anyText, fc.constantFrom('WEB-1', 'WEB-1\u0000')), fields: fc.anything() })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.record({ jobId: fc.oneof(anyText, fc.integer(), fc.constant(null), fc.constant('1\u0000')), build: fc.oneof(fc.anything(), fc.integer()), buildUrl: anyText, result: fc.oneof(anyText, fc.constantFrom('SUCCESS', 'FAILURE', 'SUCCESS\u0000')) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.constantFrom(
+    'null',
+    'true',
+    '0',
+    '[]',
+    '{}',
+    '"x"',
+    '{"type":null}',
+    '{"type":"event_callback","event":null}',
+    '{"type":"block_actions"}',
+    '{"type":"view_submission","user":{"id":"U0CAROL"}}',
+  ),
+  fc
+    .record(
+      { user: hostileEmail, text: fc.oneof(anyText, fc.constant('status\u0000'), fc.integer()), line: fc.oneof(fc.constant(LINE), anyText, fc.constant(null), fc.constant('web\u0000')) },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      { webhookEvent: anyText, issue: fc.oneof(fc.constant(null), fc.record({ key: fc.oneof(anyText, fc.constantFrom('WEB-1', 'WEB-1\u0000')), fields: fc.anything() })) },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        jobId: fc.oneof(anyText, fc.integer(), fc.constant(null), fc.constant('1\u0000')),
+        build: fc.oneof(fc.anything(), fc.integer()),
+        buildUrl: anyText,
+        result: fc.oneof(anyText, fc.constantFrom('SUCCESS', 'FAILURE', 'SUCCESS\u0000')),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
 );
 const formish = fc.oneof(
-  fc.dictionary(fc.constantFrom('payload', 'command', 'text', 'user_id', 'channel_id', 'trigger_id', 'response_url', 'ssl_check', 'x'), fc.oneof(anyText, jsonish)).map((d) => new URLSearchParams(d).toString()),
+  fc
+    .dictionary(fc.constantFrom('payload', 'command', 'text', 'user_id', 'channel_id', 'trigger_id', 'response_url', 'ssl_check', 'x'), fc.oneof(anyText, jsonish))
+    .map((d) => new URLSearchParams(d).toString()),
   jsonish.map((j) => `payload=${encodeURIComponent(j)}`),
   fc.constantFrom('payload=null', 'payload=', 'payload=%', 'payload=%zz&payload=1', '%%%', '&&&=', 'payload=%7B'),
 );
@@ -88,10 +121,24 @@ const body: fc.Arbitrary<Buffer | undefined> = fc.oneof(
   { weight: 1, arbitrary: deep.map((s) => Buffer.from(s)) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)) },
   // Bad UTF-8 inside JSON strings: overlong, surrogates, truncated sequences.
-  { weight: 1, arbitrary: fc.constantFrom('c0ae', 'eda080', 'e282', 'ff', 'f4908080').map((hex) => Buffer.concat([Buffer.from('{"user":"admin@example.com","text":"'), Buffer.from(hex, 'hex'), Buffer.from('"}')])) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('c0ae', 'eda080', 'e282', 'ff', 'f4908080')
+      .map((hex) => Buffer.concat([Buffer.from('{"user":"admin@example.com","text":"'), Buffer.from(hex, 'hex'), Buffer.from('"}')])),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 70_000, max: 5_000_000 }).map((n) => Buffer.alloc(n, 0x7b)) },
 );
-const contentType = fc.constantFrom(undefined, 'application/json', 'application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8', 'text/plain', 'application/json; charset=latin1', 'multipart/form-data; boundary=x', '\u00ff/\u00ff');
+const contentType = fc.constantFrom(
+  undefined,
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/x-www-form-urlencoded; charset=utf-8',
+  'text/plain',
+  'application/json; charset=latin1',
+  'multipart/form-data; boundary=x',
+  '\u00ff/\u00ff',
+);
 
 describe('fuzz: no input crashes Conductor or changes its state', () => {
   let h: IntegrationsApp;

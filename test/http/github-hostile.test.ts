@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { githubWebhookHandler } from '../../src/http/github-webhook.js';
 import { startHttpServer } from '../../src/http/server.js';
-import { ZERO_SHA, fakeSha, pushPayload, signedPush } from '../support/fake-github.js';
+import { fakeSha, pushPayload, signedPush, ZERO_SHA } from '../support/fake-github.js';
 
 const SECRET = 'deletions-secret';
 
@@ -47,7 +47,13 @@ describe('POST /webhooks/github: deleted refs and hostile commits', () => {
     ['author.name', (c: any) => ({ ...c, author: { ...c.author, name: 'Dev\u0000' } })],
     ['message', (c: any) => ({ ...c, message: 'fix\u0000' })],
   ])('a signed push with a NUL in a commit %s is a 400 naming the field, and nothing is recorded', async (field, edit) => {
-    const payload = pushPayload({ repo: 'acme/web', branch: 'main', before: fakeSha(1), after: fakeSha(2), commits: [{ sha: fakeSha(2), authorName: 'Dev', authorEmail: 'dev@example.com', message: 'fix' }] });
+    const payload = pushPayload({
+      repo: 'acme/web',
+      branch: 'main',
+      before: fakeSha(1),
+      after: fakeSha(2),
+      commits: [{ sha: fakeSha(2), authorName: 'Dev', authorEmail: 'dev@example.com', message: 'fix' }],
+    });
     (payload as any).commits = (payload as any).commits.map(edit);
     const req = signedPush(SECRET, payload);
     const res = await fetch(url, { method: 'POST', body: req.body, headers: req.headers });

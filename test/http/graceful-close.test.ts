@@ -47,7 +47,10 @@ describe('HTTP server stop', () => {
 
   it('cuts a request that outlives the grace period', async () => {
     const { server, inside, url } = await serverWithSlowRoute(10_000, 200);
-    const slow = fetch(`${url}/slow`).then(() => 'answered', () => 'cut');
+    const slow = fetch(`${url}/slow`).then(
+      () => 'answered',
+      () => 'cut',
+    );
     await inside;
 
     const started = Date.now();

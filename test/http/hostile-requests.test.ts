@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/http/router.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
-import { rawRequest } from '../support/raw-http.js';
 import { captureLog } from '../store/capture-log.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const TOKEN = 'hostile-requests-token';
 
@@ -94,7 +94,11 @@ describe('HTTP: no request stops the server', () => {
   it('answers a big body sent to a route that does not read it (404, 405, 401) without a reset', async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 0x62);
     for (let i = 0; i < 3; i++) {
-      for (const [method, target, status] of [['POST', '/nowhere', 404], ['PUT', '/api/command', 405], ['POST', '/api/command', 401]] as const) {
+      for (const [method, target, status] of [
+        ['POST', '/nowhere', 404],
+        ['PUT', '/api/command', 405],
+        ['POST', '/api/command', 401],
+      ] as const) {
         const res = await rawRequest(port, method, target, { body: big });
         expect(res.reset, `${method} ${target}`).toBe(false);
         expect(res.status).toBe(status);

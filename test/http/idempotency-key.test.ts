@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
 
 describe('POST /api/command: an Idempotency-Key replays only the request it was first used for', () => {
   let t: RunningApp;
   let base: string;
-  const post = (key: string, body: Record<string, unknown>) =>
-    fetch(`${base}/api/command`, { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify(body) });
+  const post = (key: string, body: Record<string, unknown>) => fetch(`${base}/api/command`, { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify(body) });
   beforeAll(async () => {
     t = await startTestApp();
     base = `http://127.0.0.1:${t.app.port}`;
@@ -25,7 +24,10 @@ describe('POST /api/command: an Idempotency-Key replays only the request it was 
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(answer);
 
-    for (const other of [{ user: 'admin@example.com', text: 'mode schedule' }, { user: 'admin@example.com', text: 'mode manual', line: 'demo' }]) {
+    for (const other of [
+      { user: 'admin@example.com', text: 'mode schedule' },
+      { user: 'admin@example.com', text: 'mode manual', line: 'demo' },
+    ]) {
       const reused = await post('k-1', other);
       expect(reused.status).toBe(422);
       expect(await reused.json()).toMatchObject({ ok: false, error: expect.stringMatching(/already used for a different request/) });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkEmail, pickEngineer } from '../../src/domain/index.js';
 import { parseCommand } from '../../src/commands/parse.js';
-import { ALICE, STRANGER, aCommit, ctxAt } from '../support/domain-builders.js';
-import { startTestApp, type RunningApp } from '../support/app-harness.js';
+import { checkEmail, pickEngineer } from '../../src/domain/index.js';
+import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { ALICE, aCommit, ctxAt, STRANGER } from '../support/domain-builders.js';
 
 const RLO = '\u202e';
 const LONG = `${'a'.repeat(290)}@example.com`;
@@ -43,8 +43,19 @@ describe('identities: one rule for every email that enters', () => {
   it('a commit author with a hostile email never becomes the engineer', () => {
     for (const bad of [LONG, `${RLO}evil@example.com`, 'evil\u0000@example.com', 'root@buildbox']) {
       const commits = [aCommit('e1', bad), aCommit('a1', ALICE)];
-      for (const r of [0, 0.5, 0.99]) expect(pickEngineer(commits, ctxAt(STRANGER, undefined, () => r))).toBe(ALICE);
-      expect(pickEngineer([aCommit('e2', bad)], ctxAt(STRANGER, undefined, () => 0))).toBeNull();
+      for (const r of [0, 0.5, 0.99])
+        expect(
+          pickEngineer(
+            commits,
+            ctxAt(STRANGER, undefined, () => r),
+          ),
+        ).toBe(ALICE);
+      expect(
+        pickEngineer(
+          [aCommit('e2', bad)],
+          ctxAt(STRANGER, undefined, () => 0),
+        ),
+      ).toBeNull();
     }
   });
 

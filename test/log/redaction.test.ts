@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_FORMATS, loadConfig, type LogFormat } from '../../src/config/index.js';
 import { secretValues } from '../../src/config/env.js';
+import { LOG_FORMATS, type LogFormat, loadConfig } from '../../src/config/index.js';
 import { createJenkinsRunner } from '../../src/integrations/jenkins/jenkins-runner.js';
 import { createLogger, REDACTED } from '../../src/log.js';
 
@@ -28,8 +28,10 @@ describe.each(LOG_FORMATS)('secrets never reach the log (%s)', (format) => {
       env: {
         ...SECRETS,
         DATABASE_URL: 'postgres://conductor:SECRET-db-0010@db.internal:5432/conductor',
-        JENKINS_URL: 'https://ci.example.com', JENKINS_USER: 'conductor',
-        JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'bot@acme.com',
+        JENKINS_URL: 'https://ci.example.com',
+        JENKINS_USER: 'conductor',
+        JIRA_URL: 'https://acme.atlassian.net',
+        JIRA_EMAIL: 'bot@acme.com',
         CONDUCTOR_DATA_DIR: '/tmp/conductor-redaction',
       },
       cwd: '/tmp',
@@ -51,8 +53,10 @@ describe.each(LOG_FORMATS)('secrets never reach the log (%s)', (format) => {
       env: {
         ...SECRETS,
         DATABASE_URL: 'postgres://conductor:SECRET-db-0010@db.internal:5432/conductor',
-        JENKINS_URL: 'https://ci.example.com', JENKINS_USER: 'conductor',
-        JIRA_URL: 'https://acme.atlassian.net', JIRA_EMAIL: 'bot@acme.com',
+        JENKINS_URL: 'https://ci.example.com',
+        JENKINS_USER: 'conductor',
+        JIRA_URL: 'https://acme.atlassian.net',
+        JIRA_EMAIL: 'bot@acme.com',
         CONDUCTOR_DATA_DIR: '/tmp/conductor-redaction',
       },
       cwd: '/tmp',
@@ -75,12 +79,20 @@ describe.each(LOG_FORMATS)('secrets never reach the log (%s)', (format) => {
   it('does not leak the Jenkins API token through errors of an unreachable Jenkins', async () => {
     const { log, text } = capture(format);
     const runner = createJenkinsRunner({
-      url: 'http://127.0.0.1:9', user: 'conductor', apiToken: SECRETS.JENKINS_API_TOKEN,
-      jobs: { build: 'b', deploy: 'd', rollback: 'd' }, pollSeconds: 1, log, onResult: () => {},
+      url: 'http://127.0.0.1:9',
+      user: 'conductor',
+      apiToken: SECRETS.JENKINS_API_TOKEN,
+      jobs: { build: 'b', deploy: 'd', rollback: 'd' },
+      pollSeconds: 1,
+      log,
+      onResult: () => {},
     });
     const error = await runner
       .start({ jobId: 1, kind: 'build', line: 'web', train: 1, sha: 'a'.repeat(40), branch: 'main', engineer: null, conductorUrl: 'http://x', timeoutMinutes: 1, idempotencyKey: 'k' })
-      .then(() => null, (err: unknown) => err);
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
     await runner.close();
     expect(error).toBeInstanceOf(Error);
     log.error({ err: error }, 'start failed');

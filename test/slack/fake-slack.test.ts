@@ -1,24 +1,13 @@
 // Proves the strict fake Slack with the REAL @slack/web-api WebClient, and the
 // signed request builders with Bolt's own signature verification.
 import { App, HTTPReceiver, isValidSlackRequest, LogLevel, verifySlackRequest } from '@slack/bolt';
-import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type Logger } from '@slack/web-api';
+import { type Logger, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, SLASH_COMMAND, VIEWS } from '../../src/slack/registrations.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { checkMessage, checkView } from '../support/slack-limits.js';
+import { blockAction, event, type SlackRequest, send, signature, slashCommand, TEST_SIGNING_SECRET, triggerId, urlVerification, viewSubmission } from '../support/slack-requests.js';
 import { acknowledgeFakeProblems } from '../support/strict-fakes.js';
-import {
-  blockAction,
-  event,
-  send,
-  signature,
-  slashCommand,
-  TEST_SIGNING_SECRET,
-  triggerId,
-  urlVerification,
-  viewSubmission,
-  type SlackRequest,
-} from '../support/slack-requests.js';
 
 const USERS = [
   { id: 'U0ALICE', email: 'alice@example.com', name: 'Alice' },
@@ -31,8 +20,7 @@ let client: WebClient;
 /** The client logs Slack's `response_metadata` messages as errors: these tests provoke them on purpose. */
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
 
-const makeClient = (token = 'xoxb-test'): WebClient =>
-  new WebClient(token, { slackApiUrl: fake.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: quiet });
+const makeClient = (token = 'xoxb-test'): WebClient => new WebClient(token, { slackApiUrl: fake.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: quiet });
 
 beforeEach(async () => {
   fake = await startFakeSlack({ users: USERS });
@@ -234,16 +222,42 @@ describe('fake Slack: strict', () => {
     { name: 'blocks without text', args: { blocks: [section('x')] }, problem: /top-level text/ },
     { name: 'a 3001-character section', args: { text: 't', blocks: [section('x'.repeat(3001))] }, problem: /blocks\[0\]\.text\.text: 3001 characters \(max 3000\)/ },
     { name: 'a 151-character header', args: { text: 't', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] }, problem: /max 150/ },
-    { name: 'a 76-character button text', args: { text: 't', blocks: [{ type: 'actions', elements: [button('b'.repeat(76))] }] }, problem: /elements\[0\]\.text\.text: 76 characters \(max 75\)/ },
+    {
+      name: 'a 76-character button text',
+      args: { text: 't', blocks: [{ type: 'actions', elements: [button('b'.repeat(76))] }] },
+      problem: /elements\[0\]\.text\.text: 76 characters \(max 75\)/,
+    },
     { name: 'a 2001-character button value', args: { text: 't', blocks: [{ type: 'actions', elements: [button('ok', 'v'.repeat(2001))] }] }, problem: /value: 2001 characters/ },
     { name: 'a 256-character action_id', args: { text: 't', blocks: [{ type: 'actions', elements: [button('ok', 'v', 'a'.repeat(256))] }] }, problem: /action_id: 256 characters/ },
-    { name: '26 buttons in one actions block', args: { text: 't', blocks: [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`, 'v', `a${i}`)) }] }, problem: /26 elements \(max 25\)/ },
-    { name: '11 context elements', args: { text: 't', blocks: [{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }] }, problem: /11 elements \(max 10\)/ },
-    { name: 'a 3001-character context text', args: { text: 't', blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'c'.repeat(3001) }] }] }, problem: /elements\[0\]\.text: 3001 characters/ },
+    {
+      name: '26 buttons in one actions block',
+      args: { text: 't', blocks: [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`, 'v', `a${i}`)) }] },
+      problem: /26 elements \(max 25\)/,
+    },
+    {
+      name: '11 context elements',
+      args: { text: 't', blocks: [{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }] },
+      problem: /11 elements \(max 10\)/,
+    },
+    {
+      name: 'a 3001-character context text',
+      args: { text: 't', blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'c'.repeat(3001) }] }] },
+      problem: /elements\[0\]\.text: 3001 characters/,
+    },
     { name: 'a 40001-character text', args: { text: 'x'.repeat(40_001) }, problem: /text: 40001 characters \(max 40000\)/ },
     { name: 'an unknown block type', args: { text: 't', blocks: [{ type: 'sektion', text: { type: 'mrkdwn', text: 'x' } }] }, problem: /unknown block type \\?"sektion/ },
     { name: 'an empty section text', args: { text: 't', blocks: [section('')] }, problem: /must not be empty/ },
-    { name: 'duplicate block_ids', args: { text: 't', blocks: [{ ...section('a'), block_id: 'x' }, { ...section('b'), block_id: 'x' }] }, problem: /duplicate block_id/ },
+    {
+      name: 'duplicate block_ids',
+      args: {
+        text: 't',
+        blocks: [
+          { ...section('a'), block_id: 'x' },
+          { ...section('b'), block_id: 'x' },
+        ],
+      },
+      problem: /duplicate block_id/,
+    },
     { name: 'duplicate action_ids in a block', args: { text: 't', blocks: [{ type: 'actions', elements: [button('a'), button('b')] }] }, problem: /duplicate action_id/ },
     { name: 'a mrkdwn button text', args: { text: 't', blocks: [{ type: 'actions', elements: [{ ...button('a'), text: { type: 'mrkdwn', text: 'a' } }] }] }, problem: /must be plain_text/ },
   ];
@@ -370,11 +384,7 @@ describe('fake Slack: response_url', () => {
     for (let i = 0; i < 4; i++) expect((await post({ text: `ok ${i}` })).status).toBe(200);
     expect((await post({ text: 'sixth' })).status).toBe(404);
     expect((await post({ text: 'x' }, url.replace(/\d+$/, '999'))).status).toBe(404);
-    expect(fake.violations.map((v) => v.problem)).toEqual([
-      expect.stringMatching(/top-level text/),
-      expect.stringMatching(/used 6 times/),
-      expect.stringMatching(/never handed out/),
-    ]);
+    expect(fake.violations.map((v) => v.problem)).toEqual([expect.stringMatching(/top-level text/), expect.stringMatching(/used 6 times/), expect.stringMatching(/never handed out/)]);
   });
 });
 
@@ -413,7 +423,14 @@ describe('signed Slack requests', () => {
   });
 
   it('block actions, view submissions, events and url_verification are shaped and signed', () => {
-    const action = blockAction({ actionId: ACTIONS.deploy, value: JSON.stringify({ line: 'web', train: 3 }), userId: 'U0ALICE', channelId: 'C1', messageTs: '1732460000.000100', responseUrl: 'http://x/r' });
+    const action = blockAction({
+      actionId: ACTIONS.deploy,
+      value: JSON.stringify({ line: 'web', train: 3 }),
+      userId: 'U0ALICE',
+      channelId: 'C1',
+      messageTs: '1732460000.000100',
+      responseUrl: 'http://x/r',
+    });
     expect(verify(action)).toBe(true);
     const ap = JSON.parse(new URLSearchParams(action.body).get('payload')!);
     expect(ap).toMatchObject({
@@ -529,7 +546,12 @@ describe('fake Slack + signed requests with a real Bolt app', () => {
       await fake.waitFor((f) => f.responses.length === 3 && f.messages().length === 3 && f.views.published.has('U0ALICE'));
       expect(retries).toEqual([undefined, 1]);
       expect(fake.responses.map((r) => r.body.text).sort()).toEqual(['claimed by U0BOB', 'you said status', 'you said status']);
-      expect(fake.messages().map((m) => m.text).sort()).toEqual(['card', 'card', 'confirmed meta']);
+      expect(
+        fake
+          .messages()
+          .map((m) => m.text)
+          .sort(),
+      ).toEqual(['card', 'card', 'confirmed meta']);
       expect(fake.callsTo('auth.test')).toHaveLength(1); // Bolt asks who it is, once
       fake.expectNoUnexpectedCalls();
     } finally {

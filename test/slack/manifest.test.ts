@@ -201,11 +201,7 @@ const readOAuthConfig: Check<OAuthConfig> = (value, at) => {
 };
 
 const readSettings: Check<Settings> = (value, at) => {
-  const m = mapping(
-    value,
-    at,
-    keysOf<Settings>()('event_subscriptions', 'interactivity', 'org_deploy_enabled', 'socket_mode_enabled', 'token_rotation_enabled'),
-  );
+  const m = mapping(value, at, keysOf<Settings>()('event_subscriptions', 'interactivity', 'org_deploy_enabled', 'socket_mode_enabled', 'token_rotation_enabled'));
   const eventsAt = `${at}.event_subscriptions`;
   const e = mapping(required((v) => v)(m.event_subscriptions, eventsAt), eventsAt, keysOf<EventSubscriptions>()('request_url', 'bot_events'));
   const event = (v: unknown, where: string): BotEvent => {

@@ -38,8 +38,7 @@ describe('Slack buttons', () => {
   afterAll(() => harness.stop());
 
   // ---- helpers ---------------------------------------------------------------
-  const buttonsOf = (m: FakeMessage | undefined): any[] =>
-    (m?.blocks ?? []).filter((b: any) => b.type === 'actions').flatMap((b: any) => b.elements as any[]);
+  const buttonsOf = (m: FakeMessage | undefined): any[] => (m?.blocks ?? []).filter((b: any) => b.type === 'actions').flatMap((b: any) => b.elements as any[]);
   const button = (m: FakeMessage | undefined, actionId: string) => buttonsOf(m).find((b) => b.action_id === actionId);
   const engineerField = (m: FakeMessage | undefined): string =>
     String((m?.blocks ?? []).flatMap((b: any) => b.fields ?? []).find((f: any) => String(f.text).startsWith('*Engineer*'))?.text ?? '');
@@ -275,9 +274,7 @@ describe('Slack buttons', () => {
     const published = slack.callsTo('views.publish').filter((c) => c.args.user_id === USERS.alice.id).length;
     await send(base, event({ type: 'app_home_opened', user: USERS.alice.id, tab: 'home' }));
     const homeButton = () =>
-      (slack.views.published.get(USERS.alice.id)?.blocks ?? [])
-        .map((b: any) => b.accessory)
-        .find((a: any) => a?.action_id === ACTIONS.verify && JSON.parse(a.value).line === 'home');
+      (slack.views.published.get(USERS.alice.id)?.blocks ?? []).map((b: any) => b.accessory).find((a: any) => a?.action_id === ACTIONS.verify && JSON.parse(a.value).line === 'home');
     await slack.waitFor(() => slack.callsTo('views.publish').filter((c) => c.args.user_id === USERS.alice.id).length > published && !!homeButton(), 10_000);
     const view = slack.views.published.get(USERS.alice.id)!;
     const value = homeButton().value as string;

@@ -46,7 +46,10 @@ describe('Slack end to end', () => {
   it('rejects unsigned, wrongly signed and stale requests with 401, changing nothing', async () => {
     const before = slack.calls.length;
     expect((await send(base, slashCommand({ text: 'mode manual', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl() }), { secret: 'wrong' })).status).toBe(401);
-    expect((await send(base, slashCommand({ text: 'mode manual', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl() }), { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
+    expect(
+      (await send(base, slashCommand({ text: 'mode manual', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl() }), { timestamp: Math.floor(Date.now() / 1000) - 600 }))
+        .status,
+    ).toBe(401);
     const unsigned = await fetch(`${base}/slack/events`, { method: 'POST', body: 'command=%2Fconductor&text=mode+manual' });
     expect(unsigned.status).toBe(401);
     expect((await status()).mode).toBe('schedule');
@@ -144,7 +147,10 @@ describe('Slack end to end', () => {
   it('applies a slash command once when Slack retries it', async () => {
     const trigger = `trig.${Date.now()}.777`;
     await cmd('admin', 'freeze add 2027-03-01', { triggerId: trigger });
-    await send(base, slashCommand({ text: 'freeze add 2027-03-01', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl(), triggerId: trigger }), { retryNum: 1, retryReason: 'http_timeout' });
+    await send(base, slashCommand({ text: 'freeze add 2027-03-01', userId: USERS.admin.id, channelId: CH, responseUrl: slack.responseUrl(), triggerId: trigger }), {
+      retryNum: 1,
+      retryReason: 'http_timeout',
+    });
     // Both deliveries are answered (the ack comes first, the answer after); the action happened once.
     await slack.waitFor(() => slack.responses.filter((r) => String(r.body?.text).includes('2027-03-01')).length >= 2);
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'line.freeze-add' } })).toBe(1);

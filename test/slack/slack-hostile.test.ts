@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, VIEWS } from '../../src/slack/registrations.js';
 import { rawRequest } from '../support/raw-http.js';
 import { slackApp } from '../support/slack-app.js';
-import { blockAction, send, sign, slashCommand, viewSubmission, type SlackRequest } from '../support/slack-requests.js';
+import { blockAction, type SlackRequest, send, sign, slashCommand, viewSubmission } from '../support/slack-requests.js';
 
 const USERS = {
   alice: { id: 'U0ALICE', email: 'alice@example.com' },
@@ -31,8 +31,7 @@ describe('Slack: signed but hostile requests are refused before Bolt', () => {
     const text = await harness.answer(() => harness.cmd('alice', 'hostile', 'status'), 10_000);
     expect(text).toMatch(/hostile/);
   };
-  const button = () =>
-    blockAction({ actionId: ACTIONS.deploy, value: JSON.stringify({ line: 'hostile', train: 1 }), userId: USERS.alice.id, channelId: 'C0HOSTILE', messageTs: '1.1' });
+  const button = () => blockAction({ actionId: ACTIONS.deploy, value: JSON.stringify({ line: 'hostile', train: 1 }), userId: USERS.alice.id, channelId: 'C0HOSTILE', messageTs: '1.1' });
   const view = () => viewSubmission({ callbackId: VIEWS.confirm, privateMetadata: '{}', userId: USERS.alice.id });
 
   it.each<[string, () => SlackRequest]>([

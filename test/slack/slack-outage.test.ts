@@ -51,7 +51,10 @@ describe('Slack outages', () => {
     // …then everything arrives: the card reaches "verifying", DMs ask to verify.
     await t.until('the train verifying', async () => ((await status('down')).train.state === 'verifying' ? true : null));
     await slack.waitFor(() => (card('down', 1)?.text ?? '').includes('verifying'), 30_000);
-    await slack.waitFor(() => slack.dms(USERS.alice.id).some((m) => m.text.startsWith('Train #1 is on staging')) && slack.dms(USERS.bob.id).some((m) => m.text.startsWith('Train #1 is on staging')), 30_000);
+    await slack.waitFor(
+      () => slack.dms(USERS.alice.id).some((m) => m.text.startsWith('Train #1 is on staging')) && slack.dms(USERS.bob.id).some((m) => m.text.startsWith('Train #1 is on staging')),
+      30_000,
+    );
     await outboxIdle();
 
     // Exactly one card, posted once; every message once.

@@ -44,8 +44,7 @@ describe('Slack people', () => {
   const branchHead = async (line: Line) => (await simpleGit(repos[line]).revparse(['refs/heads/main'])).trim();
   /** What the person reads: the ack's ephemeral text, or (after a bare ack) what was posted to response_url. */
   const answer = (who: Who, line: Line, text: string): Promise<string> => harness.answer(() => cmd(who, line, text), 10_000);
-  const press = async (who: Who, actionId: string, line: Line, n: number) =>
-    String((await harness.reply((await harness.click(who, actionId, line, n)).responseUrl!)).text);
+  const press = async (who: Who, actionId: string, line: Line, n: number) => String((await harness.reply((await harness.click(who, actionId, line, n)).responseUrl!)).text);
   /** Opens the confirmation modal for `text` and returns it (its sentences as one string in `said`). */
   const modalFor = async (who: Who, line: Line, text: string): Promise<FakeView & { said: string }> => {
     const opened = slack.views.opened.length;
@@ -57,8 +56,7 @@ describe('Slack people', () => {
     const said = (view.blocks as any[]).map((b) => b.text?.text ?? (b.elements ?? []).map((e: any) => e.text).join(' ')).join('\n');
     return { ...view, said };
   };
-  const submit = (who: Who, view: FakeView) =>
-    send(base, viewSubmission({ callbackId: view.callback_id, privateMetadata: view.private_metadata, userId: USERS[who].id, viewId: view.id }));
+  const submit = (who: Who, view: FakeView) => send(base, viewSubmission({ callbackId: view.callback_id, privateMetadata: view.private_metadata, userId: USERS[who].id, viewId: view.id }));
   const lookups = (email: string) => slack.callsTo('users.lookupByEmail').filter((c) => c.args.email === email).length;
   /** Verifies every author's changes and deploys the train through Slack buttons. */
   const ship = async (line: Line, n: number, authors: Who[], engineer: Who) => {
@@ -79,7 +77,10 @@ describe('Slack people', () => {
     await untilTrain('ppl', 1, (x) => x.state === 'verifying');
     await slack.waitFor(() => threadOf('ppl', 1).includes(`${GHOST} (not on Slack): Your change is on train #1; it is building now.`), 10_000);
     await slack.waitFor(
-      () => threadOf('ppl', 1).includes(`${GHOST} (not on Slack): Train #1 is on staging. Please verify your changes (${ghostSha!.slice(0, 8)}), then press Verify or run \`/conductor verify\`.`),
+      () =>
+        threadOf('ppl', 1).includes(
+          `${GHOST} (not on Slack): Train #1 is on staging. Please verify your changes (${ghostSha!.slice(0, 8)}), then press Verify or run \`/conductor verify\`.`,
+        ),
       10_000,
     );
     // Alice, on Slack, is DMed as usual.
@@ -173,7 +174,11 @@ describe('Slack people', () => {
     for (const sha of [a, b, c]) expect(announced.text).toContain(sha!.slice(0, 8));
     expect(slack.callsTo('chat.postMessage').find((x) => String(x.args.text).includes('Emergency reset by'))!.args.reply_broadcast).toBeTruthy();
     // Each author gets a DM naming their removed commits, and only theirs.
-    for (const [who, sha] of [['alice', a], ['bob', b], ['carol', c]] as const) {
+    for (const [who, sha] of [
+      ['alice', a],
+      ['bob', b],
+      ['carol', c],
+    ] as const) {
       await slack.waitFor(() => slack.dms(USERS[who].id).some((m) => m.text.startsWith('An emergency reset took your commit off main:')), 10_000);
       const dm = slack.dms(USERS[who].id).find((m) => m.text.startsWith('An emergency reset took your commit'))!;
       expect(dm.text).toContain(sha!.slice(0, 8));
@@ -249,7 +254,7 @@ describe('Slack people', () => {
     slack.expectNoUnexpectedCalls();
   });
 
-  it('/conductor revert authors the revert commit with the requester\'s Slack display name (SPEC §10)', async () => {
+  it("/conductor revert authors the revert commit with the requester's Slack display name (behaviour.md §10)", async () => {
     const [sha] = await push('ppl', [['erin', 'Erin breaks the build']]);
     expect(await answer('erin', 'ppl', `revert ${sha!.slice(0, 10)}`)).toBe(`Reverting ${sha!.slice(0, 8)}; the revert commit will appear on the platform shortly.`);
     const git = simpleGit(repos.ppl);

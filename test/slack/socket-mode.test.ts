@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/slack/registrations.js';
 import type { RunningApp } from '../support/app-harness.js';
 import type { FakeSlack } from '../support/fake-slack.js';
-import { socketPayload, type FakeSocketMode } from '../support/fake-slack-socket.js';
+import { type FakeSocketMode, socketPayload } from '../support/fake-slack-socket.js';
 import { slackApp } from '../support/slack-app.js';
 import { blockAction, send, slashCommand } from '../support/slack-requests.js';
 
@@ -46,7 +46,9 @@ describe('Slack in Socket Mode', () => {
   const click = (who: keyof typeof USERS, actionId: string, train: number) =>
     sock.push(
       'interactive',
-      socketPayload(blockAction({ actionId, value: JSON.stringify({ line: 'web', train }), userId: USERS[who].id, channelId: slack.dmChannel(USERS[who].id), responseUrl: slack.responseUrl() })),
+      socketPayload(
+        blockAction({ actionId, value: JSON.stringify({ line: 'web', train }), userId: USERS[who].id, channelId: slack.dmChannel(USERS[who].id), responseUrl: slack.responseUrl() }),
+      ),
     );
 
   it('is connected once startApp resolves: apps.connections.open with the app-level token, then the WebSocket', () => {
@@ -86,10 +88,14 @@ describe('Slack in Socket Mode', () => {
     const seen = slack.responses.length;
     const { ack } = await click('alice', ACTIONS.verify, 1);
     expect(ack.payload).toEqual({}); // buttons are acked bare, then answered
-    await t!.until('alice verified', async () => {
-      const s = await t!.status('web');
-      return s.train.tickets.find((k: { authorEmail: string }) => k.authorEmail === USERS.alice.email)?.state === 'verified' ? s : null;
-    }, 10_000);
+    await t!.until(
+      'alice verified',
+      async () => {
+        const s = await t!.status('web');
+        return s.train.tickets.find((k: { authorEmail: string }) => k.authorEmail === USERS.alice.email)?.state === 'verified' ? s : null;
+      },
+      10_000,
+    );
     await slack.waitFor(() => slack.responses.length > seen);
     expect(slack.responses[slack.responses.length - 1]!.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
 

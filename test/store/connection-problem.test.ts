@@ -33,8 +33,14 @@ describe('describeConnectionProblem', () => {
     [{ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND db.internal' }, 'the host name "db.internal" cannot be resolved; check the host in DATABASE_URL.'],
     [{ code: '28P01', message: 'password authentication failed for user "conductor"' }, 'PostgreSQL refused the password of user "conductor"; check the user and password in DATABASE_URL.'],
     [{ code: '3D000', message: 'database "app" does not exist' }, 'the database "app" does not exist on that server; create it, or fix the database name at the end of DATABASE_URL.'],
-    [{ message: 'Connection terminated due to connection timeout' }, 'db.internal port 6543 did not answer within 10 s; check the host and port in DATABASE_URL and any firewall between them.'],
-    [{ message: 'The server does not support SSL connections' }, 'the TLS handshake failed (The server does not support SSL connections); check the sslmode in DATABASE_URL and the server\'s certificate.'],
+    [
+      { message: 'Connection terminated due to connection timeout' },
+      'db.internal port 6543 did not answer within 10 s; check the host and port in DATABASE_URL and any firewall between them.',
+    ],
+    [
+      { message: 'The server does not support SSL connections' },
+      "the TLS handshake failed (The server does not support SSL connections); check the sslmode in DATABASE_URL and the server's certificate.",
+    ],
   ])('%j', (error, ending) => {
     expect(say(Object.assign(new Error(error.message), error))).toMatch(new RegExp(`: ${ending.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   });
@@ -45,7 +51,10 @@ describe('assertDatabaseReachable', () => {
     const admin = inject('pgAdminUrl');
     await assertDatabaseReachable(admin);
     const missing = withDatabase(admin, 'conductor_no_such_database');
-    const error = await assertDatabaseReachable(missing).then(() => null, (e: unknown) => e);
+    const error = await assertDatabaseReachable(missing).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DatabaseUnreachableError);
     expect((error as Error).message).toContain('the database "conductor_no_such_database" does not exist on that server');
     expect((error as Error).message).not.toContain(new URL(admin).password || '\u0000');

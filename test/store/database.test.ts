@@ -1,5 +1,5 @@
 import net from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDatabase, openDatabase } from '../../src/store/database.js';
 import { migrationStatus } from '../../src/store/migrate.js';

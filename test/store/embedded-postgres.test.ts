@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/store/embedded-postgres.js';
+import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { captureLog, WARN } from './capture-log.js';
 
 const dirs: string[] = [];
@@ -43,8 +43,7 @@ function alive(pid: number): boolean {
   }
 }
 
-const postmasterPid = async (dataDir: string): Promise<number> =>
-  Number.parseInt((await fs.readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]!, 10);
+const postmasterPid = async (dataDir: string): Promise<number> => Number.parseInt((await fs.readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]!, 10);
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
@@ -83,7 +82,7 @@ describe('startEmbeddedPostgres', () => {
     expect(await query(second.server.url, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
   });
 
-  it('runs the server in a session of its own, out of reach of a Ctrl-C meant for Conductor (the terminal\'s process group)', async () => {
+  it("runs the server in a session of its own, out of reach of a Ctrl-C meant for Conductor (the terminal's process group)", async () => {
     const dataDir = await tempDir();
     const { server } = await start(dataDir);
     const pid = await postmasterPid(dataDir);
@@ -148,9 +147,7 @@ describe('startEmbeddedPostgres', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const capture = captureLog();
-      const failure = await startEmbeddedPostgres({ dataDir: await tempDir(), log: capture.log, ephemeral: true, port }).catch(
-        (e: unknown) => e,
-      );
+      const failure = await startEmbeddedPostgres({ dataDir: await tempDir(), log: capture.log, ephemeral: true, port }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(Error);
       expect((failure as Error).message).toContain(`failed to start`);
       expect((failure as Error).message).toMatch(/could not bind IPv4 address "127\.0\.0\.1": Address already in use/);

@@ -11,7 +11,10 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 
 async function localMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => a.localeCompare(b));
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
 }
 
 /** A copy of the real migrations directory, plus extra migrations, in a temporary directory. */
@@ -75,12 +78,8 @@ describe('migrate', () => {
 
     const first = await migrate({ databaseUrl: db.url, migrationsDir: MIGRATIONS_DIR, log });
     expect(first.applied).toEqual(names);
-    const tables = await db.pool.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
-    );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['line', 'commit', 'train', 'ticket', 'job', 'outbox_item', 'processed_input', '_prisma_migrations']),
-    );
+    const tables = await db.pool.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['line', 'commit', 'train', 'ticket', 'job', 'outbox_item', 'processed_input', '_prisma_migrations']));
 
     const second = await migrate({ databaseUrl: db.url, migrationsDir: MIGRATIONS_DIR, log });
     expect(second.applied).toEqual([]);
@@ -125,9 +124,7 @@ describe('migrate', () => {
     const db = await emptyDatabase();
     const { log } = captureLog();
 
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: MIGRATIONS_DIR, log })),
-    );
+    const results = await Promise.all(Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: MIGRATIONS_DIR, log })));
 
     expect(results.flatMap((r) => r.applied).sort()).toEqual([...names].sort());
     expect(results.filter((r) => r.applied.length > 0)).toHaveLength(1);

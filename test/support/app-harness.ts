@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
-import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { type App, type AppOptions, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';

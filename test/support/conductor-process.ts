@@ -1,6 +1,6 @@
 // Conductor as `npm start` runs it (`tsx src/main.ts`), in a child process
 // with its own environment, for tests of what a person at a terminal sees.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,9 +62,7 @@ export function runConductor(env: Record<string, string>, opts: { cwd: string; g
   });
   started.set(child, opts.group === true);
   child.once('exit', () => started.delete(child));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => stdout, stderr: () => stderr, output: () => out, exited };
 }
 

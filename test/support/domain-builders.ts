@@ -9,23 +9,23 @@
  */
 import { expect } from 'vitest';
 import {
-  SYSTEM_ACTOR,
-  commitsArrived,
-  goingTrain,
-  jobFinished,
-  jobStarted,
-  latestJob,
-  tick,
-  verify,
   type CommitRef,
   type Context,
+  commitsArrived,
   type Decision,
   type Effect,
+  goingTrain,
   type JobKind,
+  jobFinished,
+  jobStarted,
   type LineSettings,
   type LineState,
+  latestJob,
   type Policy,
+  SYSTEM_ACTOR,
   type Train,
+  tick,
+  verify,
 } from '../../src/domain/index.js';
 import { WEEKDAYS } from '../../src/domain/time.js';
 
@@ -122,9 +122,7 @@ const LIVE = new Set(['delivering', 'verifying', 'deploying']);
 export function reload(s: LineState, keep: number[] = []): LineState {
   return {
     ...s,
-    trains: s.trains.filter(
-      (t) => LIVE.has(t.state) || keep.includes(t.number) || t.jobs.some((j) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown'),
-    ),
+    trains: s.trains.filter((t) => LIVE.has(t.state) || keep.includes(t.number) || t.jobs.some((j) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown')),
   };
 }
 
@@ -247,7 +245,7 @@ export class Sim {
     return this.as(SYSTEM_ACTOR, jobFinished, ref, succeeded, opts.output ?? (succeeded ? 'ok' : 'boom'), opts.timedOut ?? false);
   }
 
-  /** The runner of the latest `kind` job of train `n` cannot tell how it ended (SPEC §9). */
+  /** The runner of the latest `kind` job of train `n` cannot tell how it ended (behaviour.md §9). */
   reportUnknown(n: number, kind: JobKind): Decision {
     const t = this.train(n);
     const job = latestJob(t, kind);

@@ -245,12 +245,7 @@ export function pushPayload(p: {
 }
 
 /** The body and headers GitHub sends for `payload` (`X-Hub-Signature-256` over the exact body bytes). */
-export function signedPush(
-  secret: string,
-  payload: unknown,
-  delivery: string = randomUUID(),
-  event = 'push',
-): { body: string; headers: Record<string, string> } {
+export function signedPush(secret: string, payload: unknown, delivery: string = randomUUID(), event = 'push'): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(payload);
   return {
     body,

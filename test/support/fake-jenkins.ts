@@ -95,10 +95,7 @@ export class FakeJenkins {
     fake.strict = registerStrictFake({
       name: 'fake Jenkins',
       violations: () => fake.violations,
-      takeUnusedExpectations: () => [
-        ...fake.failures.splice(0).map((status) => `failNext ${status}`),
-        ...fake.lostTriggers.splice(0).map((how) => `loseNextTriggerResponse ${how}`),
-      ],
+      takeUnusedExpectations: () => [...fake.failures.splice(0).map((status) => `failNext ${status}`), ...fake.lostTriggers.splice(0).map((how) => `loseNextTriggerResponse ${how}`)],
     });
     return fake;
   }
@@ -331,9 +328,7 @@ export class FakeJenkins {
       let start = Number(new URLSearchParams(body.toString('utf8')).get('start') ?? u.searchParams.get('start') ?? 0);
       if (!(start >= 0) || start > size) start = 0; // Jenkins: "text rolled over"
       const text = Buffer.from(b.log).subarray(start);
-      return void res
-        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-text-size': String(size), ...(b.building ? { 'x-more-data': 'true' } : {}) })
-        .end(text);
+      return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-text-size': String(size), ...(b.building ? { 'x-more-data': 'true' } : {}) }).end(text);
     }
     return this.notFound(res, where);
   }
@@ -346,7 +341,9 @@ export class FakeJenkins {
       buildable: false,
       id: i.id,
       inQueueSince: i.createdAt,
-      params: Object.entries(i.params).map(([k, v]) => `\n${k}=${v}`).join(''),
+      params: Object.entries(i.params)
+        .map(([k, v]) => `\n${k}=${v}`)
+        .join(''),
       stuck: false,
       task: { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob', name: i.job.split('/').at(-1), url: `${this.url}${jobPath(i.job)}/`, color: 'notbuilt' },
       url: `queue/item/${i.id}/`,

@@ -148,10 +148,7 @@ export class FakeJira {
     this.workflow = opts.workflow ?? null;
     // A typo in a test's workflow would otherwise show up as a puzzling walk: refuse it here.
     const known = new Set(this.statuses.map((x) => x.name));
-    const named = [
-      ...this.transitions.map((t) => t.to),
-      ...Object.entries(this.workflow ?? {}).flatMap(([from, ts]) => [from, ...ts.map((t) => t.to)]),
-    ];
+    const named = [...this.transitions.map((t) => t.to), ...Object.entries(this.workflow ?? {}).flatMap(([from, ts]) => [from, ...ts.map((t) => t.to)])];
     for (const n of named) if (!known.has(n)) throw new Error(`fake Jira: the workflow names status "${n}", which is not in statuses`);
     this.issueTypes = opts.issueTypes ?? [
       { name: 'Task', subtask: false },
@@ -175,7 +172,10 @@ export class FakeJira {
       takeUnusedExpectations: () => {
         const unused = [
           ...fake.failures.splice(0).map((status) => `failNext ${status}`),
-          ...fake.targeted.splice(0).filter((f) => f.times > 0).map((f) => `failOn ${f.method} ${f.path} → ${f.status}`),
+          ...fake.targeted
+            .splice(0)
+            .filter((f) => f.times > 0)
+            .map((f) => `failOn ${f.method} ${f.path} → ${f.status}`),
           ...[...fake.moves].map(([key, status]) => `moveBeforeNextTransition ${key} → ${status}`),
         ];
         fake.moves.clear();
@@ -272,7 +272,7 @@ export class FakeJira {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = undefined;
+    let body: unknown;
     if (raw) {
       try {
         body = JSON.parse(raw);
@@ -472,7 +472,10 @@ export class FakeJira {
     let matches: FakeIssue[];
     let m: RegExpExecArray | null;
     if ((m = /^key in \(([^)]*)\)$/i.exec(jql))) {
-      const keys = m[1]!.split(',').map((k) => k.trim()).filter(Boolean);
+      const keys = m[1]!
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
       const missing = keys.find((k) => !this.issues.has(k));
       if (missing) {
         this.refuse(res, 400, [`An issue with key '${missing}' does not exist for field 'key'.`]);

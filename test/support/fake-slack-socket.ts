@@ -309,7 +309,9 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
       return refuse('400 Bad Request', 'not a WebSocket version 13 upgrade');
     }
     tickets.set(ticket, true);
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
 
     const conn: Connection = {
@@ -473,9 +475,11 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
     async push(type, payload, o = {}) {
       const timeoutMs = o.timeoutMs ?? 5000;
       const deadline = Date.now() + timeoutMs;
-      await fake.waitFor((f) => f.connections > 0, timeoutMs).catch(() => {
-        throw new Error(`fake Socket Mode: no open connection to push a ${type} envelope on within ${timeoutMs} ms`);
-      });
+      await fake
+        .waitFor((f) => f.connections > 0, timeoutMs)
+        .catch(() => {
+          throw new Error(`fake Socket Mode: no open connection to push a ${type} envelope on within ${timeoutMs} ms`);
+        });
       const conn = live[live.length - 1]!;
       const envelope: SocketEnvelope = {
         envelope_id: `${String(++envelopeSeq).padStart(4, '0')}-${randomUUID()}`,
@@ -491,10 +495,13 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
       const sentAt = Date.now();
       const acked = new Promise<SocketAck>((resolve, reject) => {
         pending.set(envelope.envelope_id, resolve);
-        const t = setTimeout(() => {
-          if (!pending.delete(envelope.envelope_id)) return;
-          reject(new Error(`fake Socket Mode: no ack for the ${type} envelope ${envelope.envelope_id} within ${timeoutMs} ms`));
-        }, Math.max(0, deadline - Date.now()));
+        const t = setTimeout(
+          () => {
+            if (!pending.delete(envelope.envelope_id)) return;
+            reject(new Error(`fake Socket Mode: no ack for the ${type} envelope ${envelope.envelope_id} within ${timeoutMs} ms`));
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         t.unref();
       });
       conn.send(JSON.stringify(envelope));
@@ -511,7 +518,8 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
       const deadline = Date.now() + ms;
       for (;;) {
         if (predicate(fake)) return;
-        if (Date.now() > deadline) throw new Error(`fake Socket Mode: waitFor timed out after ${ms} ms (connections open ${live.length}, opened ${opened}, apps.connections.open calls ${opens.length})`);
+        if (Date.now() > deadline)
+          throw new Error(`fake Socket Mode: waitFor timed out after ${ms} ms (connections open ${live.length}, opened ${opened}, apps.connections.open calls ${opens.length})`);
         await new Promise((r) => setTimeout(r, 10));
       }
     },

@@ -326,7 +326,16 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://conductor-test.slack.com/', team: 'Conductor Test', user: 'conductor', team_id: TEAM_ID, user_id: botUserId, bot_id: BOT_ID, is_enterprise_install: false };
+        return {
+          ok: true,
+          url: 'https://conductor-test.slack.com/',
+          team: 'Conductor Test',
+          user: 'conductor',
+          team_id: TEAM_ID,
+          user_id: botUserId,
+          bot_id: BOT_ID,
+          is_enterprise_install: false,
+        };
 
       case 'chat.postMessage': {
         let channel = str(a.channel);
@@ -397,7 +406,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
 
       case 'conversations.open': {
-        const ids = (str(a.users) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const ids = (str(a.users) ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         if (ids.length === 0) {
           if (str(a.channel)) return { ok: true, channel: { id: a.channel } };
           return bad('users is missing', 'users_list_not_supplied');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/store/embedded-postgres.js';
+import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.js';
 import { TEMPLATE_DATABASE, withDatabase } from './pg-urls.js';
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from './app-harness.js';
-import { pushPayload, signedPush, startFakeGithub, type FakeGithub } from './fake-github.js';
+import { type RunningApp, startTestApp } from './app-harness.js';
+import { type FakeGithub, pushPayload, signedPush, startFakeGithub } from './fake-github.js';
 import { FakeJenkins } from './fake-jenkins.js';
 import { FakeJira } from './fake-jira.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from './fake-slack.js';
-import { blockAction, send, TEST_SIGNING_SECRET, type SendResult } from './slack-requests.js';
+import { type FakeMessage, type FakeSlack, startFakeSlack } from './fake-slack.js';
+import { blockAction, type SendResult, send, TEST_SIGNING_SECRET } from './slack-requests.js';
 
 export const GITHUB_SECRET = 'gh-webhook-secret';
 export const JENKINS_HOOK_TOKEN = 'jenkins-callback-token';
@@ -115,10 +115,14 @@ lines:
       await dev.push();
       const after = await head();
       const log = await git.raw(['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%s', `${before}..${after}`]);
-      const pushed = log.trim().split('\n').filter(Boolean).map((l) => {
-        const [sha, authorName, authorEmail, message] = l.split('\x1f') as [string, string, string, string];
-        return { sha, authorName, authorEmail, message };
-      });
+      const pushed = log
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [sha, authorName, authorEmail, message] = l.split('\x1f') as [string, string, string, string];
+          return { sha, authorName, authorEmail, message };
+        });
       const req = signedPush(GITHUB_SECRET, pushPayload({ repo: 'acme/web', branch: 'main', before, after, commits: pushed }), `delivery-${++delivery}`);
       const res = await fetch(`${base}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
       return { shas: pushed.map((c) => c.sha), status: res.status };

@@ -1,5 +1,5 @@
 import type { AppOptions } from '../../src/app.js';
-import { startDemoLineApp, type DemoLineApp } from './app-harness.js';
+import { type DemoLineApp, startDemoLineApp } from './app-harness.js';
 import { FakeJenkins } from './fake-jenkins.js';
 
 /** The bearer token of the Jenkinsfile's callback (JENKINS_WEBHOOK_TOKEN). */

@@ -1,4 +1,4 @@
-import { startDemoLineApp, type DemoLineApp } from './app-harness.js';
+import { type DemoLineApp, startDemoLineApp } from './app-harness.js';
 import { FakeJira, type FakeJiraOptions, type FakeJiraUser } from './fake-jira.js';
 
 /** Carol has a Jira account (her sub-tasks are assigned to her); the other authors of these tests have none. */

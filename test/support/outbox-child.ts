@@ -29,5 +29,8 @@ const worker = new OutboxWorker({
 worker.start();
 process.stdout.write(`ready ${process.pid}\n`);
 process.on('SIGTERM', () => {
-  void worker.stop().then(() => db.close()).then(() => process.exit(0));
+  void worker
+    .stop()
+    .then(() => db.close())
+    .then(() => process.exit(0));
 });

@@ -68,24 +68,22 @@ export interface LineSnapshot {
 }
 
 export async function snapshot(db: Queryable, line: string): Promise<LineSnapshot> {
-  const l = (await db.query<{ id: number; next_train_number: number; commit_seq: string }>(
-    'SELECT id, next_train_number, commit_seq FROM line WHERE name = $1',
-    [line],
-  )).rows[0];
+  const l = (await db.query<{ id: number; next_train_number: number; commit_seq: string }>('SELECT id, next_train_number, commit_seq FROM line WHERE name = $1', [line])).rows[0];
   if (!l) throw new Error(`line ${line} is not in the database`);
   const p = [l.id];
   // One query after another: `db` may be a single client (a test's corrupted transaction).
   const trains = await db.query<TrainRow>(
     `SELECT id, number, state, head_sha, deploy_started_at, deployed_at, derail_reason, replaces_train_id, created_by
-     FROM train WHERE line_id = $1 ORDER BY number`, p);
-  const commits = await db.query<CommitRow>(
-    'SELECT id, sha, position::text, state, train_id, author_email, message FROM commit WHERE line_id = $1 ORDER BY commit.position', p);
-  const members = await db.query<{ train_id: number; commit_id: number }>(
-    'SELECT tc.train_id, tc.commit_id FROM train_commit tc JOIN train t ON t.id = tc.train_id WHERE t.line_id = $1', p);
+     FROM train WHERE line_id = $1 ORDER BY number`,
+    p,
+  );
+  const commits = await db.query<CommitRow>('SELECT id, sha, position::text, state, train_id, author_email, message FROM commit WHERE line_id = $1 ORDER BY commit.position', p);
+  const members = await db.query<{ train_id: number; commit_id: number }>('SELECT tc.train_id, tc.commit_id FROM train_commit tc JOIN train t ON t.id = tc.train_id WHERE t.line_id = $1', p);
   const tickets = await db.query<{ train_id: number; author_email: string; state: string; commit_shas: string[] }>(
-    'SELECT train_id, author_email, state, commit_shas FROM ticket WHERE line_id = $1', p);
-  const jobs = await db.query<JobRow>(
-    'SELECT j.id, j.train_id, j.kind, j.state, j.attempt, j.output FROM job j JOIN train t ON t.id = j.train_id WHERE t.line_id = $1', p);
+    'SELECT train_id, author_email, state, commit_shas FROM ticket WHERE line_id = $1',
+    p,
+  );
+  const jobs = await db.query<JobRow>('SELECT j.id, j.train_id, j.kind, j.state, j.attempt, j.output FROM job j JOIN train t ON t.id = j.train_id WHERE t.line_id = $1', p);
   const audit = await db.query<AuditRow>('SELECT action, train_id, details FROM audit_entry WHERE line_id = $1 ORDER BY id', p);
   return {
     lineId: l.id,
@@ -100,7 +98,7 @@ export async function snapshot(db: Queryable, line: string): Promise<LineSnapsho
   };
 }
 
-/** The train rules (SPEC §2, DESIGN "domain" invariants) as they must hold in the tables. */
+/** The train rules (behaviour.md §2, DESIGN "domain" invariants) as they must hold in the tables. */
 export function stateViolations(s: LineSnapshot, robots: string[]): string[] {
   const bad: string[] = [];
   const trainById = new Map(s.trains.map((t) => [t.id, t]));
@@ -174,8 +172,7 @@ export function stateViolations(s: LineSnapshot, robots: string[]): string[] {
     }
     const want = t.state === 'deployed' ? 'deployed' : 'train';
     for (const c of mine) {
-      if (c.train_id !== t.id || c.state !== want)
-        bad.push(`train #${t.number} (${t.state}) holds commit ${c.sha.slice(0, 8)} whose row says ${c.state} on ${name(c.train_id)}`);
+      if (c.train_id !== t.id || c.state !== want) bad.push(`train #${t.number} (${t.state}) holds commit ${c.sha.slice(0, 8)} whose row says ${c.state} on ${name(c.train_id)}`);
     }
   }
 
@@ -226,8 +223,7 @@ export function stateViolations(s: LineSnapshot, robots: string[]): string[] {
     } else if (results.length === 1 && results[0]!.action !== `job.${j.state}`) {
       bad.push(`${what} disagrees with its audit entry ${results[0]!.action}`);
     }
-    if (j.state === 'running' && s.audit.filter((a) => a.action === 'job.started' && matches(a)).length !== 1)
-      bad.push(`${what} is running without exactly one job.started entry`);
+    if (j.state === 'running' && s.audit.filter((a) => a.action === 'job.started' && matches(a)).length !== 1) bad.push(`${what} is running without exactly one job.started entry`);
   }
 
   // Each train was created exactly once, by a creation or an extension.
@@ -293,8 +289,7 @@ export function auditViolations(s: LineSnapshot, applied: Applied, admins: strin
     if (got !== want) bad.push(`${want} applied ${kind} input(s) but ${got} ${actions.join('/')} audit entries`);
   }
   const arrived = s.audit.filter((a) => a.action === 'commits.arrived');
-  if (arrived.length !== applied.pushesWithCommits)
-    bad.push(`${applied.pushesWithCommits} pushes recorded commits but ${arrived.length} commits.arrived entries`);
+  if (arrived.length !== applied.pushesWithCommits) bad.push(`${applied.pushesWithCommits} pushes recorded commits but ${arrived.length} commits.arrived entries`);
   const arrivedSum = arrived.reduce((n, a) => n + Number(a.details.count), 0);
   if (arrivedSum !== s.commits.length || applied.commitsRecorded !== s.commits.length)
     bad.push(`${s.commits.length} commit rows, replies say ${applied.commitsRecorded} recorded, audit says ${arrivedSum}`);

@@ -5,10 +5,10 @@ import pino from 'pino';
 import { expect } from 'vitest';
 import type { AppOptions } from '../../src/app.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
-import { startTestApp, type RunningApp } from './app-harness.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from './fake-slack.js';
-import { startFakeSocketMode, type FakeSocketMode, type PushResult } from './fake-slack-socket.js';
-import { blockAction, send, slashCommand, TEST_SIGNING_SECRET, type SendResult } from './slack-requests.js';
+import { type RunningApp, startTestApp } from './app-harness.js';
+import { type FakeMessage, type FakeSlack, startFakeSlack } from './fake-slack.js';
+import { type FakeSocketMode, type PushResult, startFakeSocketMode } from './fake-slack-socket.js';
+import { blockAction, type SendResult, send, slashCommand, TEST_SIGNING_SECRET } from './slack-requests.js';
 
 /** A line of the test's conductor.yml: its own bare demo repository `<name>.git`. */
 export interface SlackLine<L extends string = string> {
@@ -144,10 +144,14 @@ export function slackApp<L extends string, W extends string>(opts: SlackAppOptio
       return res.status === 200 ? ((await res.json()) as any) : null;
     },
     untilTrain: (line: L, n: number, ok: (train: any) => boolean, what = `train #${n} on ${line}`): Promise<any> =>
-      started(t).until(what, async () => {
-        const s = await harness.train(line, n);
-        return s && ok(s) ? s : null;
-      }, 20_000),
+      started(t).until(
+        what,
+        async () => {
+          const s = await harness.train(line, n);
+          return s && ok(s) ? s : null;
+        },
+        20_000,
+      ),
     /** Pushes commits (author — a user's name or an email —, message[, file]) and fetches at once; resolves with their shas. */
     async push(line: L, commits: [author: W | (string & {}), message: string, file?: string][]): Promise<string[]> {
       const app = started(t);
@@ -160,11 +164,17 @@ export function slackApp<L extends string, W extends string>(opts: SlackAppOptio
     },
     /** The train card: the top-level message in the line's channel for train `n`. */
     card: (line: L, n: number): FakeMessage | undefined =>
-      started(slack).messages().find((m) => m.channel === harness.channelOf(line) && !m.thread_ts && m.text.startsWith(`Train #${n} on ${line}`)),
+      started(slack)
+        .messages()
+        .find((m) => m.channel === harness.channelOf(line) && !m.thread_ts && m.text.startsWith(`Train #${n} on ${line}`)),
     /** The texts of the replies in the thread of train `n`'s card. */
     threadOf(line: L, n: number): string[] {
       const c = harness.card(line, n);
-      return c ? started(slack).thread(c.ts, harness.channelOf(line)).map((m) => m.text) : [];
+      return c
+        ? started(slack)
+            .thread(c.ts, harness.channelOf(line))
+            .map((m) => m.text)
+        : [];
     },
 
     /** `/conductor <text>` by `who` in the line's channel (or `channelId`), signed, over HTTP. */
@@ -177,7 +187,13 @@ export function slackApp<L extends string, W extends string>(opts: SlackAppOptio
      * Presses a button of train `n` (value `{ line, train }` unless `value` is given) in a message
      * in the line's channel (or `channelId`); with `view`, in App Home or a modal: no channel, no response_url.
      */
-    async click(who: W, actionId: string, line: L, n: number, extra: { value?: string; channelId?: string; responseUrl?: string; messageTs?: string; view?: any } = {}): Promise<SendResult & { responseUrl?: string }> {
+    async click(
+      who: W,
+      actionId: string,
+      line: L,
+      n: number,
+      extra: { value?: string; channelId?: string; responseUrl?: string; messageTs?: string; view?: any } = {},
+    ): Promise<SendResult & { responseUrl?: string }> {
       const value = extra.value ?? JSON.stringify({ line, train: n });
       const userId = opts.users[who].id;
       if (extra.view) return send(base, blockAction({ actionId, value, userId, view: extra.view }));

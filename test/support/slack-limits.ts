@@ -81,9 +81,24 @@ class Problems {
 const BLOCK_TYPES = new Set(['section', 'divider', 'header', 'context', 'actions', 'image', 'input', 'rich_text', 'markdown', 'video', 'file', 'call', 'table', 'context_actions']);
 const SELECTS_WITH_OPTIONS = new Set(['static_select', 'multi_static_select', 'overflow', 'radio_buttons', 'checkboxes']);
 const OTHER_ELEMENTS = new Set([
-  'users_select', 'multi_users_select', 'conversations_select', 'multi_conversations_select', 'channels_select', 'multi_channels_select',
-  'external_select', 'multi_external_select', 'datepicker', 'timepicker', 'datetimepicker', 'plain_text_input', 'email_text_input',
-  'url_text_input', 'number_input', 'rich_text_input', 'file_input', 'workflow_button',
+  'users_select',
+  'multi_users_select',
+  'conversations_select',
+  'multi_conversations_select',
+  'channels_select',
+  'multi_channels_select',
+  'external_select',
+  'multi_external_select',
+  'datepicker',
+  'timepicker',
+  'datetimepicker',
+  'plain_text_input',
+  'email_text_input',
+  'url_text_input',
+  'number_input',
+  'rich_text_input',
+  'file_input',
+  'workflow_button',
 ]);
 
 function checkConfirm(p: Problems, where: string, c: unknown): void {

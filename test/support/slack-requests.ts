@@ -119,9 +119,7 @@ export interface BlockActionInput {
 export function blockAction(i: BlockActionInput, opts?: SignOptions): SlackRequest {
   const teamId = i.teamId ?? TEST_TEAM_ID;
   const inMessage = !i.view;
-  const container = inMessage
-    ? { type: 'message', message_ts: i.messageTs, channel_id: i.channelId, is_ephemeral: false }
-    : { type: 'view', view_id: i.view!.id };
+  const container = inMessage ? { type: 'message', message_ts: i.messageTs, channel_id: i.channelId, is_ephemeral: false } : { type: 'view', view_id: i.view!.id };
   const payload: Record<string, unknown> = {
     type: 'block_actions',
     user: user(i.userId, teamId),

@@ -1,10 +1,10 @@
-import { Draft, refuse, type Decision } from '../draft.js';
-import type { CommitRef, Context, Job, JobKind, LineState, Train } from '../model.js';
 import { findTrain, isLive, latestJob } from '../deployability.js';
+import { type Decision, Draft, refuse } from '../draft.js';
 import { short, stopJobs } from '../lifecycle.js';
+import type { CommitRef, Context, Job, JobKind, LineState, Train } from '../model.js';
+import { codeBlock, outputTail } from '../output-tail.js';
 import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
-import { codeBlock, outputTail } from '../output-tail.js';
 
 /**
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
@@ -29,16 +29,25 @@ export function commitsArrived(
     // They must not ride a train (its head would not be on the branch), and they must not vanish
     // from the records either: they are kept as removed, as an emergency reset keeps its commits.
     d.state.platform = d.state.platform.filter((c) => !gone.has(c.sha));
-    const list = removed.slice(0, 10).map((c) => `${short(c.sha)} (${c.authorEmail})`).join(', ') + (removed.length > 10 ? `, and ${removed.length - 10} more` : '');
-    d.announce(`:warning: A force push took ${removed.length} waiting commit${removed.length === 1 ? '' : 's'} off ${s.settings.branch}: ${list}. ${removed.length === 1 ? 'It' : 'They'} will not go on a train; Conductor keeps ${removed.length === 1 ? 'it' : 'them'} in its records as removed.`);
+    const list =
+      removed
+        .slice(0, 10)
+        .map((c) => `${short(c.sha)} (${c.authorEmail})`)
+        .join(', ') + (removed.length > 10 ? `, and ${removed.length - 10} more` : '');
+    d.announce(
+      `:warning: A force push took ${removed.length} waiting commit${removed.length === 1 ? '' : 's'} off ${s.settings.branch}: ${list}. ${removed.length === 1 ? 'It' : 'They'} will not go on a train; Conductor keeps ${removed.length === 1 ? 'it' : 'them'} in its records as removed.`,
+    );
     d.record('commits.removed', null, { shas: removed.map((c) => c.sha), headSha, by: 'force push' });
   }
   d.state.platform.push(...commits);
-  if (rewritten)
-    d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);
+  if (rewritten) d.announce(`:warning: ${s.settings.branch} was rewritten (force push); its head is now ${short(headSha)}. Commits already recorded stay in Conductor's records.`);
   for (const n of lostTrains) {
     // Nothing vanishes from Conductor's records; people decide what the train becomes.
-    d.announce(`:warning: A force push removed train #${n}'s commits from ${s.settings.branch}. They stay on the train in Conductor's records, but the branch no longer has them: derail the train, or push the commits back.`, n, true);
+    d.announce(
+      `:warning: A force push removed train #${n}'s commits from ${s.settings.branch}. They stay on the train in Conductor's records, but the branch no longer has them: derail the train, or push the commits back.`,
+      n,
+      true,
+    );
     d.record('train.rewritten', n, { headSha });
   }
   if (commits.length > 0) {
@@ -93,7 +102,7 @@ export function jobFinished(s: LineState, ctx: Context, ref: JobRef, outcome: Jo
   const found = liveJob(s, ref);
   if (!found || !isOpen(found.j.state)) return refuse('That job has already finished.');
   if (latestJob(found.t, ref.kind) !== found.j) return refuse('A newer attempt of that job exists.');
-  if (how === 'unknown' && found.j.state === 'unknown') return refuse('That job\'s outcome is already unknown.');
+  if (how === 'unknown' && found.j.state === 'unknown') return refuse("That job's outcome is already unknown.");
   const d = new Draft(s, ctx);
   const { t, j } = liveJob(d.state, ref)!;
   const wasUnknown = j.state === 'unknown';
@@ -124,7 +133,7 @@ function settle(d: Draft, t: Train, j: Job, succeeded: boolean, timedOut: boolea
 }
 
 /**
- * SPEC §9: nobody can tell how the job ended. A build is simply failed (building
+ * behaviour.md §9: nobody can tell how the job ended. A build is simply failed (building
  * again harms nothing); a deploy or rollback waits for a person, who checks
  * production and says `retry` or `job succeeded|failed`: it is never run again
  * by itself.
@@ -142,9 +151,10 @@ function outcomeUnknown(d: Draft, t: Train, j: Job, why: string): void {
   j.finishedAt = d.ctx.now;
   const link = j.url ? ` (${j.url})` : '';
   const what = j.kind === 'deploy' ? `the deploy of train #${t.number}` : `the rollback to train #${t.number}`;
-  const decide = j.kind === 'deploy'
-    ? `check production, then say \`/conductor retry\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`
-    : `check production, then say \`/conductor rollback ${t.number}\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`;
+  const decide =
+    j.kind === 'deploy'
+      ? `check production, then say \`/conductor retry\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`
+      : `check production, then say \`/conductor rollback ${t.number}\` to run it again, or \`/conductor job succeeded ${t.number}\` / \`/conductor job failed ${t.number}\` to record what happened`;
   const text = `Outcome unknown: check production. Conductor cannot tell how ${what} ended${link}: ${why}. It will not run it again by itself: ${decide}.`;
   const who = t.engineer ? `${t.engineer}: ` : '';
   d.announce(`:warning: ${who}${text}`, t.number, true);
@@ -152,20 +162,24 @@ function outcomeUnknown(d: Draft, t: Train, j: Job, why: string): void {
   d.record('job.unknown', t.number, { kind: j.kind, attempt: j.attempt, why });
 }
 
-/** A person (engineer or admin) says how a job whose outcome was unknown ended (SPEC §9). */
+/** A person (engineer or admin) says how a job whose outcome was unknown ended (behaviour.md §9). */
 export function markJob(s: LineState, ctx: Context, outcome: 'succeeded' | 'failed', trainNumber?: number): Decision {
   const candidates = s.trains
     .filter((t) => trainNumber === undefined || t.number === trainNumber)
     .flatMap((t) => t.jobs.filter((j) => j.state === 'unknown' && latestJob(t, j.kind) === j).map((j) => ({ t, j })));
   const first = candidates[0];
   if (!first) {
-    return refuse(trainNumber === undefined
-      ? 'No job has an unknown outcome: `job succeeded|failed` only settles a deploy or rollback whose outcome Conductor could not tell.'
-      : `Train #${trainNumber} has no job with an unknown outcome.`);
+    return refuse(
+      trainNumber === undefined
+        ? 'No job has an unknown outcome: `job succeeded|failed` only settles a deploy or rollback whose outcome Conductor could not tell.'
+        : `Train #${trainNumber} has no job with an unknown outcome.`,
+    );
   }
   if (!canDrive(ctx.policy, first.t, ctx.actor)) return refuse(refusals.engineerOrAdmin(`record how the ${first.j.kind} of train #${first.t.number} ended`, first.t));
   if (candidates.length > 1)
-    return refuse(`Several jobs have an unknown outcome (${candidates.map((c) => `${c.j.kind} of train #${c.t.number}`).join(', ')}): name the train, e.g. \`/conductor job ${outcome} ${first.t.number}\`.`);
+    return refuse(
+      `Several jobs have an unknown outcome (${candidates.map((c) => `${c.j.kind} of train #${c.t.number}`).join(', ')}): name the train, e.g. \`/conductor job ${outcome} ${first.t.number}\`.`,
+    );
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, first.t.number)!;
   const j = t.jobs.find((x) => x.kind === first.j.kind && x.attempt === first.j.attempt)!;
@@ -179,9 +193,8 @@ export function markJob(s: LineState, ctx: Context, outcome: 'succeeded' | 'fail
 function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null, output: string | null): void {
   const what = timedOut ? `timed out after ${d.state.settings.timeouts[kind]} minutes` : 'failed';
   const link = url ? ` (${url})` : '';
-  const next = kind === 'build'
-    ? 'Retry it, or revert the bad commit and extend, or derail.'
-    : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
+  const next =
+    kind === 'build' ? 'Retry it, or revert the bad commit and extend, or derail.' : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
   const tail = outputTail(output);
   const last = tail ? `\nThe last lines of its output:${codeBlock(tail)}` : '';
   const who = t.engineer ? `${t.engineer}: ` : '';
@@ -202,7 +215,12 @@ function delivered(d: Draft, t: Train): void {
       k.requestedAt = now;
       k.remindedAt = null;
       if (!isRobot(policy, k.authorEmail))
-        d.dm(k.authorEmail, `Train #${t.number} is on staging. Please verify your changes (${k.commitShas.map(short).join(', ')}), then press Verify or run \`/conductor verify\`.`, t.number, true);
+        d.dm(
+          k.authorEmail,
+          `Train #${t.number} is on staging. Please verify your changes (${k.commitShas.map(short).join(', ')}), then press Verify or run \`/conductor verify\`.`,
+          t.number,
+          true,
+        );
     }
   }
   // A robot cannot verify its own `[needs-verify]` change: the engineer (or an admin) does.
@@ -218,7 +236,7 @@ function delivered(d: Draft, t: Train): void {
   if (t.tickets.length) d.emit({ kind: 'tickets.open', train: t.number });
 }
 
-/** Rule 10: the deploy job succeeded; production runs this train now (SPEC §9). */
+/** Rule 10: the deploy job succeeded; production runs this train now (behaviour.md §9). */
 function deployed(d: Draft, t: Train, j: Job): void {
   t.state = 'deployed';
   t.deployedAt = d.ctx.now;
@@ -230,7 +248,7 @@ function deployed(d: Draft, t: Train, j: Job): void {
   d.record('train.deployed', t.number, { headSha: t.headSha });
 }
 
-/** Rule 13 and SPEC §9: the rollback job succeeded, so production runs that earlier train now. */
+/** Rule 13 and behaviour.md §9: the rollback job succeeded, so production runs that earlier train now. */
 function rolledBack(d: Draft, t: Train, j: Job): void {
   const from = d.state.production?.number ?? null;
   const back = from !== null && t.number < from;
@@ -269,7 +287,7 @@ export function tick(s: LineState, ctx: Context): Decision {
           failed(d, t, j.kind, true, j.url, j.output);
         } else {
           // Rule 12 counts it as failed, but for production "failed" would invite a second deploy
-          // nobody decided on: it did not report back, so its outcome is unknown (SPEC §9).
+          // nobody decided on: it did not report back, so its outcome is unknown (behaviour.md §9).
           j.output = (j.output ?? '') + '\n[timed out]';
           outcomeUnknown(d, t, j, `it did not report back within ${s.settings.timeouts[j.kind]} minutes (Conductor asked its runner to stop it)`);
         }

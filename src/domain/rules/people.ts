@@ -1,6 +1,6 @@
-import { Draft, refuse, type Decision } from '../draft.js';
-import type { Context, LineState, Train } from '../model.js';
 import { findTrain, goingTrain } from '../deployability.js';
+import { type Decision, Draft, refuse } from '../draft.js';
+import type { Context, LineState, Train } from '../model.js';
 import { isAdmin, isEngineer, isRobot, norm, refusals } from '../policy.js';
 import { markCommits } from '../tickets.js';
 import { endSentence } from '../words.js';
@@ -17,13 +17,11 @@ function trainFor(s: LineState, n?: number): Train | undefined {
 export function verify(s: LineState, ctx: Context, trainNumber?: number): Decision {
   const t = trainFor(s, trainNumber);
   if (!t) return refuse(trainNumber ? `Train #${trainNumber} is not a live train.` : 'No train is going: there is nothing to verify.');
-  if (t.state !== 'verifying' && t.state !== 'delivering')
-    return refuse(`Train #${t.number} is ${t.state}: verification is over.`);
+  if (t.state !== 'verifying' && t.state !== 'delivering') return refuse(`Train #${t.number} is ${t.state}: verification is over.`);
   const me = norm(ctx.actor);
   const mine = t.tickets.find((k) => norm(k.authorEmail) === me);
   let targets = mine && mine.state === 'pending' ? [mine] : [];
-  if (targets.length === 0 && (isEngineer(t, me) || isAdmin(ctx.policy, me)))
-    targets = t.tickets.filter((k) => k.state === 'pending' && isRobot(ctx.policy, k.authorEmail));
+  if (targets.length === 0 && (isEngineer(t, me) || isAdmin(ctx.policy, me))) targets = t.tickets.filter((k) => k.state === 'pending' && isRobot(ctx.policy, k.authorEmail));
   if (targets.length === 0) {
     if (mine) return refuse(`Your changes on train #${t.number} are already verified.`);
     if (t.state === 'delivering') return refuse(`Train #${t.number} is still building: you will be asked to verify when it reaches staging.`);
@@ -48,8 +46,7 @@ export function verify(s: LineState, ctx: Context, trainNumber?: number): Decisi
 export function reopen(s: LineState, ctx: Context, trainNumber?: number, reason?: string): Decision {
   const t = trainFor(s, trainNumber);
   if (!t) return refuse(trainNumber ? `Train #${trainNumber} is not a live train.` : 'No train is going: there is nothing to reopen.');
-  if (t.state !== 'verifying' && t.state !== 'delivering')
-    return refuse(`Train #${t.number} is ${t.state}: too late to reopen. Revert the commit, or roll back.`);
+  if (t.state !== 'verifying' && t.state !== 'delivering') return refuse(`Train #${t.number} is ${t.state}: too late to reopen. Revert the commit, or roll back.`);
   const me = norm(ctx.actor);
   const mine = t.tickets.find((k) => norm(k.authorEmail) === me);
   if (!mine) return refuse(`You have no verification on train #${t.number}: only an author may reopen their own verification.`);

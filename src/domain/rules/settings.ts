@@ -1,8 +1,8 @@
-import { Draft, refuse, type Decision } from '../draft.js';
+import { type Decision, Draft, refuse } from '../draft.js';
 import type { Context, LineMode, LineState } from '../model.js';
-import type { AutoTimeWindow } from '../time.js';
 import { isAdmin, refusals } from '../policy.js';
 import { describeWindows } from '../schedule.js';
+import type { AutoTimeWindow } from '../time.js';
 
 /** Rule 14: mode, auto-time and freezes; admins only, all audited. `reason` is shown in status, on the card and in history. */
 export function setMode(s: LineState, ctx: Context, mode: LineMode, reason?: string): Decision {
@@ -10,8 +10,7 @@ export function setMode(s: LineState, ctx: Context, mode: LineMode, reason?: str
   const why = reason?.trim() || null;
   const manualReason = mode === 'manual' ? why : null;
   // Switching to the same mode changes nothing, unless it gives manual mode a new reason (or clears an emergency's).
-  if (s.settings.mode === mode && s.settings.manualReason === manualReason)
-    return refuse(`The line is already in ${mode} mode${manualReason ? ` (${manualReason})` : ''}.`);
+  if (s.settings.mode === mode && s.settings.manualReason === manualReason) return refuse(`The line is already in ${mode} mode${manualReason ? ` (${manualReason})` : ''}.`);
   const d = new Draft(s, ctx);
   const from = d.state.settings.mode;
   d.state.settings.mode = mode;

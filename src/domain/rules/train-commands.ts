@@ -1,7 +1,7 @@
-import { Draft, refuse, type Decision } from '../draft.js';
-import type { CommitRef, Context, LineState, Train } from '../model.js';
 import { failedDeploys, findTrain, goingTrain, latestJob, notDeployableReason } from '../deployability.js';
+import { type Decision, Draft, refuse } from '../draft.js';
 import { addJob, createTrain, derailTrain, inAutoTime, platformBase, short, summariseNames } from '../lifecycle.js';
+import type { CommitRef, Context, LineState, Train } from '../model.js';
 import { canDrive, isAdmin, isRobot, norm, refusals } from '../policy.js';
 import { endSentence, plural, pluralAgree } from '../words.js';
 
@@ -49,7 +49,9 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
   if (targets.length === 0) {
     const deploying = currentTrain(s);
     if (deploying && latestJob(deploying, 'deploy')?.state === 'unknown')
-      return refuse(`The outcome of train #${deploying.number}'s deploy is unknown: check production first, then \`/conductor job failed ${deploying.number}\` (after which it can be derailed) or \`/conductor job succeeded ${deploying.number}\`.`);
+      return refuse(
+        `The outcome of train #${deploying.number}'s deploy is unknown: check production first, then \`/conductor job failed ${deploying.number}\` (after which it can be derailed) or \`/conductor job succeeded ${deploying.number}\`.`,
+      );
     if (deploying) return refuse(`Train #${deploying.number} is deploying: it can be derailed only if its deploy fails.`);
     return refuse('No train is going: there is nothing to derail.');
   }
@@ -60,7 +62,10 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     const train = findTrain(d.state, t.number)!;
     derailTrain(d, train, why, false);
     returned.push(...train.commits);
-    d.announce(`Train #${train.number} was derailed by ${ctx.actor}: ${endSentence(why)} ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`, train.number);
+    d.announce(
+      `Train #${train.number} was derailed by ${ctx.actor}: ${endSentence(why)} ${train.commits.length === 1 ? 'Its commit is' : `Its ${train.commits.length} commits are`} back on the platform.`,
+      train.number,
+    );
     d.record('train.derailed', train.number, { reason: why, afterFailedDeploy: t.state === 'deploying' });
   }
   d.state.platform = [...returned, ...d.state.platform];
@@ -74,7 +79,11 @@ export function derail(s: LineState, ctx: Context, reason?: string): Decision {
     const waiting = done.state.platform.length;
     return { ...done, reply: `${derailed}: ${waiting === 1 ? '1 commit waits' : `${waiting} commits wait`} on the platform.` };
   }
-  const listed = next.commits.slice(0, 10).map((c) => `${short(c.sha)} (${c.authorEmail})`).join(', ') + (next.commits.length > 10 ? `, and ${next.commits.length - 10} more` : '');
+  const listed =
+    next.commits
+      .slice(0, 10)
+      .map((c) => `${short(c.sha)} (${c.authorEmail})`)
+      .join(', ') + (next.commits.length > 10 ? `, and ${next.commits.length - 10} more` : '');
   return {
     ...done,
     reply:
@@ -88,14 +97,16 @@ export function extend(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
   if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('extend the train', going ?? currentTrain(s)));
   if (!going) return refuse('No train is going: there is nothing to extend.');
-  if (s.platform.length === 0)
-    return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
+  if (s.platform.length === 0) return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
   const d = new Draft(s, ctx);
   const old = findTrain(d.state, going.number)!;
   const platform = d.state.platform;
   derailTrain(d, old, `extended into train #${d.state.nextTrainNumber}`, false);
   const next = createTrain(d, [...old.commits, ...platform], { createdBy: ctx.actor, replaces: old });
-  d.announce(`Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`, old.number);
+  d.announce(
+    `Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`,
+    old.number,
+  );
   return d.finish(`Train #${old.number} extended into train #${next.number} (${plural(next.commits.length, 'commit')}).`);
 }
 
@@ -122,7 +133,9 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
       `:rotating_light: Emergency reset by ${ctx.actor}: ${endSentence(why)}`,
       wiped.length ? `Train${wiped.length > 1 ? 's' : ''} ${wiped.map((t) => `#${t.number}`).join(' and ')} ${wiped.length > 1 ? 'were' : 'was'} derailed.` : 'No train was going.',
       `The branch is being reset to ${short(target)}; the old head is kept at ${backupRef}.`,
-      removed.length ? `${removed.length === 1 ? 'This commit is' : `These ${removed.length} commits are`} taken off the branch (the backup ref keeps them):\n${list.join('\n')}` : 'No commits were taken off the branch.',
+      removed.length
+        ? `${removed.length === 1 ? 'This commit is' : `These ${removed.length} commits are`} taken off the branch (the backup ref keeps them):\n${list.join('\n')}`
+        : 'No commits were taken off the branch.',
       'The line is now in manual mode: push the emergency commits, then an admin starts a train with `/conductor start`.',
     ].join('\n'),
     going?.number ?? null,
@@ -133,10 +146,15 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   for (const [author, commits] of byAuthor) {
     if (isRobot(ctx.policy, author)) continue; // robots get no DMs (as when a train is created)
     const these = commits.length === 1 ? 'it' : 'them';
-    d.dm(author, `An emergency reset took your ${commits.length === 1 ? 'commit' : `${commits.length} commits`} off ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. Nothing is lost: the old head is saved at ${backupRef}, which holds ${these}; push ${these} again when the line is healthy.`);
+    d.dm(
+      author,
+      `An emergency reset took your ${commits.length === 1 ? 'commit' : `${commits.length} commits`} off ${s.settings.branch}: ${commits.map((c) => short(c.sha)).join(', ')}. Nothing is lost: the old head is saved at ${backupRef}, which holds ${these}; push ${these} again when the line is healthy.`,
+    );
   }
   d.record('line.emergency', going?.number ?? null, { reason: why, targetSha: target, backupRef, removed: removed.map((c) => c.sha) });
-  return d.finish(`Emergency reset: the branch goes back to ${short(target)}; ${removed.length ? `${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef})` : 'no commit is taken off it'}; the line is now in manual mode.`);
+  return d.finish(
+    `Emergency reset: the branch goes back to ${short(target)}; ${removed.length ? `${pluralAgree(removed.length, 'commit', 'is', 'are')} taken off it (saved at ${backupRef})` : 'no commit is taken off it'}; the line is now in manual mode.`,
+  );
 }
 
 export function block(s: LineState, ctx: Context, reason: string): Decision {
@@ -190,7 +208,7 @@ export function deploy(s: LineState, ctx: Context): Decision {
 
 /**
  * Rule 12: retry the failed build (going train) or the failed deploy (deploying
- * train). A deploy whose outcome is unknown (SPEC §9) is retried only this way:
+ * train). A deploy whose outcome is unknown (behaviour.md §9) is retried only this way:
  * a person who checked production decides it, never Conductor by itself.
  */
 export function retry(s: LineState, ctx: Context): Decision {
@@ -218,7 +236,7 @@ export function retry(s: LineState, ctx: Context): Decision {
 }
 
 /**
- * Rule 13 and SPEC §9: run the deploy (or rollback) job for the head of an
+ * Rule 13 and behaviour.md §9: run the deploy (or rollback) job for the head of an
  * earlier deployed train, and block the going train. Any deployed train other
  * than the one production runs may be the target: rolling forward again after
  * a rollback is allowed.
@@ -229,11 +247,9 @@ export function rollback(s: LineState, ctx: Context, targetNumber: number): Deci
   if (!canDrive(ctx.policy, current, ctx.actor)) return refuse(refusals.engineerOrAdmin('roll back', current));
   if (!target || target.state !== 'deployed') return refuse(`Train #${targetNumber} was never deployed: only a deployed train can be rolled back to.`);
   const production = s.production ?? s.lastDeployed;
-  if (production && production.number === targetNumber)
-    return refuse(`Train #${targetNumber} is what production runs now: roll back to another deployed train.`);
+  if (production && production.number === targetNumber) return refuse(`Train #${targetNumber} is what production runs now: roll back to another deployed train.`);
   const busy = s.trains.flatMap((t) => t.jobs.filter((j) => j.kind === 'rollback' && (j.state === 'queued' || j.state === 'running')).map(() => t.number));
-  if (busy.length > 0)
-    return refuse(`A rollback to train #${busy[0]} is already running.`);
+  if (busy.length > 0) return refuse(`A rollback to train #${busy[0]} is already running.`);
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, targetNumber)!;
   addJob(d, t, 'rollback', t.headSha);
@@ -255,7 +271,9 @@ export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha
   if (!target) return refuse(`Commit ${sha} is not a commit Conductor knows on ${s.settings.branch}.`);
   const own = norm(target.authorEmail) === norm(ctx.actor);
   if (!own && !isAdmin(ctx.policy, ctx.actor))
-    return refuse(`${short(target.sha)} is ${target.authorEmail}'s commit: you may revert your own commits; only admins may revert someone else's. Admins: ${ctx.policy.admins.join(', ') || 'none configured'}.`);
+    return refuse(
+      `${short(target.sha)} is ${target.authorEmail}'s commit: you may revert your own commits; only admins may revert someone else's. Admins: ${ctx.policy.admins.join(', ') || 'none configured'}.`,
+    );
   const d = new Draft(s, ctx);
   // The announcement first: a revert that fails later is told after it, never before.
   d.announce(`${ctx.actor} is reverting ${short(target.sha)} (${firstLine(target.message)}). The revert will land on the platform; then extend the train.`);
@@ -265,7 +283,7 @@ export function revert(s: LineState, ctx: Context, target: CommitRef | null, sha
 }
 
 /**
- * SPEC §10: the name a revert commit is authored with: the requester's Slack
+ * behaviour.md §10: the name a revert commit is authored with: the requester's Slack
  * display name, else the name on their latest commit on the line, else the
  * local part of their email. Never an email as a name.
  */

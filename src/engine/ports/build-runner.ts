@@ -28,7 +28,7 @@ export interface JobResult {
   /**
    * The runner cannot tell how the job ended (it was running when an earlier
    * Conductor process stopped, and left no exit status). `succeeded` is then
-   * false, and the engine records the outcome as unknown (SPEC §9), never failed:
+   * false, and the engine records the outcome as unknown (behaviour.md §9), never failed:
    * a deploy or rollback is not run again unless a person decides so.
    */
   unknown?: boolean;

@@ -55,10 +55,7 @@ export interface CodeHost {
    * conflict pushes nothing. A push rejected because the branch moved is retried
    * after a fetch (a few times).
    */
-  revert(
-    sha: string,
-    opts: { idempotencyKey: string; requestedBy: { name: string; email: string } },
-  ): Promise<RevertResult>;
+  revert(sha: string, opts: { idempotencyKey: string; requestedBy: { name: string; email: string } }): Promise<RevertResult>;
   /**
    * Emergency reset: push the current remote head to `backupRef` (e.g.
    * `refs/conductor/backup/web/20261124T101500Z`) FIRST, then force-push the

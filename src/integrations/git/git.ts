@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { GitError, GitPluginError, simpleGit, type SimpleGit } from 'simple-git';
+import { GitError, GitPluginError, type SimpleGit, simpleGit } from 'simple-git';
 
 /**
  * Shared plumbing for our simple-git use: one factory that makes every non-zero
@@ -72,11 +72,7 @@ export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
     errors(error, result) {
       if (error instanceof GitPluginError) return error; // timeout, abort, unsafe
       if (result.exitCode) {
-        return new GitExitError(
-          result.exitCode,
-          Buffer.concat(result.stdErr).toString('utf8'),
-          Buffer.concat(result.stdOut).toString('utf8'),
-        );
+        return new GitExitError(result.exitCode, Buffer.concat(result.stdErr).toString('utf8'), Buffer.concat(result.stdOut).toString('utf8'));
       }
       return error;
     },
@@ -98,9 +94,7 @@ export async function exitCodeAs<T>(fn: () => Promise<T>, code: number, onCode: 
 /** True when a push failed because the remote ref moved (non-fast-forward, stale lease). */
 export function isRejectedPush(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\].*(cannot lock ref|failed to update ref)/i.test(
-    err.message,
-  );
+  return /\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\].*(cannot lock ref|failed to update ref)/i.test(err.message);
 }
 
 /** Full or abbreviated hexadecimal object name; anything else is never passed to git. */

@@ -4,17 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SimpleGit } from 'simple-git';
 import type { CodeHost, CommitInfo, NewCommits, RevertCheck, RevertResult } from '../../engine/ports/code-host.js';
-import {
-  GitExitError,
-  Mutex,
-  createGit,
-  exitCodeAs,
-  isHexSha,
-  isRejectedPush,
-  normalizeRemote,
-  pathExists,
-  removeStaleIndexLock,
-} from './git.js';
+import { createGit, exitCodeAs, GitExitError, isHexSha, isRejectedPush, Mutex, normalizeRemote, pathExists, removeStaleIndexLock } from './git.js';
 
 /**
  * CodeHost over plain git (simple-git): works with any remote git can reach,
@@ -177,13 +167,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
   }
 
   async function findRevertByKey(git: SimpleGit, head: string, key: string): Promise<string | null> {
-    const out = await git.raw([
-      'log',
-      `-n${REVERT_SEARCH_DEPTH}`,
-      `--format=%H%x00%(trailers:key=${REVERT_TRAILER},valueonly,unfold,separator=%x1f)`,
-      head,
-      '--',
-    ]);
+    const out = await git.raw(['log', `-n${REVERT_SEARCH_DEPTH}`, `--format=%H%x00%(trailers:key=${REVERT_TRAILER},valueonly,unfold,separator=%x1f)`, head, '--']);
     for (const line of out.split('\n')) {
       const [sha, values] = line.split('\0');
       if (sha && values && values.split('\x1f').some((v) => v.trim() === key)) return sha;
@@ -210,9 +194,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
       await git.raw(['revert', '--no-commit', full]);
     } catch (err) {
       if (!(err instanceof GitExitError)) throw err;
-      const files = (await git.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => ''))
-        .split('\n')
-        .filter(Boolean);
+      const files = (await git.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => '')).split('\n').filter(Boolean);
       await cleanWorkTree(git, head);
       log.info({ sha: full, files }, 'revert conflicts; nothing pushed');
       const where = files.length ? ` (${files.slice(0, 10).join(', ')}${files.length > 10 ? ', …' : ''})` : '';
@@ -292,9 +274,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
           if (!prepared.ok) return prepared;
           const full = prepared.full;
           const subject = (await git.raw(['log', '-n1', '--format=%s', full])).trim();
-          const message =
-            `Revert "${subject}"\n\nThis reverts commit ${full}.\n\n` +
-            `Requested-by: ${ident(requestedBy)}\n${REVERT_TRAILER}: ${key}\n`;
+          const message = `Revert "${subject}"\n\nThis reverts commit ${full}.\n\n` + `Requested-by: ${ident(requestedBy)}\n${REVERT_TRAILER}: ${key}\n`;
           await git.raw(['commit', '--no-verify', '--cleanup=verbatim', `--author=${ident(requestedBy)}`, '-m', message]);
           const revertSha = (await git.raw(['rev-parse', 'HEAD'])).trim();
           try {
@@ -342,9 +322,7 @@ export function createLocalCodeHost(opts: LocalCodeHostOptions): CodeHost {
               log.warn({ head, target, backup, backupRef }, 'reset already done and the branch moved on; not resetting again');
               return { oldHeadSha: backup };
             }
-            throw new Error(
-              `backup ref ${backupRef} holds ${backup}, which ${branch} (${head}) no longer contains: refusing to reset`,
-            );
+            throw new Error(`backup ref ${backupRef} holds ${backup}, which ${branch} (${head}) no longer contains: refusing to reset`);
           }
           // The backup first: it is the old head, or an ancestor of it (fast-forward, no force needed).
           if (backup !== head) await git.raw(['push', 'origin', `${head}:${backupRef}`]);

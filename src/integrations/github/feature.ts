@@ -1,9 +1,9 @@
-import { newerStatusShas } from '../../engine/code-status.js';
-import { PermanentEffectError } from '../../engine/errors.js';
-import type { Reply } from '../../engine/engine.js';
 import { Coalescer } from '../../engine/coalescer.js';
-import { NOT_CONTIGUOUS, recordPushes, type PushInput } from '../../engine/inputs.js';
+import { newerStatusShas } from '../../engine/code-status.js';
 import type { EffectHandler } from '../../engine/effects.js';
+import type { Reply } from '../../engine/engine.js';
+import { PermanentEffectError } from '../../engine/errors.js';
+import { NOT_CONTIGUOUS, type PushInput, recordPushes } from '../../engine/inputs.js';
 import type { Feature, FeatureContext } from '../../feature.js';
 import { githubWebhookHandler } from '../../http/github-webhook.js';
 import { createGithubStatuses } from './statuses.js';
@@ -22,19 +22,23 @@ function webhookRoute(ctx: FeatureContext): Feature['routes'] {
     const log = ctx.log.child({ route: 'github-webhook' });
     const pushes = new Coalescer<PushInput, Reply>((line, batch) => recordPushes(engine, line, batch));
     metrics.gauge('conductor_github_pushes_waiting', 'Push deliveries waiting for the transaction in hand on their line.', () => pushes.pending);
-    router.add('POST', '/webhooks/github', githubWebhookHandler({
-      secret,
-      lines,
-      record: async (line, sinceSha, found, inputKey) => {
-        // Deliveries for one line that arrive while its transaction runs are recorded together in the next one.
-        const reply = await pushes.submit(line, { sinceSha, found, inputKey });
-        // Missed or out-of-order delivery: git fetch reconciles (in the background, the answer stays fast).
-        if (!reply.ok && reply.text === NOT_CONTIGUOUS) void scheduler.fetchNow(line).catch((err) => log.warn({ err, line }, 'fetch after webhook failed'));
-        return reply;
-      },
-      fetchNow: (line) => scheduler.fetchNow(line),
-      log,
-    }));
+    router.add(
+      'POST',
+      '/webhooks/github',
+      githubWebhookHandler({
+        secret,
+        lines,
+        record: async (line, sinceSha, found, inputKey) => {
+          // Deliveries for one line that arrive while its transaction runs are recorded together in the next one.
+          const reply = await pushes.submit(line, { sinceSha, found, inputKey });
+          // Missed or out-of-order delivery: git fetch reconciles (in the background, the answer stays fast).
+          if (!reply.ok && reply.text === NOT_CONTIGUOUS) void scheduler.fetchNow(line).catch((err) => log.warn({ err, line }, 'fetch after webhook failed'));
+          return reply;
+        },
+        fetchNow: (line) => scheduler.fetchNow(line),
+        log,
+      }),
+    );
   };
 }
 

@@ -61,8 +61,7 @@ function commit(c: unknown, i: number): CommitInfo {
   if (!isObj(author)) throw new MalformedPushError(`${where}author must be an object`);
   const email = author.email;
   // GitHub's schema allows a null email; Conductor then matches nobody by email.
-  if (email !== null && email !== undefined && typeof email !== 'string')
-    throw new MalformedPushError(`${where}author.email must be a string`);
+  if (email !== null && email !== undefined && typeof email !== 'string') throw new MalformedPushError(`${where}author.email must be a string`);
   if (typeof email === 'string' && email.includes('\u0000')) throw new MalformedPushError(`${where}author.email must not contain a NUL character`);
   return {
     sha: sha(c, 'id', where),
@@ -84,8 +83,7 @@ export function parsePushEvent(payload: unknown): PushEvent {
   if (!Array.isArray(commitsRaw)) throw new MalformedPushError('commits must be an array');
   const commits = commitsRaw.map(commit);
   const distinct = payload.distinct_size;
-  if (distinct !== undefined && (typeof distinct !== 'number' || !Number.isInteger(distinct) || distinct < 0))
-    throw new MalformedPushError('distinct_size must be a non-negative integer');
+  if (distinct !== undefined && (typeof distinct !== 'number' || !Number.isInteger(distinct) || distinct < 0)) throw new MalformedPushError('distinct_size must be a non-negative integer');
   return {
     repo: fullName.toLowerCase(),
     ref,

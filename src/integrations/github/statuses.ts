@@ -29,7 +29,10 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** GitHub refused for good (404 unknown repo/commit, 422 invalid): retrying will not help. */
 export class PermanentGithubError extends PermanentEffectError {
   override readonly name = 'PermanentGithubError';
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message, { code: 'github_refused' });
   }
 }
@@ -37,12 +40,16 @@ export class PermanentGithubError extends PermanentEffectError {
 /** A failure worth retrying later (5xx, network, timeout, 401/403 incl. rate limits). */
 export class RetryableGithubError extends RetryableEffectError {
   override readonly name = 'RetryableGithubError';
-  constructor(readonly status: number | null, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly status: number | null,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, { ...options, code: 'github_failed' });
   }
 }
 
-// The status texts of the issue (SPEC §4 "Code").
+// The status texts of the issue (behaviour.md §4 "Code").
 export const waitingOnPlatformStatus = (): GithubStatus => ({ state: 'pending', description: 'waiting on the platform' });
 export const onTrainStatus = (train: number): GithubStatus => ({ state: 'pending', description: `on train #${train}` });
 export const deployedStatus = (train: number): GithubStatus => ({ state: 'success', description: `deployed with train #${train}` });

@@ -9,22 +9,26 @@ export function jenkinsFeature(ctx: FeatureContext): Feature | null {
   return {
     name: 'jenkins',
     routes(router) {
-      router.add('POST', '/webhooks/jenkins', jenkinsWebhookHandler({
-        token,
-        log: ctx.log.child({ route: 'jenkins-webhook' }),
-        // A callback names the job Conductor passed as CONDUCTOR_JOB_ID (or its build URL).
-        runner: {
-          async handleCallback(body) {
-            let outcome: 'accepted' | 'unknown' | 'finished' = 'unknown';
-            for (const r of runners) {
-              const o = await r.handleCallback(body);
-              if (o === 'accepted') return o;
-              if (o === 'finished') outcome = o;
-            }
-            return outcome;
+      router.add(
+        'POST',
+        '/webhooks/jenkins',
+        jenkinsWebhookHandler({
+          token,
+          log: ctx.log.child({ route: 'jenkins-webhook' }),
+          // A callback names the job Conductor passed as CONDUCTOR_JOB_ID (or its build URL).
+          runner: {
+            async handleCallback(body) {
+              let outcome: 'accepted' | 'unknown' | 'finished' = 'unknown';
+              for (const r of runners) {
+                const o = await r.handleCallback(body);
+                if (o === 'accepted') return o;
+                if (o === 'finished') outcome = o;
+              }
+              return outcome;
+            },
           },
-        },
-      }));
+        }),
+      );
     },
   };
 }

@@ -36,12 +36,7 @@ const BUILD_TREE = 'number,url,building,actions[parameters[name,value]]';
  * those are never adopted again. Throws when Jenkins cannot be asked (the
  * caller must not trigger blindly then).
  */
-export async function findTriggered(
-  client: JenkinsClient,
-  name: string,
-  params: Record<string, string>,
-  consumed: (buildUrl: string) => boolean,
-): Promise<Triggered | null> {
+export async function findTriggered(client: JenkinsClient, name: string, params: Record<string, string>, consumed: (buildUrl: string) => boolean): Promise<Triggered | null> {
   const items = (await client.queue.list({ tree: QUEUE_TREE })) ?? [];
   for (const item of items) {
     if (typeof item?.id !== 'number' || item.cancelled) continue;

@@ -10,7 +10,10 @@ export function compose(head: string, logText: string, max: number): string {
   if (buf.length <= room) return `${head}\n${logText}`;
   const marker = `[… ${buf.length - room} bytes of the console log dropped …]\n`;
   const keep = Math.max(0, room - Buffer.byteLength(marker));
-  const tail = buf.subarray(buf.length - keep).toString('utf8').replace(/^\uFFFD+/, '');
+  const tail = buf
+    .subarray(buf.length - keep)
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '');
   return `${head}\n${marker}${tail}`;
 }
 

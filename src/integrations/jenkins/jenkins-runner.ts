@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BuildRunner, JobKind, JobRequest, JobResult, RunningJob, StopHint } from '../../engine/ports/build-runner.js';
-import { createJenkinsClient, errorMessage, isRedirectOrOk } from './jenkins-client.js';
 import { RetryableJenkinsError } from './errors.js';
+import { createJenkinsClient, errorMessage, isRedirectOrOk } from './jenkins-client.js';
 import { findTriggered, parseExternalId, recordedBuild, type Triggered } from './jenkins-lookup.js';
 import { compose } from './jenkins-output.js';
 

@@ -2,11 +2,25 @@
  * Just enough Atlassian Document Format (REST v3 rich text) for Conductor's
  * issue descriptions: paragraphs and bullet lists of plain text.
  */
-export interface AdfText { type: 'text'; text: string; marks?: { type: 'code' | 'strong' }[] }
-export interface AdfParagraph { type: 'paragraph'; content: AdfText[] }
-export interface AdfBulletList { type: 'bulletList'; content: { type: 'listItem'; content: AdfParagraph[] }[] }
+export interface AdfText {
+  type: 'text';
+  text: string;
+  marks?: { type: 'code' | 'strong' }[];
+}
+export interface AdfParagraph {
+  type: 'paragraph';
+  content: AdfText[];
+}
+export interface AdfBulletList {
+  type: 'bulletList';
+  content: { type: 'listItem'; content: AdfParagraph[] }[];
+}
 export type AdfBlock = AdfParagraph | AdfBulletList;
-export interface AdfDoc { type: 'doc'; version: 1; content: AdfBlock[] }
+export interface AdfDoc {
+  type: 'doc';
+  version: 1;
+  content: AdfBlock[];
+}
 
 /** Jira rejects text nodes that are empty; it also caps a field near 32 767 characters. */
 export function text(s: string, mark?: 'code' | 'strong'): AdfText {

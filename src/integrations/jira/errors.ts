@@ -8,7 +8,11 @@ import { PermanentEffectError, RetryableEffectError, RetryLaterError } from '../
  */
 export class PermanentJiraError extends PermanentEffectError {
   override readonly name = 'PermanentJiraError';
-  constructor(readonly status: number, message: string, options?: { cause?: unknown; summary?: string }) {
+  constructor(
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown; summary?: string },
+  ) {
     super(message, { ...options, code: 'jira_refused' });
   }
 }
@@ -16,7 +20,11 @@ export class PermanentJiraError extends PermanentEffectError {
 /** A failure worth retrying (network, timeout, 5xx, 401 while a token is rotated, 408). */
 export class RetryableJiraError extends RetryableEffectError {
   override readonly name = 'RetryableJiraError';
-  constructor(readonly status: number | null, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly status: number | null,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, { ...options, code: 'jira_failed' });
   }
 }

@@ -1,7 +1,7 @@
 import { pollTickets, ticketChangedOutside } from '../../engine/tickets-outside.js';
 import type { Feature, FeatureContext } from '../../feature.js';
 import { jiraWebhookHandler } from '../../http/jira-webhook.js';
-import { startPoll, type Poll } from '../../scheduler/poll.js';
+import { type Poll, startPoll } from '../../scheduler/poll.js';
 
 /** Jira: its webhook (when JIRA_WEBHOOK_SECRET is set) and, as a safety net for lost webhooks, a poll of open tickets. */
 export function jiraFeature(ctx: FeatureContext): Feature | null {
@@ -15,12 +15,16 @@ export function jiraFeature(ctx: FeatureContext): Feature | null {
     name: 'jira',
     routes: secret
       ? (router) => {
-          router.add('POST', '/webhooks/jira', jiraWebhookHandler({
-            secret,
-            doneStatus: file.jira.doneStatus,
-            log: log.child({ route: 'jira-webhook' }),
-            onChange: ({ key, done }) => ticketChangedOutside(engine, key, done),
-          }));
+          router.add(
+            'POST',
+            '/webhooks/jira',
+            jiraWebhookHandler({
+              secret,
+              doneStatus: file.jira.doneStatus,
+              log: log.child({ route: 'jira-webhook' }),
+              onChange: ({ key, done }) => ticketChangedOutside(engine, key, done),
+            }),
+          );
         }
       : undefined,
     async start() {

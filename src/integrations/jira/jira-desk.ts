@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { Version3Client } from 'jira.js';
 import type { Logger } from 'pino';
 import type { Ticket, Train } from '../../domain/index.js';
-import { bulletList, doc, paragraph, text, type AdfDoc } from './adf.js';
-import { PermanentJiraError, fieldErrorsOf, toJiraError } from './errors.js';
+import { type AdfDoc, bulletList, doc, paragraph, text } from './adf.js';
+import { fieldErrorsOf, PermanentJiraError, toJiraError } from './errors.js';
 
 export { PermanentJiraError, RetryableJiraError } from './errors.js';
 
 /**
- * The Jira ticket desk (SPEC §4 "Tickets"): a parent issue per train and one
+ * The Jira ticket desk (behaviour.md §4 "Tickets"): a parent issue per train and one
  * sub-task per author, assigned to the author's Jira account (found by email).
  *
  * jira.js 5.4.0 and its `Version3Client` (6.x dropped it and declares Node ≥ 22).
@@ -190,9 +190,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
   }
 
   async function createIssue(what: string, fields: Record<string, unknown>): Promise<string> {
-    const res = await call(`creating ${what}`, () =>
-      client.issues.createIssue<{ id: string; key: string }>({ fields: fields as never }),
-    );
+    const res = await call(`creating ${what}`, () => client.issues.createIssue<{ id: string; key: string }>({ fields: fields as never }));
     if (!res?.key) throw new PermanentJiraError(0, `Jira answered creating ${what} without an issue key`);
     return res.key;
   }
@@ -243,8 +241,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
    * The same test decides "already there" and "arrived", so a retry after a
    * partial walk carries on from wherever the issue is, and stops when it is there.
    */
-  const arrived = (s: IssueStatus, wantDone: boolean): boolean =>
-    wantDone ? isDone(s.name) : !isDone(s.name) && s.category !== 'done';
+  const arrived = (s: IssueStatus, wantDone: boolean): boolean => (wantDone ? isDone(s.name) : !isDone(s.name) && s.category !== 'done');
 
   /**
    * The next transition of a walk toward the wanted state, or undefined when
@@ -259,8 +256,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
   function nextStep(transitions: Transition[], wantDone: boolean, visited: Set<string>): Transition | undefined {
     const usable = transitions.filter((t) => !visited.has(norm(t.to!.name)));
     const to = (t: Transition): IssueStatus => ({ name: t.to!.name!, category: t.to!.statusCategory?.key ?? null });
-    const rank = <T>(list: T[], score: (t: T) => number): T | undefined =>
-      list.map((t, i) => ({ t, s: score(t), i })).sort((a, b) => a.s - b.s || a.i - b.i)[0]?.t;
+    const rank = <T>(list: T[], score: (t: T) => number): T | undefined => list.map((t, i) => ({ t, s: score(t), i })).sort((a, b) => a.s - b.s || a.i - b.i)[0]?.t;
     const arriving = usable.filter((t) => arrived(to(t), wantDone));
     if (arriving.length) {
       if (wantDone) return arriving[0];
@@ -308,19 +304,14 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
         return new PermanentJiraError(0, `${externalKey} (status ${status.name ?? 'unknown'}) ${why}; available: ${available}${walked}`, { summary });
       };
       visited.add(norm(status.name));
-      const res = await call(`listing the transitions of ${externalKey}`, () =>
-        client.issues.getTransitions<{ transitions?: Transition[] }>({ issueIdOrKey: externalKey }),
-      );
+      const res = await call(`listing the transitions of ${externalKey}`, () => client.issues.getTransitions<{ transitions?: Transition[] }>({ issueIdOrKey: externalKey }));
       const transitions = (res.transitions ?? []).filter((t) => t.id && t.to?.name && t.isAvailable !== false);
       const where = `"${status.name ?? 'unknown'}"`;
-      if (step > MAX_WALK)
-        throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, `still ${where} after ${MAX_WALK} transitions`, transitions);
+      if (step > MAX_WALK) throw stuck(`is not ${wantDone ? `"${o.doneStatus}"` : 'open'} after ${MAX_WALK} transitions`, `still ${where} after ${MAX_WALK} transitions`, transitions);
       const pick = nextStep(transitions, wantDone, visited);
       if (!pick) throw stuck(`has no transition ${goal}`, `no transition ${wantDone ? `to "${o.doneStatus}"` : 'to an open status'} from ${where}`, transitions);
       try {
-        await call(`moving ${externalKey} to ${pick.to!.name}`, () =>
-          client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }),
-        );
+        await call(`moving ${externalKey} to ${pick.to!.name}`, () => client.issues.doTransition({ issueIdOrKey: externalKey, transition: { id: pick.id! } }));
       } catch (err) {
         // Jira answers 400 when the transition is not offered from the issue's status any more: someone moved the
         // issue between the listing and this POST. Then the walk goes on from where they put it (the refused
@@ -328,7 +319,10 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
         if (!(err instanceof PermanentJiraError && err.status === 400)) throw err;
         const now = await readStatus(externalKey);
         if (norm(now.name) === norm(status.name)) throw err;
-        log.info({ key: externalKey, step, from: status.name, to: pick.to!.name, movedTo: now.name, wantDone }, 'jira refused the transition: the issue was moved meanwhile; going on from its new status');
+        log.info(
+          { key: externalKey, step, from: status.name, to: pick.to!.name, movedTo: now.name, wantDone },
+          'jira refused the transition: the issue was moved meanwhile; going on from its new status',
+        );
         reread = now;
         continue;
       }
@@ -344,12 +338,7 @@ export function createJiraDesk(o: JiraDeskOptions): JiraDesk {
     async open({ line, train }) {
       const label = trainLabel(line, train.number);
       const mem = remember(label);
-      const found = await search(`project = "${o.project}" AND labels = "${label}" ORDER BY created ASC`, [
-        'labels',
-        'parent',
-        'status',
-        'issuelinks',
-      ]);
+      const found = await search(`project = "${o.project}" AND labels = "${label}" ORDER BY created ASC`, ['labels', 'parent', 'status', 'issuelinks']);
       const parentIssue = found.find((i) => !i.fields?.parent?.key && !i.fields?.labels?.some((l) => l.startsWith('conductor-author-')));
       let parentKey = parentIssue?.key ?? mem.parent;
       const byAuthor = new Map(mem.byAuthor);

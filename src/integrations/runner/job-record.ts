@@ -4,7 +4,7 @@ import { pathExists } from '../git/git.js';
 
 /**
  * A local job's record on disk, so that its outcome survives the Conductor
- * process that started it (SPEC §9: a deploy is never run twice unasked, and
+ * process that started it (behaviour.md §9: a deploy is never run twice unasked, and
  * its outcome is never silently lost).
  *
  * `<runsDir>/<jobId>/`:
@@ -54,7 +54,10 @@ export const WRAPPER = [
 
 export class JobRecord {
   readonly dir: string;
-  constructor(runsDir: string, readonly jobId: number) {
+  constructor(
+    runsDir: string,
+    readonly jobId: number,
+  ) {
     this.dir = path.join(runsDir, String(jobId));
   }
 

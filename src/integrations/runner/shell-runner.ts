@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BuildRunner, JobRequest, JobResult, RunningJob } from '../../engine/ports/build-runner.js';
-import { JobRecord, WRAPPER, isAlive, isSameProcess, listRecords, processStartTime, type JobMeta } from './job-record.js';
-import { GitExitError, Mutex, createGit, isHexSha, normalizeRemote, pathExists } from '../git/git.js';
+import { createGit, GitExitError, isHexSha, Mutex, normalizeRemote, pathExists } from '../git/git.js';
+import { isAlive, isSameProcess, type JobMeta, JobRecord, listRecords, processStartTime, WRAPPER } from './job-record.js';
 
 /**
  * The local BuildRunner: each job runs its line's shell command (`/bin/sh -c`)
@@ -17,7 +17,7 @@ import { GitExitError, Mutex, createGit, isHexSha, normalizeRemote, pathExists }
  *   `git worktree add --detach` per job under `<workRoot>/jobs/`. Fetch and
  *   work-tree bookkeeping are serialised by a mutex; the commands themselves run
  *   in parallel. The work tree is removed when the job ends.
- * - A job outlives its Conductor (SPEC §9): each command runs in its own process
+ * - A job outlives its Conductor (behaviour.md §9): each command runs in its own process
  *   group under a small wrapper shell, writes its output to a file and its exit
  *   status to another (`job-record.ts`, under `<workRoot>/runs/<jobId>/`). A
  *   Conductor that restarts adopts what it finds there: a job still running is
@@ -208,8 +208,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   /** The job's result has been handed over (or it was stopped): its record and work tree go. */
   async function cleanUp(record: JobRecord, jlog: Logger): Promise<void> {
     const meta = await record.meta();
-    if (meta?.workTree && (await pathExists(meta.workTree)))
-      await removeWorkTree(meta.workTree).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
+    if (meta?.workTree && (await pathExists(meta.workTree))) await removeWorkTree(meta.workTree).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
     await record.remove().catch((err: unknown) => jlog.warn({ err }, 'could not remove the job record'));
   }
 
@@ -335,11 +334,14 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     const deadlineMs = deadline ? Date.parse(deadline) : null;
     let timeoutTimer: NodeJS.Timeout | null = null;
     if (deadlineMs !== null) {
-      timeoutTimer = setTimeout(() => {
-        timedOut = true;
-        jlog.warn({ timeoutMinutes: job.timeoutMinutes }, 'job timed out; killing it');
-        kill();
-      }, Math.max(0, deadlineMs - Date.now()));
+      timeoutTimer = setTimeout(
+        () => {
+          timedOut = true;
+          jlog.warn({ timeoutMinutes: job.timeoutMinutes }, 'job timed out; killing it');
+          kill();
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       timeoutTimer.unref();
     }
     if (job.stopped) kill();
@@ -363,7 +365,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
         for (;;) {
           const pid = job.pid!;
           if (!isAlive(pid)) break;
-          if (await record.exitCode() !== null) break;
+          if ((await record.exitCode()) !== null) break;
           if (job.released) return false;
           if (job.stopped) kill();
           await new Promise<void>((resolve) => {
@@ -484,7 +486,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
 
     async close() {
       closed = true;
-      // Leave the processes running: the next Conductor adopts them (SPEC §9), and a deploy is never cut in half by a restart.
+      // Leave the processes running: the next Conductor adopts them (behaviour.md §9), and a deploy is never cut in half by a restart.
       for (const job of jobs.values()) {
         job.released = true;
         job.wake();

@@ -1,15 +1,15 @@
 /**
- * Confirmation modals (SPEC §2 rules 6–8 and 13; §3 "Derail (confirmation),
+ * Confirmation modals (behaviour.md §2 rules 6–8 and 13; §3 "Derail (confirmation),
  * Extend (confirmation)"): what will happen, said from the state before the
  * command runs, and a modal that runs the command once confirmed.
  */
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { CommitRef, LineState, Train } from '../../domain/model.js';
 import { failedDeploys, findTrain, goingTrain } from '../../domain/deployability.js';
-import { norm } from '../../domain/policy.js';
 import { inAutoTime } from '../../domain/lifecycle.js';
-import { VIEWS, type ConfirmMetadata } from '../registrations.js';
-import { LIMITS, count, escapeMrkdwn, firstLine, mrkdwn, plain, plural, sections, shortSha, truncate } from './text.js';
+import type { CommitRef, LineState, Train } from '../../domain/model.js';
+import { norm } from '../../domain/policy.js';
+import { type ConfirmMetadata, VIEWS } from '../registrations.js';
+import { count, escapeMrkdwn, firstLine, LIMITS, mrkdwn, plain, plural, sections, shortSha, truncate } from './text.js';
 
 export type ConfirmCommand = 'derail' | 'extend' | 'emergency' | 'rollback';
 
@@ -44,7 +44,12 @@ export function confirmModal(opts: ConfirmModalOptions): ModalView {
     ...sections(shown.join('\n'), MAX_MODAL_SECTIONS),
     {
       type: 'context',
-      elements: [mrkdwn(opts.danger ? 'This acts on the branch and the channel at once. Press *Confirm* only if you mean it.' : 'Press *Confirm* to go ahead, or *Cancel* to leave everything as it is.', LIMITS.contextText)],
+      elements: [
+        mrkdwn(
+          opts.danger ? 'This acts on the branch and the channel at once. Press *Confirm* only if you mean it.' : 'Press *Confirm* to go ahead, or *Cancel* to leave everything as it is.',
+          LIMITS.contextText,
+        ),
+      ],
     },
   ];
   return {
@@ -130,7 +135,7 @@ function describeDerail(s: LineState, arg: { reason?: string; train?: number; no
   return { title: truncate(`Derail train ${trainList(targets)}`, LIMITS.modalTitle), lines, danger: true };
 }
 
-/** Rule 3 after a derail: what the line does with the commits, and how to hold them (SPEC §10). */
+/** Rule 3 after a derail: what the line does with the commits, and how to hold them (behaviour.md §10). */
 function whatFollowsDerail(s: LineState, returned: number, now?: Date): string {
   if (s.settings.mode === 'manual') return 'The line is in manual mode: no new train starts until an admin runs `/conductor start`.';
   const hold = 'To hold them on the platform, cancel and switch to manual mode first (`/conductor mode manual`).';
@@ -210,16 +215,12 @@ function describeRollback(s: LineState, arg: { train?: number }): { title: strin
   const n = arg.train;
   const title = truncate(`Roll back to train #${n}`, LIMITS.modalTitle);
   const target = findTrain(s, n);
-  if (!target || target.state !== 'deployed')
-    return { title, lines: [`Train #${n} was never deployed: only a deployed train can be rolled back to.`], danger: false };
-  if (s.lastDeployed?.number === n)
-    return { title, lines: [`Train #${n} is what production runs now: roll back to an earlier train.`], danger: false };
+  if (!target || target.state !== 'deployed') return { title, lines: [`Train #${n} was never deployed: only a deployed train can be rolled back to.`], danger: false };
+  if (s.lastDeployed?.number === n) return { title, lines: [`Train #${n} is what production runs now: roll back to an earlier train.`], danger: false };
   const going = goingTrain(s);
   const lines = [
     `Production will be rolled back to train #${n}: the deploy job runs for its head \`${shortSha(target.headSha)}\`.`,
-    going
-      ? `${trainPhrase(going)} will be blocked with reason "rollback": it does everything except deploy until it is unblocked.`
-      : 'No train is going: nothing is blocked.',
+    going ? `${trainPhrase(going)} will be blocked with reason "rollback": it does everything except deploy until it is unblocked.` : 'No train is going: nothing is blocked.',
     'Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.',
   ];
   return { title, lines, danger: true };

@@ -1,10 +1,10 @@
 /**
- * Direct messages (SPEC §3 "DMs"): the engine's sentence, a Verify button when
+ * Direct messages (behaviour.md §3 "DMs"): the engine's sentence, a Verify button when
  * the author is asked to verify, and a context line naming the line.
  */
 import type { KnownBlock } from '@slack/types';
 import { ACTIONS } from '../registrations.js';
-import { LIMITS, actionButton, escapeMrkdwn, escapeWithMentions, mrkdwn, sections, truncate } from './text.js';
+import { actionButton, escapeMrkdwn, escapeWithMentions, LIMITS, mrkdwn, sections, truncate } from './text.js';
 
 export interface DmOptions {
   /** The author is asked to verify: add a Verify button (needs `train`). */

@@ -1,12 +1,12 @@
 /**
- * App Home (SPEC §3): each user sees their own commits and pending
+ * App Home (behaviour.md §3): each user sees their own commits and pending
  * verifications across lines. Pure: the listener gathers the data, this
  * renders it within Slack's 100 blocks per view, summarising beyond that.
  */
 import type { HomeView, KnownBlock, SectionBlock } from '@slack/types';
 import type { CommitRef } from '../../domain/model.js';
 import { ACTIONS } from '../registrations.js';
-import { LIMITS, actionButton, count, escapeMrkdwn, firstLine, mrkdwn, plain, plural, section, shortSha, truncate } from './text.js';
+import { actionButton, count, escapeMrkdwn, firstLine, LIMITS, mrkdwn, plain, plural, section, shortSha, truncate } from './text.js';
 
 export interface HomeTrain {
   number: number;
@@ -56,12 +56,15 @@ export function homeView(data: HomeData): HomeView {
     for (const { line, train } of pending.slice(0, MAX_PENDING)) {
       const verify: SectionBlock = {
         type: 'section',
-        text: mrkdwn(`*${escapeMrkdwn(truncate(line, 200))}* · train #${train.number} (${escapeMrkdwn(truncate(train.state, 40))}): ${plural(train.commits.length, 'commit')} of yours on staging`),
+        text: mrkdwn(
+          `*${escapeMrkdwn(truncate(line, 200))}* · train #${train.number} (${escapeMrkdwn(truncate(train.state, 40))}): ${plural(train.commits.length, 'commit')} of yours on staging`,
+        ),
         accessory: actionButton(ACTIONS.verify, 'Verify', { line, train: train.number }, { style: 'primary' }),
       };
       blocks.push(verify);
     }
-    if (pending.length > MAX_PENDING) blocks.push(context(`…and ${plural(pending.length - MAX_PENDING, 'more pending verification')}: \`/conductor verify &lt;train&gt;\` in each line's channel.`));
+    if (pending.length > MAX_PENDING)
+      blocks.push(context(`…and ${plural(pending.length - MAX_PENDING, 'more pending verification')}: \`/conductor verify &lt;train&gt;\` in each line's channel.`));
     blocks.push({ type: 'divider' });
   }
 
@@ -100,7 +103,14 @@ function lineBlocks(l: HomeLine): KnownBlock[] {
   }
   if (trains.length > TRAINS_PER_LINE) {
     const rest = trains.slice(TRAINS_PER_LINE);
-    out.push(context(`…and ${plural(rest.length, 'more train')} with ${plural(rest.reduce((n, t) => n + t.commits.length, 0), 'commit')} of yours.`));
+    out.push(
+      context(
+        `…and ${plural(rest.length, 'more train')} with ${plural(
+          rest.reduce((n, t) => n + t.commits.length, 0),
+          'commit',
+        )} of yours.`,
+      ),
+    );
   }
   if (l.platform.length > 0) out.push(section(`*On the platform* (waiting for a train)\n${commitList(l.platform)}`));
   return out;

@@ -1,6 +1,7 @@
 /** Block Kit views: pure functions of state, within Slack's limits. */
-export { trainCard, STATE_EMOJI, type TrainCardOptions } from './train-card.js';
-export { dmMessage, type DmOptions } from './dm.js';
-export { homeView, type HomeData, type HomeLine, type HomeTrain } from './home.js';
-export { confirmModal, confirmMetadata, describeConfirmation, MAX_LISTED_COMMITS, type ConfirmCommand, type ConfirmModalOptions } from './confirm.js';
-export { LIMITS, escapeMrkdwn, threadReply, truncate } from './text.js';
+
+export { type ConfirmCommand, type ConfirmModalOptions, confirmMetadata, confirmModal, describeConfirmation, MAX_LISTED_COMMITS } from './confirm.js';
+export { type DmOptions, dmMessage } from './dm.js';
+export { type HomeData, type HomeLine, type HomeTrain, homeView } from './home.js';
+export { escapeMrkdwn, LIMITS, threadReply, truncate } from './text.js';
+export { STATE_EMOJI, type TrainCardOptions, trainCard } from './train-card.js';

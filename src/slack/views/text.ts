@@ -132,12 +132,7 @@ export function sections(text: string, maxBlocks: number): SectionBlock[] {
 }
 
 /** A button carrying `{line, train}` as its value. */
-export function actionButton(
-  actionId: ActionId,
-  label: string,
-  value: ActionValue,
-  opts: { style?: 'primary' | 'danger'; confirm?: ConfirmationDialog } = {},
-): Button {
+export function actionButton(actionId: ActionId, label: string, value: ActionValue, opts: { style?: 'primary' | 'danger'; confirm?: ConfirmationDialog } = {}): Button {
   const button: Button = {
     type: 'button',
     action_id: actionId,

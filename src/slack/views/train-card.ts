@@ -1,32 +1,16 @@
 /**
- * The train card (SPEC §3): the one channel message per train, updated in
+ * The train card (behaviour.md §3): the one channel message per train, updated in
  * place as the train moves. A pure function of the line's state and the
  * train; it stays within Slack's limits for the biggest trains we support by
  * summarising (at most `maxAuthors` authors, a few commits each).
  */
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import type { Job, LineState, Train, TrainStatus } from '../../domain/model.js';
 import { isGoing, isLive, latestJob, notDeployableReason } from '../../domain/deployability.js';
-import { norm } from '../../domain/policy.js';
+import type { Job, LineState, Train, TrainStatus } from '../../domain/model.js';
 import { outputTail } from '../../domain/output-tail.js';
+import { norm } from '../../domain/policy.js';
 import { ACTIONS, type ActionValue } from '../registrations.js';
-import {
-  LIMITS,
-  actionButton,
-  confirmDialog,
-  count,
-  escapeMrkdwn,
-  escapeWithMentions,
-  firstLine,
-  link,
-  mrkdwn,
-  plain,
-  plural,
-  safeMention,
-  section,
-  shortSha,
-  truncate,
-} from './text.js';
+import { actionButton, confirmDialog, count, escapeMrkdwn, escapeWithMentions, firstLine, LIMITS, link, mrkdwn, plain, plural, safeMention, section, shortSha, truncate } from './text.js';
 
 export interface TrainCardOptions {
   /** `<@U123>` when the email belongs to a Slack user, else the email. */
@@ -109,7 +93,7 @@ export function trainCard(state: LineState, train: Train, opts: TrainCardOptions
   return { text: fallback(state, train, reason), blocks };
 }
 
-/** SPEC §9: what production runs, on every card, so a rollback is never forgotten. */
+/** behaviour.md §9: what production runs, on every card, so a rollback is never forgotten. */
 function productionLine(state: LineState): string | null {
   const p = state.production;
   if (!p) return null;
@@ -160,9 +144,7 @@ function statusSentence(train: Train, reason: string | null, mention: (email: st
     case 'deploying':
       if (latestJob(train, 'deploy')?.state === 'unknown')
         return `:grey_question: *Outcome unknown: check production.* Conductor cannot tell how the deploy ended and will not run it again by itself. ${train.engineer ? who(train.engineer) : 'The engineer or an admin'}: check production, then \`/conductor retry\`, or \`/conductor job succeeded ${train.number}\` / \`job failed ${train.number}\`.`;
-      return latestJob(train, 'deploy')?.state === 'failed'
-        ? ':x: *The production deploy failed:* retry it, roll back, or derail the train.'
-        : ':rocket: Deploying to production…';
+      return latestJob(train, 'deploy')?.state === 'failed' ? ':x: *The production deploy failed:* retry it, roll back, or derail the train.' : ':rocket: Deploying to production…';
     case 'deployed':
       return ':white_check_mark: Deployed to production.';
     case 'derailed':
@@ -221,7 +203,10 @@ function authorGroups(train: Train): AuthorGroup[] {
     g.commits.push(c);
   }
   const rank = (g: AuthorGroup): number => (g.ticket?.state === 'pending' ? 0 : g.ticket?.state === 'verified' ? 1 : 2);
-  return [...groups.values()].map((g, i) => ({ g, i })).sort((a, b) => rank(a.g) - rank(b.g) || a.i - b.i).map(({ g }) => g);
+  return [...groups.values()]
+    .map((g, i) => ({ g, i }))
+    .sort((a, b) => rank(a.g) - rank(b.g) || a.i - b.i)
+    .map(({ g }) => g);
 }
 
 function ticketLabel(train: Train, g: AuthorGroup): string {
@@ -253,11 +238,7 @@ function authorBlocks(train: Train, opts: TrainCardOptions, who: (email: string)
     const hiddenCommits = hidden.reduce((n, g) => n + g.commits.length, 0);
     const pending = hidden.filter((g) => g.ticket?.state === 'pending').length;
     const where = opts.statusUrl && opts.statusUrl.length <= 1000 ? `see ${link(opts.statusUrl, 'the full list')}` : `\`/conductor train ${train.number}\` lists them`;
-    blocks.push(
-      context(
-        `…and ${plural(hidden.length, 'more author')} (${plural(hiddenCommits, 'commit')}): ${where}.${pending ? ` ${count(pending)} of them still to verify.` : ''}`,
-      ),
-    );
+    blocks.push(context(`…and ${plural(hidden.length, 'more author')} (${plural(hiddenCommits, 'commit')}): ${where}.${pending ? ` ${count(pending)} of them still to verify.` : ''}`));
   }
   return blocks;
 }
@@ -278,7 +259,7 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
   const retryKind = train.state === 'deploying' ? 'deploy' : 'build';
   const failed = latestJob(train, retryKind)?.state === 'failed';
   if (failed) out.push(actionButton(ACTIONS.retry, `:repeat: Retry ${retryKind}`, value));
-  // SPEC §9: running a deploy of unknown outcome again is a person's decision, taken after checking production.
+  // behaviour.md §9: running a deploy of unknown outcome again is a person's decision, taken after checking production.
   if (train.state === 'deploying' && latestJob(train, 'deploy')?.state === 'unknown') {
     const text = `Nobody can tell how the last deploy of train #${train.number} ended. Check production first: if it already runs this train, record it with \`/conductor job succeeded ${train.number}\` instead of deploying again.`;
     out.push(actionButton(ACTIONS.retry, ':repeat: Deploy again', value, { confirm: confirmDialog(`Deploy train #${train.number} again?`, text, 'Deploy again', 'danger') }));
@@ -290,7 +271,7 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
     out.push(actionButton(ACTIONS.extend, ':heavy_plus_sign: Extend', value, { confirm: confirmDialog(`Extend train #${train.number}?`, text, 'Extend', 'primary') }));
   }
   if (going || (train.state === 'deploying' && failed)) {
-    // Rule 3 would start the next train at once with the same commits: say so, and how to hold them (SPEC §10).
+    // Rule 3 would start the next train at once with the same commits: say so, and how to hold them (behaviour.md §10).
     const next = state.settings.mode === 'schedule' ? ' In schedule mode inside auto-time a new train takes them at once: to hold them, switch to manual mode first.' : '';
     const text = `Train #${train.number} (${plural(train.commits.length, 'commit')}) will be derailed: its jobs stop and its commits go back to the front of the platform. Verifications carry over.${next}`;
     out.push(actionButton(ACTIONS.derail, ':octagonal_sign: Derail', value, { style: 'danger', confirm: confirmDialog(`Derail train #${train.number}?`, text, 'Derail', 'danger') }));

@@ -3,32 +3,8 @@
  * begins whenever possible (schedule mode, inside auto-time, nothing going).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  SYSTEM_ACTOR,
-  commitsArrived,
-  deploy,
-  goingTrain,
-  isDeployable,
-  notDeployableReason,
-} from '../../../src/domain/index.js';
-import {
-  ALICE,
-  BASE_SHA,
-  BOB,
-  CAROL,
-  DAVE,
-  OFFICE_HOURS,
-  Sim,
-  aCommit,
-  aLine,
-  announcements,
-  effectsOf,
-  monday,
-  ok,
-  refused,
-  sha,
-  shortShas,
-} from '../../support/domain-builders.js';
+import { commitsArrived, deploy, goingTrain, isDeployable, notDeployableReason, SYSTEM_ACTOR } from '../../../src/domain/index.js';
+import { ALICE, aCommit, aLine, announcements, BASE_SHA, BOB, CAROL, DAVE, effectsOf, monday, OFFICE_HOURS, ok, refused, Sim, sha, shortShas } from '../../support/domain-builders.js';
 
 /** A line with train #1 going (commit c0 by Alice). */
 function withTrainGoing(sim = new Sim()): Sim {
@@ -268,7 +244,7 @@ describe('rule 2: one train at a time per line', () => {
     expect(goingTrain(sim.state)).toBeUndefined();
   });
 
-  it('a train created while another deploys starts from that train\'s head', () => {
+  it("a train created while another deploys starts from that train's head", () => {
     const sim = withTrainGoing();
     deployTrain1(sim);
     ok(sim.push(aCommit('b1', BOB)));

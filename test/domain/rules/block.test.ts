@@ -1,7 +1,7 @@
 /** Rule 11: block and unblock. */
 import { describe, expect, it } from 'vitest';
 import { block, deploy, isDeployable, notDeployableReason, unblock, verify } from '../../../src/domain/index.js';
-import { ADMIN, ALICE, BOB, STRANGER, Sim, aCommit, announcements, ok, refused } from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, announcements, BOB, ok, refused, Sim, STRANGER } from '../../support/domain-builders.js';
 
 function train1(): Sim {
   const sim = new Sim();

@@ -1,21 +1,7 @@
 /** Rule 10: deployability and the production deploy. */
 import { describe, expect, it } from 'vitest';
-import { block, deploy, isDeployable, notDeployableReason, verify, type LineState } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  ROBOT,
-  STRANGER,
-  Sim,
-  aCommit,
-  announcements,
-  dmsTo,
-  effectsOf,
-  ok,
-  refused,
-  sha,
-} from '../../support/domain-builders.js';
+import { block, deploy, isDeployable, type LineState, notDeployableReason, verify } from '../../../src/domain/index.js';
+import { ADMIN, ALICE, aCommit, announcements, BOB, dmsTo, effectsOf, ok, ROBOT, refused, Sim, STRANGER, sha } from '../../support/domain-builders.js';
 
 /** #1 = a1 (Alice, engineer), b1 (Bob). */
 function train1(): Sim {

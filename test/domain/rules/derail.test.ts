@@ -1,24 +1,7 @@
 /** Rule 7: derail the going train. */
 import { describe, expect, it } from 'vitest';
 import { deploy, derail, notDeployableReason, start, verify } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  OFFICE_HOURS,
-  STRANGER,
-  Sim,
-  aCommit,
-  sha,
-  aLine,
-  announcements,
-  effectsOf,
-  monday,
-  ok,
-  refused,
-  shortShas,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, CAROL, effectsOf, monday, OFFICE_HOURS, ok, refused, Sim, STRANGER, sha, shortShas } from '../../support/domain-builders.js';
 
 /** Train #1 (a1, b1; engineer Alice) going, then c1 and a2 pushed onto the platform. */
 function scenario(settings: Parameters<typeof aLine>[0] = {}, now?: Date): Sim {
@@ -41,7 +24,9 @@ describe('rule 7: derail', () => {
     expect(sim.state.trains).toEqual([]); // the derailed train is not loaded any more
     expect(d.audit).toEqual([{ action: 'train.derailed', train: 1, details: { reason: 'flaky tests', afterFailedDeploy: false } }]);
     // Rule 8: in manual mode every channel message carries the warning.
-    expect(announcements(d)).toContain(`Train #1 was derailed by ${ALICE}: flaky tests. Its 2 commits are back on the platform. :warning: The line is in manual mode: trains start only by hand.`);
+    expect(announcements(d)).toContain(
+      `Train #1 was derailed by ${ALICE}: flaky tests. Its 2 commits are back on the platform. :warning: The line is in manual mode: trains start only by hand.`,
+    );
   });
 
   it('stops the running jobs', () => {
@@ -71,7 +56,7 @@ describe('rule 7: derail', () => {
     expect(sim.state.platform).toEqual([]);
     expect(d.audit.map((a) => a.action)).toEqual(['train.derailed', 'train.created']);
     expect(effectsOf(d, 'job.start')).toEqual([{ kind: 'job.start', train: 2, jobKind: 'build', attempt: 1 }]);
-    // The reply says what happens next, and how to hold the commits instead (SPEC §10).
+    // The reply says what happens next, and how to hold the commits instead (behaviour.md §10).
     const listed = ['a1', 'b1', 'c1', 'a2'].map((c, i) => `${sha(c).slice(0, 8)} (${[ALICE, BOB, CAROL, ALICE][i]})`).join(', ');
     expect(d.reply).toBe(
       `Train #1 derailed. The line is in schedule mode inside auto-time, so train #2 starts now with these 4 commits: ${listed}. ` +
@@ -153,10 +138,16 @@ describe('rule 7: derail', () => {
     // Without this, no later train could ever deploy: train #1 holds the line.
     expect(notDeployableReason(sim.state, sim.train(2))).toContain('Train #1 is still deploying');
     const d = ok(sim.as(ALICE, derail, 'deploy is broken'));
-    expect(d.state.trains.filter((t) => t.number <= 2).map((t) => [t.number, t.state])).toEqual([[1, 'derailed'], [2, 'derailed']]);
+    expect(d.state.trains.filter((t) => t.number <= 2).map((t) => [t.number, t.state])).toEqual([
+      [1, 'derailed'],
+      [2, 'derailed'],
+    ]);
     expect(d.state.platform.map((c) => c.sha)).toEqual([sha('a1'), sha('b1')]);
     expect(d.reply).toBe('Trains #1 and #2 derailed: 2 commits wait on the platform.');
-    expect(d.audit.map((a) => [a.train, a.details.afterFailedDeploy])).toEqual([[1, true], [2, false]]);
+    expect(d.audit.map((a) => [a.train, a.details.afterFailedDeploy])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
   });
 
   it('only the engineer or an admin may derail', () => {
@@ -173,4 +164,3 @@ describe('rule 7: derail', () => {
     expect(d.state.trains.find((t) => t.number === 1)!.derailReason).toBe('no reason given');
   });
 });
-

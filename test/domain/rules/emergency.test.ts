@@ -4,20 +4,20 @@ import { deploy, emergency, start } from '../../../src/domain/index.js';
 import {
   ADMIN,
   ALICE,
-  BASE_SHA,
-  BOB,
-  CAROL,
-  OFFICE_HOURS,
-  ROBOT,
-  Sim,
   aCommit,
   aLine,
   announcements,
+  BASE_SHA,
+  BOB,
+  CAROL,
   dmsTo,
   effectsOf,
   monday,
+  OFFICE_HOURS,
   ok,
+  ROBOT,
   refused,
+  Sim,
   sha,
   shortShas,
 } from '../../support/domain-builders.js';
@@ -37,9 +37,7 @@ describe('rule 8: emergency reset', () => {
     const t1 = d.state.trains.find((t) => t.number === 1)!;
     expect(t1).toMatchObject({ state: 'derailed', derailReason: 'emergency reset: prod on fire' });
     expect(effectsOf(d, 'job.stop')).toEqual([{ kind: 'job.stop', train: 1, jobKind: 'build', attempt: 1 }]);
-    expect(effectsOf(d, 'git.reset')).toEqual([
-      { kind: 'git.reset', targetSha: BASE_SHA, backupRef: BACKUP, removedShas: [sha('a1'), sha('b1'), sha('c1'), sha('a2')] },
-    ]);
+    expect(effectsOf(d, 'git.reset')).toEqual([{ kind: 'git.reset', targetSha: BASE_SHA, backupRef: BACKUP, removedShas: [sha('a1'), sha('b1'), sha('c1'), sha('a2')] }]);
     expect(sim.state.platform).toEqual([]);
     expect(sim.state.trains).toEqual([]);
     expect(sim.state.knownHeadSha).toBe(BASE_SHA);
@@ -125,7 +123,7 @@ describe('rule 8: emergency reset', () => {
     expect(t.number).toBe(2);
   });
 
-  it('a robot\'s commits are taken off too, but the robot gets no DM', () => {
+  it("a robot's commits are taken off too, but the robot gets no DM", () => {
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE), aCommit('r1', ROBOT)));
     const d = ok(sim.as(ADMIN, emergency, BACKUP));
@@ -160,9 +158,7 @@ describe('rule 8: emergency reset', () => {
     ok(sim.finishJob(1, 'deploy', false));
     const base = sim.train(1).baseSha;
     const d = ok(sim.as(ADMIN, emergency, BACKUP));
-    expect(d.effects.filter((e) => e.kind === 'git.reset')).toEqual([
-      { kind: 'git.reset', targetSha: base, backupRef: BACKUP, removedShas: [sha('a1'), sha('b1')] },
-    ]);
+    expect(d.effects.filter((e) => e.kind === 'git.reset')).toEqual([{ kind: 'git.reset', targetSha: base, backupRef: BACKUP, removedShas: [sha('a1'), sha('b1')] }]);
     expect(d.state.trains.filter((t) => t.number <= 2).map((t) => t.state)).toEqual(['derailed', 'derailed']);
   });
 });

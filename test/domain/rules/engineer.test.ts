@@ -1,21 +1,7 @@
 /** Rule 11: the engineer. */
 import { describe, expect, it } from 'vitest';
 import { deploy, engineer, pickEngineer } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  ROBOT,
-  STRANGER,
-  Sim,
-  aCommit,
-  announcements,
-  ctxAt,
-  dmsTo,
-  ok,
-  refused,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, announcements, BOB, CAROL, ctxAt, dmsTo, ok, ROBOT, refused, Sim, STRANGER } from '../../support/domain-builders.js';
 
 const commits = [aCommit('a1', ALICE), aCommit('r1', ROBOT), aCommit('b1', BOB), aCommit('a2', ALICE), aCommit('c1', CAROL, 'x [no-verify]')];
 
@@ -27,7 +13,12 @@ describe('rule 11: choosing the engineer', () => {
     [0.67, CAROL],
     [0.999999, CAROL],
   ])('random %d picks %s among the humans (never the robot; [no-verify] authors count)', (r, expected) => {
-    expect(pickEngineer(commits, ctxAt(STRANGER, undefined, () => r))).toBe(expected);
+    expect(
+      pickEngineer(
+        commits,
+        ctxAt(STRANGER, undefined, () => r),
+      ),
+    ).toBe(expected);
   });
 
   it('the random source is injected: two values pick two different humans for the same train', () => {
@@ -90,9 +81,7 @@ describe('rule 11: claiming and giving the role', () => {
   it('others may not give it away, and are told who may', () => {
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE), aCommit('b1', BOB)));
-    expect(refused(sim.as(ALICE, engineer, BOB))).toBe(
-      `Only admins may give the engineer role to someone else (anyone may claim it with \`engineer me\`). Admins: ${ADMIN}.`,
-    );
+    expect(refused(sim.as(ALICE, engineer, BOB))).toBe(`Only admins may give the engineer role to someone else (anyone may claim it with \`engineer me\`). Admins: ${ADMIN}.`);
     expect(sim.goingOrFail.engineer).toBe(ALICE);
     // Naming oneself is a claim.
     ok(sim.as(BOB, engineer, BOB));

@@ -1,23 +1,7 @@
 /** Rule 6: a problem on a going train: revert, then extend. */
 import { describe, expect, it } from 'vitest';
 import { extend, revert, start, tick, verify } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  STRANGER,
-  Sim,
-  aCommit,
-  aLine,
-  announcements,
-  dmsTo,
-  effectsOf,
-  ok,
-  refused,
-  sha,
-  shortShas,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, CAROL, dmsTo, effectsOf, ok, refused, Sim, STRANGER, sha, shortShas } from '../../support/domain-builders.js';
 
 /** #1 = a1 (Alice), b1 (Bob); engineer Alice; on staging; Alice verified. */
 function onStaging(settings: Parameters<typeof aLine>[0] = {}): Sim {
@@ -77,9 +61,11 @@ describe('rule 6: revert and extend', () => {
     const alice = sim.train(2).tickets.find((k) => k.authorEmail === ALICE)!;
     expect(alice.state).toBe('pending');
     expect(alice.commitShas).toEqual([sha('a1'), sha('a2')]);
-    expect(dmsTo(delivered, ALICE).filter((e) => e.askVerify).map((e) => e.text)).toEqual([
-      `Train #2 is on staging. Please verify your changes (${sha('a1').slice(0, 8)}, ${sha('a2').slice(0, 8)}), then press Verify or run \`/conductor verify\`.`,
-    ]);
+    expect(
+      dmsTo(delivered, ALICE)
+        .filter((e) => e.askVerify)
+        .map((e) => e.text),
+    ).toEqual([`Train #2 is on staging. Please verify your changes (${sha('a1').slice(0, 8)}, ${sha('a2').slice(0, 8)}), then press Verify or run \`/conductor verify\`.`]);
     // The reminder counts from this delivery, not from train #1's.
     sim.advance(10);
     expect(dmsTo(ok(sim.as('conductor', tick)), ALICE)).toEqual([]);
@@ -106,7 +92,7 @@ describe('rule 6: revert and extend', () => {
     expect(sim.state.platform).toEqual([]);
   });
 
-  it('stops the old train\'s running jobs', () => {
+  it("stops the old train's running jobs", () => {
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE)));
     ok(sim.startJob(1, 'build'));
@@ -126,4 +112,3 @@ describe('rule 6: revert and extend', () => {
     expect(refused(new Sim().as(ADMIN, extend))).toBe('No train is going: there is nothing to extend.');
   });
 });
-

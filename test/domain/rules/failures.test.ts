@@ -1,20 +1,7 @@
 /** Rule 12: failed jobs, retry, timeouts. */
 import { describe, expect, it } from 'vitest';
 import { deploy, derail, jobFinished, jobStarted, notDeployableReason, retry } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  STRANGER,
-  Sim,
-  aCommit,
-  aLine,
-  announcements,
-  dmsTo,
-  effectsOf,
-  ok,
-  refused,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, dmsTo, effectsOf, ok, refused, Sim, STRANGER } from '../../support/domain-builders.js';
 
 function train1(): Sim {
   const sim = new Sim(aLine({ settings: { timeouts: { build: 30, deploy: 45, rollback: 20 } } }));
@@ -29,7 +16,9 @@ describe('rule 12: a failed build', () => {
     const d = sim.failBuild(1);
     const text = `${ALICE}: the build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``;
     expect(announcements(d)).toContain(text);
-    expect(dmsTo(d, ALICE).map((e) => e.text)).toEqual([`The build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``]);
+    expect(dmsTo(d, ALICE).map((e) => e.text)).toEqual([
+      `The build of train #1 failed (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``,
+    ]);
     expect(d.audit).toEqual([{ action: 'job.failed', train: 1, details: { kind: 'build', attempt: 1, timedOut: false } }]);
     expect(sim.train(1).state).toBe('delivering');
     expect(sim.train(1).jobs[0]).toMatchObject({ state: 'failed', output: 'boom' });
@@ -96,7 +85,9 @@ describe('rule 12: a failed deploy', () => {
     const sim = deploying();
     ok(sim.push(aCommit('c1', BOB)));
     const d = sim.failDeploy(1);
-    expect(announcements(d)).toContain(`${ALICE}: the deploy of train #1 failed (https://ci.test/deploy/1/1). Retry the deploy, or roll back.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``);
+    expect(announcements(d)).toContain(
+      `${ALICE}: the deploy of train #1 failed (https://ci.test/deploy/1/1). Retry the deploy, or roll back.\nThe last lines of its output:\n\`\`\`\nboom\n\`\`\``,
+    );
     expect(sim.train(1).state).toBe('deploying');
     sim.deliverAndVerify(2);
     expect(notDeployableReason(sim.state, sim.train(2))).toBe('Train #1 is still deploying; this train can deploy when it has finished.');
@@ -125,7 +116,9 @@ describe('rule 12: timeouts', () => {
     expect(sim.train(1).jobs[0]!.output).toContain('[timed out]');
     expect(effectsOf(d, 'job.stop')).toEqual([{ kind: 'job.stop', train: 1, jobKind: 'build', attempt: 1 }]);
     expect(d.audit).toEqual([{ action: 'job.timed-out', train: 1, details: { kind: 'build', attempt: 1 } }]);
-    expect(announcements(d)).toContain(`${ALICE}: the build of train #1 timed out after 30 minutes (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\n[timed out]\n\`\`\``);
+    expect(announcements(d)).toContain(
+      `${ALICE}: the build of train #1 timed out after 30 minutes (https://ci.test/build/1/1). Retry it, or revert the bad commit and extend, or derail.\nThe last lines of its output:\n\`\`\`\n[timed out]\n\`\`\``,
+    );
     expect(dmsTo(d, ALICE)).toHaveLength(1);
 
     // The late report is refused; a retry is possible.
@@ -145,11 +138,13 @@ describe('rule 12: timeouts', () => {
     expect(sim.train(1).jobs.find((j) => j.kind === 'deploy')!.state).toBe('running');
     sim.advance(1);
     const d = ok(sim.tick());
-    // SPEC §9: a deploy that did not report back is not "failed" (that invites a second deploy): its outcome is unknown.
+    // behaviour.md §9: a deploy that did not report back is not "failed" (that invites a second deploy): its outcome is unknown.
     const deployJob = sim.train(1).jobs.find((j) => j.kind === 'deploy')!;
     expect(deployJob.state).toBe('unknown');
     expect(effectsOf(d, 'job.stop')).toEqual([{ kind: 'job.stop', train: 1, jobKind: 'deploy', attempt: 1 }]);
-    expect(announcements(d)[0]).toContain(`${ALICE}: Outcome unknown: check production. Conductor cannot tell how the deploy of train #1 ended (https://ci.test/deploy/1/1): it did not report back within 45 minutes`);
+    expect(announcements(d)[0]).toContain(
+      `${ALICE}: Outcome unknown: check production. Conductor cannot tell how the deploy of train #1 ended (https://ci.test/deploy/1/1): it did not report back within 45 minutes`,
+    );
     expect(announcements(d)[0]).toContain('`/conductor job succeeded 1`');
     expect(effectsOf(d, 'job.start')).toEqual([]);
     expect(sim.train(1).state).toBe('deploying');

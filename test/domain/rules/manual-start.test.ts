@@ -1,23 +1,7 @@
 /** Rule 4: trains started by hand (`/conductor start [sha]`). */
 import { describe, expect, it } from 'vitest';
 import { deploy, start } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  OFFICE_HOURS,
-  Sim,
-  aCommit,
-  aLine,
-  dmsTo,
-  effectsOf,
-  monday,
-  ok,
-  refused,
-  sha,
-  shortShas,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, BOB, CAROL, dmsTo, effectsOf, monday, OFFICE_HOURS, ok, refused, Sim, sha, shortShas } from '../../support/domain-builders.js';
 
 function manualLine(maxCommits: number | null = null): Sim {
   const sim = new Sim(aLine({ settings: { mode: 'manual', maxCommits } }));
@@ -50,7 +34,10 @@ describe('rule 4: starting a train by hand', () => {
     expect(shortShas(sim.goingOrFail.commits)).toEqual(onTrain);
     expect(sim.goingOrFail.headSha).toBe(sha(at));
     expect(sim.platformShas).toEqual(left);
-    if (left.length) expect(d.reply).toBe(`Train #1 started with ${onTrain.length} commit${onTrain.length === 1 ? '' : 's'}; ${left.length} commit${left.length === 1 ? ' stays' : 's stay'} on the platform.`);
+    if (left.length)
+      expect(d.reply).toBe(
+        `Train #1 started with ${onTrain.length} commit${onTrain.length === 1 ? '' : 's'}; ${left.length} commit${left.length === 1 ? ' stays' : 's stay'} on the platform.`,
+      );
   });
 
   it('`start <sha>` accepts a full sha and upper case', () => {

@@ -1,5 +1,5 @@
 /**
- * SPEC §3 permissions: admins may do everything, and they alone may start,
+ * behaviour.md §3 permissions: admins may do everything, and they alone may start,
  * run an emergency reset, change mode/auto-time/freeze, revert someone else's
  * commit and give the engineer role away; the engineer may deploy, extend,
  * derail, block, unblock and roll back; authors verify their own tickets;
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   block,
   changeFreeze,
+  type Decision,
   deploy,
   derail,
   emergency,
@@ -23,9 +24,8 @@ import {
   start,
   unblock,
   verify,
-  type Decision,
 } from '../../../src/domain/index.js';
-import { ADMIN, ALICE, BOB, ROBOT, STRANGER, Sim, aCommit, aLine, ok, refused } from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, BOB, ok, ROBOT, refused, Sim, STRANGER } from '../../support/domain-builders.js';
 
 type Actor = 'admin' | 'engineer' | 'author' | 'stranger' | 'robot';
 const EMAIL: Record<Actor, string> = { admin: ADMIN, engineer: ALICE, author: BOB, stranger: STRANGER, robot: ROBOT };
@@ -82,7 +82,13 @@ const cases: Case[] = [
     allowed: ['admin', 'author'], // Bob naming himself is a claim
     refusal: ADMINS_ONLY,
   },
-  { what: 'claim the engineer role', arrange: going, act: (sim, who) => sim.as(who, engineer, 'me'), allowed: ['admin', 'author', 'stranger'], refusal: /already the engineer|is a robot: the engineer must be a person/ },
+  {
+    what: 'claim the engineer role',
+    arrange: going,
+    act: (sim, who) => sim.as(who, engineer, 'me'),
+    allowed: ['admin', 'author', 'stranger'],
+    refusal: /already the engineer|is a robot: the engineer must be a person/,
+  },
   {
     what: 'deploy',
     arrange: () => going().deliverAndVerify(1),
@@ -120,7 +126,10 @@ const cases: Case[] = [
     arrange: () => {
       const sim = new Sim();
       sim.keep = [1, 2];
-      for (const [n, c] of [[1, 'x1'], [2, 'x2']] as const) {
+      for (const [n, c] of [
+        [1, 'x1'],
+        [2, 'x2'],
+      ] as const) {
         ok(sim.push(aCommit(c, BOB)));
         sim.deliverAndVerify(n);
         ok(sim.as(ADMIN, deploy));
@@ -199,22 +208,137 @@ describe('§3: a refusal puts permission before state', () => {
   };
   const ENGINEER = `Only the engineer (${ALICE}) or an admin may`;
   const rows: { command: string; state: string; arrange: () => Sim; act: (sim: Sim, who: string) => Decision; stateRefusal: string; permission: string }[] = [
-    { command: 'start', state: 'the platform is empty', arrange: empty, act: (s, w) => s.as(w, start), stateRefusal: 'The platform is empty: there is nothing to put on a train.', permission: `Only admins may start a train by hand. Admins: ${ADMIN}.` },
-    { command: 'derail', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, derail), stateRefusal: 'No train is going: there is nothing to derail.', permission: 'Only the engineer or an admin may derail the train.' },
-    { command: 'derail', state: 'the train is deploying', arrange: deploying, act: (s, w) => s.as(w, derail), stateRefusal: 'Train #1 is deploying: it can be derailed only if its deploy fails.', permission: `${ENGINEER} derail the train.` },
-    { command: 'extend', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, extend), stateRefusal: 'No train is going: there is nothing to extend.', permission: 'Only the engineer or an admin may extend the train.' },
-    { command: 'block', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, block, 'x'), stateRefusal: 'No train is going: there is nothing to block.', permission: 'Only the engineer or an admin may block the train.' },
-    { command: 'block', state: 'the reason is empty', arrange: stillBuilding, act: (s, w) => s.as(w, block, ' '), stateRefusal: 'A block needs a reason: `/conductor block <reason>`.', permission: `${ENGINEER} block the train.` },
-    { command: 'unblock', state: 'the train is not blocked', arrange: stillBuilding, act: (s, w) => s.as(w, unblock), stateRefusal: 'Train #1 is not blocked.', permission: `${ENGINEER} unblock the train.` },
-    { command: 'unblock', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, unblock), stateRefusal: 'No train is going: there is nothing to unblock.', permission: 'Only the engineer or an admin may unblock the train.' },
-    { command: 'deploy', state: 'the train is not deployable', arrange: stillBuilding, act: (s, w) => s.as(w, deploy), stateRefusal: 'Train #1 cannot deploy yet.', permission: `${ENGINEER} deploy.` },
-    { command: 'deploy', state: 'the train is already deploying', arrange: deploying, act: (s, w) => s.as(w, deploy), stateRefusal: 'Train #1 is already deploying.', permission: `${ENGINEER} deploy.` },
-    { command: 'retry', state: 'no job failed', arrange: stillBuilding, act: (s, w) => s.as(w, retry), stateRefusal: 'There is no failed job to retry.', permission: `${ENGINEER} retry a job.` },
-    { command: 'rollback', state: 'the target was never deployed', arrange: stillBuilding, act: (s, w) => s.as(w, rollback, 1), stateRefusal: 'Train #1 was never deployed', permission: `${ENGINEER} roll back.` },
-    { command: 'mode', state: 'the line is already in that mode', arrange: empty, act: (s, w) => s.as(w, setMode, 'schedule'), stateRefusal: 'The line is already in schedule mode.', permission: `Only admins may change the mode. Admins: ${ADMIN}.` },
-    { command: 'freeze add', state: 'the date is already frozen', arrange: () => { const s = new Sim(aLine({ settings: { freezes: ['2026-12-24'] } })); return s; }, act: (s, w) => s.as(w, changeFreeze, 'add', '2026-12-24'), stateRefusal: '2026-12-24 is already a freeze date.', permission: `Only admins may change freeze dates. Admins: ${ADMIN}.` },
-    { command: 'freeze remove', state: 'the date is not frozen', arrange: empty, act: (s, w) => s.as(w, changeFreeze, 'remove', '2026-12-24'), stateRefusal: '2026-12-24 is not a freeze date.', permission: `Only admins may change freeze dates. Admins: ${ADMIN}.` },
-    { command: 'engineer @someone', state: 'no train is going', arrange: empty, act: (s, w) => s.as(w, engineer, BOB), stateRefusal: 'No train is going: there is no engineer role to take.', permission: `Only admins may give the engineer role to someone else (anyone may claim it with \`engineer me\`). Admins: ${ADMIN}.` },
+    {
+      command: 'start',
+      state: 'the platform is empty',
+      arrange: empty,
+      act: (s, w) => s.as(w, start),
+      stateRefusal: 'The platform is empty: there is nothing to put on a train.',
+      permission: `Only admins may start a train by hand. Admins: ${ADMIN}.`,
+    },
+    {
+      command: 'derail',
+      state: 'no train is going',
+      arrange: empty,
+      act: (s, w) => s.as(w, derail),
+      stateRefusal: 'No train is going: there is nothing to derail.',
+      permission: 'Only the engineer or an admin may derail the train.',
+    },
+    {
+      command: 'derail',
+      state: 'the train is deploying',
+      arrange: deploying,
+      act: (s, w) => s.as(w, derail),
+      stateRefusal: 'Train #1 is deploying: it can be derailed only if its deploy fails.',
+      permission: `${ENGINEER} derail the train.`,
+    },
+    {
+      command: 'extend',
+      state: 'no train is going',
+      arrange: empty,
+      act: (s, w) => s.as(w, extend),
+      stateRefusal: 'No train is going: there is nothing to extend.',
+      permission: 'Only the engineer or an admin may extend the train.',
+    },
+    {
+      command: 'block',
+      state: 'no train is going',
+      arrange: empty,
+      act: (s, w) => s.as(w, block, 'x'),
+      stateRefusal: 'No train is going: there is nothing to block.',
+      permission: 'Only the engineer or an admin may block the train.',
+    },
+    {
+      command: 'block',
+      state: 'the reason is empty',
+      arrange: stillBuilding,
+      act: (s, w) => s.as(w, block, ' '),
+      stateRefusal: 'A block needs a reason: `/conductor block <reason>`.',
+      permission: `${ENGINEER} block the train.`,
+    },
+    {
+      command: 'unblock',
+      state: 'the train is not blocked',
+      arrange: stillBuilding,
+      act: (s, w) => s.as(w, unblock),
+      stateRefusal: 'Train #1 is not blocked.',
+      permission: `${ENGINEER} unblock the train.`,
+    },
+    {
+      command: 'unblock',
+      state: 'no train is going',
+      arrange: empty,
+      act: (s, w) => s.as(w, unblock),
+      stateRefusal: 'No train is going: there is nothing to unblock.',
+      permission: 'Only the engineer or an admin may unblock the train.',
+    },
+    {
+      command: 'deploy',
+      state: 'the train is not deployable',
+      arrange: stillBuilding,
+      act: (s, w) => s.as(w, deploy),
+      stateRefusal: 'Train #1 cannot deploy yet.',
+      permission: `${ENGINEER} deploy.`,
+    },
+    {
+      command: 'deploy',
+      state: 'the train is already deploying',
+      arrange: deploying,
+      act: (s, w) => s.as(w, deploy),
+      stateRefusal: 'Train #1 is already deploying.',
+      permission: `${ENGINEER} deploy.`,
+    },
+    {
+      command: 'retry',
+      state: 'no job failed',
+      arrange: stillBuilding,
+      act: (s, w) => s.as(w, retry),
+      stateRefusal: 'There is no failed job to retry.',
+      permission: `${ENGINEER} retry a job.`,
+    },
+    {
+      command: 'rollback',
+      state: 'the target was never deployed',
+      arrange: stillBuilding,
+      act: (s, w) => s.as(w, rollback, 1),
+      stateRefusal: 'Train #1 was never deployed',
+      permission: `${ENGINEER} roll back.`,
+    },
+    {
+      command: 'mode',
+      state: 'the line is already in that mode',
+      arrange: empty,
+      act: (s, w) => s.as(w, setMode, 'schedule'),
+      stateRefusal: 'The line is already in schedule mode.',
+      permission: `Only admins may change the mode. Admins: ${ADMIN}.`,
+    },
+    {
+      command: 'freeze add',
+      state: 'the date is already frozen',
+      arrange: () => {
+        const s = new Sim(aLine({ settings: { freezes: ['2026-12-24'] } }));
+        return s;
+      },
+      act: (s, w) => s.as(w, changeFreeze, 'add', '2026-12-24'),
+      stateRefusal: '2026-12-24 is already a freeze date.',
+      permission: `Only admins may change freeze dates. Admins: ${ADMIN}.`,
+    },
+    {
+      command: 'freeze remove',
+      state: 'the date is not frozen',
+      arrange: empty,
+      act: (s, w) => s.as(w, changeFreeze, 'remove', '2026-12-24'),
+      stateRefusal: '2026-12-24 is not a freeze date.',
+      permission: `Only admins may change freeze dates. Admins: ${ADMIN}.`,
+    },
+    {
+      command: 'engineer @someone',
+      state: 'no train is going',
+      arrange: empty,
+      act: (s, w) => s.as(w, engineer, BOB),
+      stateRefusal: 'No train is going: there is no engineer role to take.',
+      permission: `Only admins may give the engineer role to someone else (anyone may claim it with \`engineer me\`). Admins: ${ADMIN}.`,
+    },
   ];
 
   it.each(rows)('$command when $state', ({ arrange, act, stateRefusal, permission }) => {

@@ -1,7 +1,7 @@
 /** Rule 5: `/conductor revert <sha>`; the revert lands on the platform like any commit. */
 import { describe, expect, it } from 'vitest';
 import { extend, revert, revertAuthorName, revertFailed } from '../../../src/domain/index.js';
-import { ADMIN, ALICE, BOB, STRANGER, Sim, aCommit, aLine, announcements, effectsOf, ok, refused, sha, shortShas } from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, effectsOf, ok, refused, Sim, STRANGER, sha, shortShas } from '../../support/domain-builders.js';
 
 describe('rule 5: revert', () => {
   it('an author reverts their own commit: a git.revert effect, nothing else changes until the revert is pushed', () => {
@@ -30,7 +30,7 @@ describe('rule 5: revert', () => {
     ok(sim.as(ALICE.toUpperCase(), revert, sim.state.platform[0]!, 'a1'));
   });
 
-  it('someone else\'s commit: admins only, and the refusal names them', () => {
+  it("someone else's commit: admins only, and the refusal names them", () => {
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE)));
     const target = sim.train(1).commits[0]!;
@@ -47,7 +47,7 @@ describe('rule 5: revert', () => {
   });
 });
 
-describe('SPEC §10: the revert commit\'s author name', () => {
+describe("behaviour.md §10: the revert commit's author name", () => {
   it.each([
     [{ slackName: 'Alice A.', lastCommitName: 'Alice Archer' }, 'Alice A.'],
     [{ slackName: '  ', lastCommitName: 'Alice Archer' }, 'Alice Archer'],

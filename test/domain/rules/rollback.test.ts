@@ -1,20 +1,7 @@
 /** Rule 13: rollback to an earlier deployed train. */
 import { describe, expect, it } from 'vitest';
 import { deploy, rollback, unblock } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  STRANGER,
-  Sim,
-  aCommit,
-  announcements,
-  effectsOf,
-  ok,
-  refused,
-  sha,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, announcements, BOB, CAROL, effectsOf, ok, refused, Sim, STRANGER, sha } from '../../support/domain-builders.js';
 
 /** #1 (a1) and #2 (b1) deployed and kept loaded; #3 (c1, engineer Carol) going and on staging. */
 function history(withGoing = true): Sim {
@@ -89,7 +76,7 @@ describe('rule 13: rollback', () => {
     expect(d.audit[0]!.details).toMatchObject({ blocked: null });
   });
 
-  it('SPEC §9: production follows a successful rollback; rolling forward again and deploying the next train are allowed', () => {
+  it('behaviour.md §9: production follows a successful rollback; rolling forward again and deploying the next train are allowed', () => {
     const sim = history();
     expect(sim.state.production).toMatchObject({ number: 2, headSha: sha('b1'), by: BOB, rolledBackFrom: null });
     ok(sim.as(CAROL, rollback, 1));

@@ -1,19 +1,7 @@
 /** Rules 4 and 14: mode, auto-time and freeze changes (admins only, audited). */
 import { describe, expect, it } from 'vitest';
 import { changeFreeze, emergency, inAutoTime, setAutoTime, setMode } from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  OFFICE_HOURS,
-  Sim,
-  aCommit,
-  aLine,
-  announcements,
-  monday,
-  ok,
-  refused,
-  shortShas,
-} from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, monday, OFFICE_HOURS, ok, refused, Sim, shortShas } from '../../support/domain-builders.js';
 
 describe('mode', () => {
   it('switching to manual stops automatic starts; switching back inside auto-time starts a train at once', () => {

@@ -1,31 +1,7 @@
 /** Rule 9: tickets and verification, reopen, reminders. */
 import { describe, expect, it } from 'vitest';
-import {
-  deploy,
-  isDeployable,
-  needsVerification,
-  notDeployableReason,
-  reopen,
-  verify,
-} from '../../../src/domain/index.js';
-import {
-  ADMIN,
-  ALICE,
-  BOB,
-  CAROL,
-  POLICY,
-  ROBOT,
-  STRANGER,
-  Sim,
-  aCommit,
-  aLine,
-  announcements,
-  dmsTo,
-  effectsOf,
-  ok,
-  refused,
-  sha,
-} from '../../support/domain-builders.js';
+import { deploy, isDeployable, needsVerification, notDeployableReason, reopen, verify } from '../../../src/domain/index.js';
+import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, CAROL, dmsTo, effectsOf, ok, POLICY, ROBOT, refused, Sim, STRANGER, sha } from '../../support/domain-builders.js';
 
 const s8 = (x: string) => sha(x).slice(0, 8);
 
@@ -75,9 +51,21 @@ describe('rule 9: tickets when delivery succeeds', () => {
     ]);
     for (const k of t.tickets) expect(k.requestedAt).toEqual(sim.now);
     expect(dmsTo(d, ALICE)).toEqual([
-      { kind: 'chat.dm', to: ALICE, train: 1, askVerify: true, text: `Train #1 is on staging. Please verify your changes (${s8('a1')}, ${s8('a2')}), then press Verify or run \`/conductor verify\`.` },
+      {
+        kind: 'chat.dm',
+        to: ALICE,
+        train: 1,
+        askVerify: true,
+        text: `Train #1 is on staging. Please verify your changes (${s8('a1')}, ${s8('a2')}), then press Verify or run \`/conductor verify\`.`,
+      },
       // Alice is also the engineer: she is told the robot's [needs-verify] change is hers to check.
-      { kind: 'chat.dm', to: ALICE, train: 1, askVerify: true, text: `Train #1 carries ${ROBOT}'s changes marked [needs-verify]: the engineer or an admin verifies them with \`/conductor verify\`.` },
+      {
+        kind: 'chat.dm',
+        to: ALICE,
+        train: 1,
+        askVerify: true,
+        text: `Train #1 carries ${ROBOT}'s changes marked [needs-verify]: the engineer or an admin verifies them with \`/conductor verify\`.`,
+      },
     ]);
     expect(dmsTo(d, BOB)).toHaveLength(1);
     expect(dmsTo(d, ROBOT)).toEqual([]);
@@ -133,7 +121,7 @@ describe('rule 9: verify', () => {
     expect(dmsTo(last, ALICE).map((e) => e.text)).toContain('Train #1 is ready to deploy. Press Deploy or run `/conductor deploy`.');
   });
 
-  it('an admin may verify a robot\'s ticket', () => {
+  it("an admin may verify a robot's ticket", () => {
     const sim = mixedTrain();
     sim.succeedBuild(1);
     ok(sim.as(ADMIN, verify));
@@ -155,9 +143,7 @@ describe('rule 9: verify', () => {
     const sim = mixedTrain();
     sim.succeedBuild(1);
     const reply = refused(sim.as(STRANGER, verify));
-    expect(reply).toBe(
-      "You have no verification owed on train #1: each author verifies their own changes (the engineer or an admin may verify robots' changes).",
-    );
+    expect(reply).toBe("You have no verification owed on train #1: each author verifies their own changes (the engineer or an admin may verify robots' changes).");
     expect(sim.train(1).tickets.filter((k) => k.state === 'verified')).toEqual([]);
   });
 
@@ -227,9 +213,7 @@ describe('rule 9: reminders', () => {
     expect(effectsOf(ok(sim.tick()), 'chat.dm')).toEqual([]);
     sim.advance(1);
     const d = ok(sim.tick());
-    expect(effectsOf(d, 'chat.dm')).toEqual([
-      { kind: 'chat.dm', to: BOB, train: 1, askVerify: true, text: `Reminder: train #1 is waiting for you to verify your changes (${s8('b1')}).` },
-    ]);
+    expect(effectsOf(d, 'chat.dm')).toEqual([{ kind: 'chat.dm', to: BOB, train: 1, askVerify: true, text: `Reminder: train #1 is waiting for you to verify your changes (${s8('b1')}).` }]);
     expect(d.audit).toEqual([{ action: 'ticket.reminded', train: 1, details: { author: BOB } }]);
     expect(sim.train(1).tickets.find((k) => k.authorEmail === BOB)!.remindedAt).toEqual(sim.now);
     sim.advance(120);

@@ -1,7 +1,7 @@
-/** SPEC §9: a deploy or rollback whose outcome nobody can tell is `unknown` and waits for a person; it never runs again by itself. */
+/** behaviour.md §9: a deploy or rollback whose outcome nobody can tell is `unknown` and waits for a person; it never runs again by itself. */
 import { describe, expect, it } from 'vitest';
 import { deploy, derail, markJob, notDeployableReason, retry, rollback } from '../../../src/domain/index.js';
-import { ADMIN, ALICE, BOB, STRANGER, Sim, aCommit, announcements, dmsTo, effectsOf, ok, refused, sha } from '../../support/domain-builders.js';
+import { ADMIN, ALICE, aCommit, announcements, BOB, dmsTo, effectsOf, ok, refused, Sim, STRANGER, sha } from '../../support/domain-builders.js';
 
 /** Train #1 (Alice's) deploying, its deploy job started. */
 function deploying(): Sim {
@@ -14,9 +14,13 @@ function deploying(): Sim {
   return sim;
 }
 
-const deployJob = (sim: Sim, n = 1) => sim.train(n).jobs.filter((j) => j.kind === 'deploy').at(-1)!;
+const deployJob = (sim: Sim, n = 1) =>
+  sim
+    .train(n)
+    .jobs.filter((j) => j.kind === 'deploy')
+    .at(-1)!;
 
-describe('SPEC §9: a deploy whose outcome is unknown', () => {
+describe('behaviour.md §9: a deploy whose outcome is unknown', () => {
   it('is recorded as unknown: no retry by itself, the channel and the engineer are asked to check production', () => {
     const sim = deploying();
     const d = ok(sim.reportUnknown(1, 'deploy'));
@@ -26,7 +30,11 @@ describe('SPEC §9: a deploy whose outcome is unknown', () => {
     expect(announcements(d)[0]).toContain('Outcome unknown: check production.');
     expect(announcements(d)[0]).toContain('It will not run it again by itself');
     expect(announcements(d)[0]).toContain('`/conductor retry`');
-    expect(dmsTo(d, ALICE).map((e) => e.text).join('\n')).toContain('Outcome unknown: check production.');
+    expect(
+      dmsTo(d, ALICE)
+        .map((e) => e.text)
+        .join('\n'),
+    ).toContain('Outcome unknown: check production.');
     expect(d.audit).toContainEqual({ action: 'job.unknown', train: 1, details: expect.objectContaining({ kind: 'deploy', attempt: 1 }) });
     expect(notDeployableReason(sim.state, sim.train(1))).toContain('Outcome unknown: check production.');
 
@@ -54,7 +62,9 @@ describe('SPEC §9: a deploy whose outcome is unknown', () => {
   it('derail with only the unknown deploy left says to check production first', () => {
     const sim = deploying();
     ok(sim.reportUnknown(1, 'deploy'));
-    expect(refused(sim.as(ALICE, derail, undefined))).toBe("The outcome of train #1's deploy is unknown: check production first, then `/conductor job failed 1` (after which it can be derailed) or `/conductor job succeeded 1`.");
+    expect(refused(sim.as(ALICE, derail, undefined))).toBe(
+      "The outcome of train #1's deploy is unknown: check production first, then `/conductor job failed 1` (after which it can be derailed) or `/conductor job succeeded 1`.",
+    );
   });
 
   it('`job succeeded` (engineer or admin) records the deploy: the train is deployed and production runs it', () => {
@@ -71,7 +81,7 @@ describe('SPEC §9: a deploy whose outcome is unknown', () => {
     expect(effectsOf(d, 'job.start')).toEqual([]);
   });
 
-  it('`job failed` records a failure; then `retry` (a person\'s decision) runs the deploy again', () => {
+  it("`job failed` records a failure; then `retry` (a person's decision) runs the deploy again", () => {
     const sim = deploying();
     ok(sim.reportUnknown(1, 'deploy'));
     ok(sim.as(ADMIN, markJob, 'failed', undefined));
@@ -117,7 +127,7 @@ describe('SPEC §9: a deploy whose outcome is unknown', () => {
   });
 });
 
-describe('SPEC §9: other jobs whose outcome is unknown', () => {
+describe('behaviour.md §9: other jobs whose outcome is unknown', () => {
   it('a build is counted as failed (building again is safe), and says why', () => {
     const sim = new Sim();
     ok(sim.push(aCommit('a1', ALICE)));

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { GitExitError, Mutex, createGit, isHexSha, isRejectedPush, normalizeRemote } from '../../../src/integrations/git/git.js';
+import { createGit, GitExitError, isHexSha, isRejectedPush, Mutex, normalizeRemote } from '../../../src/integrations/git/git.js';
 import { tempDir } from './git-fixtures.js';
 
 describe('git helpers', () => {
@@ -37,7 +37,7 @@ describe('git helpers', () => {
     expect(isHexSha('HEAD~1')).toBe(false);
     expect(isRejectedPush(new Error(' ! [rejected]        main -> main (fetch first)'))).toBe(true);
     expect(isRejectedPush(new Error(' ! [rejected]        main -> main (stale info)'))).toBe(true);
-    expect(isRejectedPush(new Error(' ! [remote rejected] HEAD -> main (cannot lock ref \'refs/heads/main\': is at 1 but expected 2)'))).toBe(true);
+    expect(isRejectedPush(new Error(" ! [remote rejected] HEAD -> main (cannot lock ref 'refs/heads/main': is at 1 but expected 2)"))).toBe(true);
     expect(isRejectedPush(new Error(' ! [remote rejected] HEAD -> main (pre-receive hook declined)'))).toBe(false);
     expect(isRejectedPush(new Error('fatal: could not read from remote repository'))).toBe(false);
   });

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CodeHost } from '../../../src/engine/ports/code-host.js';
-import { REVERT_TRAILER, createLocalCodeHost } from '../../../src/integrations/git/local-code-host.js';
+import { createLocalCodeHost, REVERT_TRAILER } from '../../../src/integrations/git/local-code-host.js';
 import { ALICE, BOB, CAROL, Fixture, git, silentLog } from './git-fixtures.js';
 
 const fixtures: Fixture[] = [];
@@ -155,9 +155,7 @@ describe('local code host: revert', () => {
     expect(message).toContain('Revert "Break things"');
     expect(message).toContain(`This reverts commit ${bad}.`);
     expect(git(fx.bare, ['log', '-1', `--format=%(trailers:key=${REVERT_TRAILER},valueonly)`, result.revertSha])).toBe('revert:web:1');
-    expect(git(fx.bare, ['log', '-1', '--format=%an <%ae>|%cn <%ce>', result.revertSha])).toBe(
-      'Ada Admin <ada@example.com>|Conductor <conductor@localhost>',
-    );
+    expect(git(fx.bare, ['log', '-1', '--format=%an <%ae>|%cn <%ce>', result.revertSha])).toBe('Ada Admin <ada@example.com>|Conductor <conductor@localhost>');
     // The revert is a new commit like any other.
     expect((await host.newCommits(after)).commits.map((c) => c.sha)).toEqual([result.revertSha]);
   });
@@ -172,7 +170,9 @@ describe('local code host: revert', () => {
 
     expect(first).toMatchObject({ ok: true, alreadyDone: false });
     expect(second).toEqual({ ok: true, revertSha: first.ok ? first.revertSha : '', alreadyDone: true });
-    const reverts = git(fx.bare, ['log', '--format=%H', `--grep=${REVERT_TRAILER}: k-42`, 'main']).split('\n').filter(Boolean);
+    const reverts = git(fx.bare, ['log', '--format=%H', `--grep=${REVERT_TRAILER}: k-42`, 'main'])
+      .split('\n')
+      .filter(Boolean);
     expect(reverts).toHaveLength(1);
   });
 
@@ -308,10 +308,7 @@ exit 0
     const host1 = createLocalCodeHost({ repo: fx.bare, branch: 'main', workDir: fx.workDir('c1'), lineName: 'web', log: silentLog });
     const host2 = createLocalCodeHost({ repo: fx.bare, branch: 'main', workDir: fx.workDir('c2'), lineName: 'web', log: silentLog });
     await Promise.all([host1.head(), host2.head()]);
-    const [ra, rb] = await Promise.all([
-      host1.revert(a, { idempotencyKey: 'ka', requestedBy: ADMIN }),
-      host2.revert(b, { idempotencyKey: 'kb', requestedBy: ADMIN }),
-    ]);
+    const [ra, rb] = await Promise.all([host1.revert(a, { idempotencyKey: 'ka', requestedBy: ADMIN }), host2.revert(b, { idempotencyKey: 'kb', requestedBy: ADMIN })]);
     expect(ra).toMatchObject({ ok: true });
     expect(rb).toMatchObject({ ok: true });
     expect(fx.remoteFile('a.txt')).toBeNull();
@@ -370,8 +367,6 @@ describe('local code host: resetBranch', () => {
   it('rejects a bad backup ref and an unknown target', async () => {
     const { host, base } = setup();
     await expect(host.resetBranch(base, 'backup/web')).rejects.toThrow(/invalid backup ref/);
-    await expect(host.resetBranch('0123456789abcdef0123456789abcdef01234567', 'refs/conductor/backup/web/x')).rejects.toThrow(
-      /not known/,
-    );
+    await expect(host.resetBranch('0123456789abcdef0123456789abcdef01234567', 'refs/conductor/backup/web/x')).rejects.toThrow(/not known/);
   });
 });

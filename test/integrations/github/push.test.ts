@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedPushError, parsePushEvent } from '../../../src/integrations/github/push.js';
-import { ZERO_SHA, fakeSha, pushPayload } from '../../support/fake-github.js';
+import { fakeSha, pushPayload, ZERO_SHA } from '../../support/fake-github.js';
 
 const before = fakeSha(1, 'a');
 const after = fakeSha(3);

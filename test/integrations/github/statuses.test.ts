@@ -1,16 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  PermanentGithubError,
-  RetryableGithubError,
   createGithubStatuses,
   deployedStatus,
   onTrainStatus,
+  PermanentGithubError,
+  RetryableGithubError,
   removedByResetStatus,
   truncateDescription,
   waitingOnPlatformStatus,
 } from '../../../src/integrations/github/statuses.js';
-import { fakeSha, startFakeGithub, type FakeGithub } from '../../support/fake-github.js';
+import { type FakeGithub, fakeSha, startFakeGithub } from '../../support/fake-github.js';
 import { acknowledgeFakeProblems } from '../../support/strict-fakes.js';
 
 const log = pino({ level: 'silent' });
@@ -33,9 +33,7 @@ describe('GitHub commit statuses', () => {
     ['removed by an emergency reset', removedByResetStatus(), 'error', 'removed by emergency reset'],
   ])('sets the "conductor" status: %s', async (_, status, state, description) => {
     await statuses().set(repo, sha, { ...status, targetUrl: 'https://conductor.example.com/lines/web/trains/12' });
-    expect(fake.statuses).toEqual([
-      { owner: 'acme', repo: 'web', sha, state, description, context: 'conductor', targetUrl: 'https://conductor.example.com/lines/web/trains/12' },
-    ]);
+    expect(fake.statuses).toEqual([{ owner: 'acme', repo: 'web', sha, state, description, context: 'conductor', targetUrl: 'https://conductor.example.com/lines/web/trains/12' }]);
     fake.expectNoUnexpectedCalls();
   });
 
@@ -69,7 +67,9 @@ describe('GitHub commit statuses', () => {
 
   it.each([422, 404])('throws PermanentGithubError on a %i', async (status) => {
     fake.failNext(status);
-    const err = await statuses().set(repo, sha, deployedStatus(3)).catch((e: unknown) => e);
+    const err = await statuses()
+      .set(repo, sha, deployedStatus(3))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentGithubError);
     expect((err as PermanentGithubError).status).toBe(status);
     fake.expectNoUnexpectedCalls();
@@ -84,7 +84,9 @@ describe('GitHub commit statuses', () => {
   });
 
   it('is refused by the fake with a wrong token (401, not permanent)', async () => {
-    const err = await statuses('ghp_wrong').set(repo, sha, onTrainStatus(1)).catch((e: unknown) => e);
+    const err = await statuses('ghp_wrong')
+      .set(repo, sha, onTrainStatus(1))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryableGithubError);
     expect((err as RetryableGithubError).status).toBe(401);
     expect(fake.statuses).toEqual([]);

@@ -1,6 +1,7 @@
 // The webhook handler wired as the lead wires it: record = recordCommits with the delivery key, on a real database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordCommits } from '../../../src/engine/inputs.js';
 import { githubWebhookHandler } from '../../../src/http/github-webhook.js';
 import { startHttpServer } from '../../../src/http/server.js';
@@ -39,8 +40,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const post = (req: { body: string; headers: Record<string, string> }) =>
-  fetch(`http://127.0.0.1:${server.port}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
+const post = (req: { body: string; headers: Record<string, string> }) => fetch(`http://127.0.0.1:${server.port}/webhooks/github`, { method: 'POST', body: req.body, headers: req.headers });
 
 describe('GitHub push → recordCommits', () => {
   it('puts pushed commits on the platform once, whatever the number of deliveries', async () => {

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/engine/engine.js';
 import type { NewCommits } from '../../../src/engine/ports/code-host.js';
-import { githubWebhookHandler, type GithubWebhookOptions } from '../../../src/http/github-webhook.js';
+import { type GithubWebhookOptions, githubWebhookHandler } from '../../../src/http/github-webhook.js';
 import { startHttpServer } from '../../../src/http/server.js';
 import { githubSignature } from '../../../src/integrations/github/signature.js';
-import { ZERO_SHA, fakeSha, pushPayload, signedPush } from '../../support/fake-github.js';
+import { fakeSha, pushPayload, signedPush, ZERO_SHA } from '../../support/fake-github.js';
 
 const SECRET = 'webhook-secret';
 const before = fakeSha(0xa0, 'a');
@@ -85,8 +85,7 @@ async function post(req: { body: string; headers: Record<string, string> }) {
   return { status: res.status, json, ms: performance.now() - started };
 }
 
-const push = (extra: Partial<Parameters<typeof pushPayload>[0]> = {}) =>
-  pushPayload({ repo: 'acme/web', branch: 'main', before, after: fakeSha(3), commits: commits(3), ...extra });
+const push = (extra: Partial<Parameters<typeof pushPayload>[0]> = {}) => pushPayload({ repo: 'acme/web', branch: 'main', before, after: fakeSha(3), commits: commits(3), ...extra });
 
 describe('POST /webhooks/github', () => {
   it('records a plain push once, keyed by the delivery, and answers 200 quickly', async () => {
@@ -94,9 +93,7 @@ describe('POST /webhooks/github', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual({ ok: true, lines: ['web'], commits: 3 });
     expect(r.ms).toBeLessThan(200);
-    expect(ports.recorded).toEqual([
-      { line: 'web', sinceSha: before, inputKey: 'github:delivery-1', found: { headSha: fakeSha(3), rewritten: false, commits: commits(3) } },
-    ]);
+    expect(ports.recorded).toEqual([{ line: 'web', sinceSha: before, inputKey: 'github:delivery-1', found: { headSha: fakeSha(3), rewritten: false, commits: commits(3) } }]);
     expect(ports.fetches).toEqual([]);
   });
 

@@ -346,7 +346,7 @@ describe('jenkins runner: stop a job this process does not follow', () => {
     fake.expectNoUnexpectedCalls();
   });
 
-  it('with no build recorded (the trigger answer was lost), finds the build by CONDUCTOR_JOB_ID and stops it; another Conductor\'s job with that id is left alone', async () => {
+  it("with no build recorded (the trigger answer was lost), finds the build by CONDUCTOR_JOB_ID and stops it; another Conductor's job with that id is left alone", async () => {
     const fake = await fakeJenkins();
     const params = { TRAIN: '42', LINE: 'web', SHA: 'a'.repeat(40), BRANCH: 'main', ENGINEER: '', CONDUCTOR_JOB_ID: '44' };
     await triggerByHand(fake, '/job/web/job/build', { ...params, CONDUCTOR_URL: 'https://staging-conductor.example.com' });

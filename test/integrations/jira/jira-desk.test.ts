@@ -3,16 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ticket, Train } from '../../../src/domain/index.js';
 import { PermanentEffectError, RetryLaterError } from '../../../src/engine/outbox.js';
 import { plainText } from '../../../src/integrations/jira/adf.js';
-import {
-  MAX_WALK,
-  PermanentJiraError,
-  RetryableJiraError,
-  createJiraDesk,
-  trainLabel,
-  type JiraDesk,
-  type JiraDeskOptions,
-} from '../../../src/integrations/jira/jira-desk.js';
-import { ALICE, BOB, CAROL, aCommit } from '../../support/domain-builders.js';
+import { createJiraDesk, type JiraDesk, type JiraDeskOptions, MAX_WALK, PermanentJiraError, RetryableJiraError, trainLabel } from '../../../src/integrations/jira/jira-desk.js';
+import { ALICE, aCommit, BOB, CAROL } from '../../support/domain-builders.js';
 import { FakeJira, type FakeJiraOptions, type FakeStatus, type FakeTransition } from '../../support/fake-jira.js';
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -243,7 +235,16 @@ describe('JiraDesk.setDone and states', () => {
 
   it('compares the done status case-insensitively', async () => {
     const { fake, desk, a } = await opened(
-      { statuses: [{ name: 'Open', category: 'new' }, { name: 'VERIFIED', category: 'done' }], transitions: [{ id: '5', name: 'Approve', to: 'VERIFIED' }, { id: '6', name: 'Reject', to: 'Open' }] },
+      {
+        statuses: [
+          { name: 'Open', category: 'new' },
+          { name: 'VERIFIED', category: 'done' },
+        ],
+        transitions: [
+          { id: '5', name: 'Approve', to: 'VERIFIED' },
+          { id: '6', name: 'Reject', to: 'Open' },
+        ],
+      },
       { doneStatus: 'Verified' },
     );
     await desk.setDone(a, true);
@@ -472,11 +473,7 @@ describe('JiraDesk.setDone walks the workflow', () => {
 
   it(`takes at most ${MAX_WALK} transitions`, async () => {
     const chain = ['S1', 'S2', 'S3', 'S4', 'S5'];
-    const statuses: FakeStatus[] = [
-      { name: 'To Do', category: 'new' },
-      ...chain.map((name) => ({ name, category: 'indeterminate' as const })),
-      { name: 'Done', category: 'done' },
-    ];
+    const statuses: FakeStatus[] = [{ name: 'To Do', category: 'new' }, ...chain.map((name) => ({ name, category: 'indeterminate' as const })), { name: 'Done', category: 'done' }];
     const workflow: Record<string, FakeTransition[]> = { 'To Do': [{ id: '1', name: 'Go S1', to: 'S1' }] };
     chain.forEach((s, i) => (workflow[s] = [{ id: String(i + 2), name: `Go ${chain[i + 1] ?? 'Done'}`, to: chain[i + 1] ?? 'Done' }]));
     const { fake, desk } = await setup({ statuses, workflow });

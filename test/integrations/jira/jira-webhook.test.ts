@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jiraWebhookHandler, type JiraStatusChange } from '../../../src/http/jira-webhook.js';
+import { type JiraStatusChange, jiraWebhookHandler } from '../../../src/http/jira-webhook.js';
 import { HttpError, sendJson } from '../../../src/http/router.js';
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -59,10 +59,7 @@ function statusChange(key: string, from: string, to: string, extraItems: unknown
     issue: { id: '10002', key, fields: { summary: "Verify Alice's changes on train #7", labels: ['conductor'], status: { name: to } } },
     changelog: {
       id: '555',
-      items: [
-        ...extraItems,
-        { field: 'status', fieldtype: 'jira', fieldId: 'status', from: '10000', fromString: from, to: '10001', toString: to },
-      ],
+      items: [...extraItems, { field: 'status', fieldtype: 'jira', fieldId: 'status', from: '10000', fromString: from, to: '10001', toString: to }],
     },
   };
 }

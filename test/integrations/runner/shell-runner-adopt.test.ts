@@ -1,5 +1,5 @@
 /**
- * SPEC §9: a local job outlives the Conductor that started it, and its outcome
+ * behaviour.md §9: a local job outlives the Conductor that started it, and its outcome
  * is never lost or guessed: a restarted Conductor adopts a job still running,
  * reports one that finished meanwhile, reports `unknown` for one that left no
  * exit status, and never runs a job a second time because a start was retried.
@@ -67,7 +67,19 @@ function runner(s: Setup, command: string): { runner: BuildRunner; result: (jobI
 let nextId = 100;
 function request(s: Setup, over: Partial<JobRequest> = {}): JobRequest {
   const jobId = nextId++;
-  return { jobId, kind: 'deploy', line: 'web', train: 3, sha: s.sha, branch: 'main', engineer: ALICE.email, conductorUrl: 'http://conductor.test', timeoutMinutes: 5, idempotencyKey: `k${jobId}`, ...over };
+  return {
+    jobId,
+    kind: 'deploy',
+    line: 'web',
+    train: 3,
+    sha: s.sha,
+    branch: 'main',
+    engineer: ALICE.email,
+    conductorUrl: 'http://conductor.test',
+    timeoutMinutes: 5,
+    idempotencyKey: `k${jobId}`,
+    ...over,
+  };
 }
 
 const running = (req: JobRequest, timeoutAt: Date | null = null): RunningJob => ({
@@ -80,8 +92,7 @@ const running = (req: JobRequest, timeoutAt: Date | null = null): RunningJob => 
 });
 
 /** The command of a deploy that takes a while: it counts its runs, says it started, then finishes with exit code 3. */
-const slowDeploy = (s: Setup, seconds = 1): string =>
-  `echo run >> "${s.runs}"; echo "deploying $SHA"; touch "${s.marker}"; sleep ${seconds}; echo "deployed"; exit 3`;
+const slowDeploy = (s: Setup, seconds = 1): string => `echo run >> "${s.runs}"; echo "deploying $SHA"; touch "${s.marker}"; sleep ${seconds}; echo "deployed"; exit 3`;
 
 /** Starts a Conductor-like child process with one job, waits until the job runs, then kills the child with SIGKILL. */
 async function startThenKill9(s: Setup, command: string, req: JobRequest): Promise<void> {
@@ -104,7 +115,7 @@ async function startThenKill9(s: Setup, command: string, req: JobRequest): Promi
   expect(out).not.toContain('result');
 }
 
-describe('shell runner: jobs outlive their Conductor (SPEC §9)', () => {
+describe('shell runner: jobs outlive their Conductor (behaviour.md §9)', () => {
   it('kill -9 during a deploy: the deploy goes on, and the next Conductor adopts it and reports its real result, once', async () => {
     const s = setup();
     const req = request(s);
@@ -215,4 +226,3 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

@@ -85,7 +85,6 @@ function job(sha: string, over: Partial<JobRequest> = {}): JobRequest {
   };
 }
 
-
 async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
@@ -115,9 +114,7 @@ describe('shell runner', () => {
     expect(handle).toEqual({ externalId: `local-${req.jobId}`, url: null });
     expect(startMs).toBeLessThan(50);
     expect(result).toMatchObject({ jobId: req.jobId, succeeded: true, exitCode: 0, timedOut: false });
-    expect(result.output).toContain(
-      `TRAIN=7 LINE=web SHA=${h.second} BRANCH=main ENGINEER=alice@example.com JOB_KIND=build CONDUCTOR_URL=http://conductor.test`,
-    );
+    expect(result.output).toContain(`TRAIN=7 LINE=web SHA=${h.second} BRANCH=main ENGINEER=alice@example.com JOB_KIND=build CONDUCTOR_URL=http://conductor.test`);
     expect(result.output).toContain(`HEAD=${h.second}`);
     expect(result.output).toContain('present at the second commit');
     expect(jobDirs(h)).toEqual([]);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { CommitRef, LineState } from '../../../src/domain/model.js';
 import type { ConfirmMetadata } from '../../../src/slack/registrations.js';
 import { VIEWS } from '../../../src/slack/registrations.js';
 import { confirmMetadata, confirmModal, describeConfirmation } from '../../../src/slack/views/confirm.js';
-import type { CommitRef, LineState } from '../../../src/domain/model.js';
-import { ALICE, BASE, LONG_REASON, NASTY, aCommit, aJob, aLine, aTrain, largestCommits, ticketFor } from './fixtures.js';
+import { ALICE, aCommit, aJob, aLine, aTrain, BASE, LONG_REASON, largestCommits, NASTY, ticketFor } from './fixtures.js';
 import { textsOf } from './helpers.js';
 import { viewProblems } from './slack-limits.js';
 
@@ -12,17 +12,31 @@ const CAROL = 'carol@acme.test';
 const BASE4 = 'a4'.padEnd(40, '0');
 const HEAD3 = 'd3'.padEnd(40, '0');
 
-const trainCommits = (): CommitRef[] =>
-  Array.from({ length: 12 }, (_, i) => aCommit(100 + i, [ALICE, BOB, CAROL][i % 3]!, ['Alice', 'Bob', 'Carol'][i % 3]!, `change ${i}`));
+const trainCommits = (): CommitRef[] => Array.from({ length: 12 }, (_, i) => aCommit(100 + i, [ALICE, BOB, CAROL][i % 3]!, ['Alice', 'Bob', 'Carol'][i % 3]!, `change ${i}`));
 const platformCommits = (n: number): CommitRef[] => Array.from({ length: n }, (_, i) => aCommit(200 + i, BOB, 'Bob', i === 0 ? 'Revert "change 4"' : `later ${i}`));
 
 /** Train #4 going (12 commits by 3 authors, 2 verified); `platform` waiting; #3 deployed and optionally still deploying. */
 function line(opts: { platform?: number; deploying3?: 'running' | 'failed' | false; going?: boolean; mode?: 'schedule' | 'manual' } = {}): LineState {
   const commits = trainCommits();
   const tickets = [
-    ticketFor(ALICE, 'Alice', commits.filter((c) => c.authorEmail === ALICE), 'verified'),
-    ticketFor(BOB, 'Bob', commits.filter((c) => c.authorEmail === BOB), 'verified'),
-    ticketFor(CAROL, 'Carol', commits.filter((c) => c.authorEmail === CAROL), 'pending'),
+    ticketFor(
+      ALICE,
+      'Alice',
+      commits.filter((c) => c.authorEmail === ALICE),
+      'verified',
+    ),
+    ticketFor(
+      BOB,
+      'Bob',
+      commits.filter((c) => c.authorEmail === BOB),
+      'verified',
+    ),
+    ticketFor(
+      CAROL,
+      'Carol',
+      commits.filter((c) => c.authorEmail === CAROL),
+      'pending',
+    ),
   ];
   const going = aTrain(4, commits, { baseSha: BASE4, engineer: ALICE, tickets, jobs: [aJob('build', 1, 'succeeded')] });
   const three = aTrain(3, [aCommit(50, CAROL, 'Carol', 'older')], { state: 'deploying', headSha: HEAD3, jobs: [aJob('deploy', 1, opts.deploying3 === 'failed' ? 'failed' : 'running')] });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dmMessage } from '../../../src/slack/views/dm.js';
 import { ACTIONS } from '../../../src/slack/registrations.js';
-import { LONG_REASON, NASTY, mention } from './fixtures.js';
+import { dmMessage } from '../../../src/slack/views/dm.js';
+import { LONG_REASON, mention, NASTY } from './fixtures.js';
 import { buttonsOf, textsOf } from './helpers.js';
 import { messageProblems } from './slack-limits.js';
 

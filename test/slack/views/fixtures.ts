@@ -157,11 +157,15 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
     [...byAuthor.entries()].map(([email, cs], i) => ticketFor(email, cs[0]!.authorName, cs, allVerified || i % 2 === 1 ? 'verified' : 'pending'));
   const attempts = size === 'smallest' ? 1 : 7;
   const builds = (last: Job['state']): Job[] =>
-    Array.from({ length: attempts }, (_, i) => aJob('build', i + 1, i + 1 === attempts ? last : 'failed', size === 'largest' ? `https://ci.acme.test/job/web-build/${i + 1}/?a=1&b=<2>|x${'/p'.repeat(200)}` : undefined));
+    Array.from({ length: attempts }, (_, i) =>
+      aJob('build', i + 1, i + 1 === attempts ? last : 'failed', size === 'largest' ? `https://ci.acme.test/job/web-build/${i + 1}/?a=1&b=<2>|x${'/p'.repeat(200)}` : undefined),
+    );
   const deploys = (last: Job['state']): Job[] => [aJob('deploy', 1, last)];
   // A failed job's output is shown on the card: big trains get the worst (long lines that escaping lengthens).
   const withOutput = (jobs: Job[]): Job[] =>
-    jobs.map((j) => (j.state === 'failed' ? { ...j, output: size === 'largest' ? Array.from({ length: 60 }, () => `${NASTY} ${'&<>'.repeat(300)}`).join('\n') : 'npm test\nError: boom' } : j));
+    jobs.map((j) =>
+      j.state === 'failed' ? { ...j, output: size === 'largest' ? Array.from({ length: 60 }, () => `${NASTY} ${'&<>'.repeat(300)}`).join('\n') : 'npm test\nError: boom' } : j,
+    );
   const engineer = size === 'smallest' ? ALICE : authorEmail(7);
   const blocked = size === 'largest' ? LONG_REASON : 'waiting for QA';
   const base: Partial<Train> = { engineer, createdBy: size === 'largest' ? `${NASTY}@acme.test` : 'conductor' };
@@ -198,7 +202,7 @@ export function scenario(size: Size, sc: Scenario): { line: LineState; train: Tr
       train = aTrain(3, commits, { ...base, state: 'derailed', derailReason: size === 'largest' ? LONG_REASON : 'bad migration', jobs: builds('failed') });
       break;
   }
-  // What production runs (SPEC §9): the big line after a rollback, by someone with a hostile name.
+  // What production runs (behaviour.md §9): the big line after a rollback, by someone with a hostile name.
   const production = size === 'largest' ? { number: 2, headSha: sha(2, 'd'), since: T0, by: `${NASTY}@acme.test`, rolledBackFrom: 5 } : null;
   const line = aLine(
     { trains: [train], production, lastDeployed: production && { number: production.number, headSha: production.headSha } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { homeView, type HomeLine } from '../../../src/slack/views/home.js';
 import { ACTIONS } from '../../../src/slack/registrations.js';
-import { ALICE, NASTY, T0, aCommit } from './fixtures.js';
+import { type HomeLine, homeView } from '../../../src/slack/views/home.js';
+import { ALICE, aCommit, NASTY, T0 } from './fixtures.js';
 import { buttonsOf, textsOf } from './helpers.js';
 import { viewProblems } from './slack-limits.js';
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type { View } from '@slack/types';
+import { describe, expect, it } from 'vitest';
 import { messageProblems, mrkdwnProblems, viewProblems } from './slack-limits.js';
 
 /** The checker must catch what it claims to, or every "within limits" test would be vacuous. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMrkdwn, escapeWithMentions, link, sections, threadReply, truncate } from '../../../src/slack/views/text.js';
-import { NASTY, mention } from './fixtures.js';
+import { mention, NASTY } from './fixtures.js';
 import { textsOf } from './helpers.js';
 import { messageProblems, mrkdwnProblems } from './slack-limits.js';
 

@@ -1,24 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import type { SectionBlock } from '@slack/types';
-import { trainCard } from '../../../src/slack/views/train-card.js';
+import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../../src/slack/registrations.js';
-import {
-  ALICE,
-  BIG_AUTHORS,
-  BIG_COMMITS,
-  NASTY,
-  SCENARIOS,
-  aCommit,
-  aJob,
-  aLine,
-  aTrain,
-  authorEmail,
-  mention,
-  scenario,
-  smallestCommits,
-  ticketFor,
-  type Size,
-} from './fixtures.js';
+import { trainCard } from '../../../src/slack/views/train-card.js';
+import { ALICE, aCommit, aJob, aLine, aTrain, authorEmail, BIG_AUTHORS, BIG_COMMITS, mention, NASTY, SCENARIOS, type Size, scenario, smallestCommits, ticketFor } from './fixtures.js';
 import { actionIds, allText, buttonsOf, textsOf } from './helpers.js';
 import { messageProblems } from './slack-limits.js';
 
@@ -247,7 +231,7 @@ describe('trainCard: buttons per state', () => {
     });
     it(`${size}: failed deploy — retry deploy, claim, derail`, () => {
       expect(ids(size, 'deploy failed')).toEqual([ACTIONS.retry, ACTIONS.claim, ACTIONS.derail]);
-      // SPEC §9: a deploy of unknown outcome is not derailed and is deployed again only after a confirmation.
+      // behaviour.md §9: a deploy of unknown outcome is not derailed and is deployed again only after a confirmation.
       expect(ids(size, 'deploy unknown')).toEqual([ACTIONS.retry, ACTIONS.claim]);
       const again = buttonsOf(card(size, 'deploy unknown').blocks)[0]!;
       expect(again.text.text).toBe(':repeat: Deploy again');
@@ -325,7 +309,7 @@ describe('trainCard: buttons per state', () => {
     expect(authorEmail(7)).toBe('dev7@acme.test');
   });
 
-  it('SPEC §9: a deploy whose outcome is unknown says so, and every card says what production runs', () => {
+  it('behaviour.md §9: a deploy whose outcome is unknown says so, and every card says what production runs', () => {
     const text = allText(card('smallest', 'deploy unknown').blocks);
     expect(text).toContain('*Outcome unknown: check production.*');
     expect(text).toContain('Production deploy #1: outcome unknown: check production');
