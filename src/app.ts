@@ -1,9 +1,9 @@
-import type { Logger } from 'pino';
+import type { App, AppOptions } from './app-types.js';
 import { CleanupStack } from './cleanup.js';
-import { type AppConfig, engineConfig } from './config/index.js';
+import { engineConfig } from './config/index.js';
 import { engineEffectHandlers } from './engine/deliver.js';
-import { assertComplete, dispatchEffects, type EffectHandlers } from './engine/effects.js';
-import { type Clock, Engine } from './engine/engine.js';
+import { dispatchEffects, effectRegistry } from './engine/effects.js';
+import { Engine } from './engine/engine.js';
 import { JobResults } from './engine/job-results.js';
 import { OutboxWorker } from './engine/outbox.js';
 import { resumeRunningJobs } from './engine/resume.js';
@@ -18,35 +18,10 @@ import { jiraFeature } from './integrations/jira/feature.js';
 import { createLines } from './integrations/lines.js';
 import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { type SlackFeature, slackFeature } from './slack/feature.js';
+import { slackFeature } from './slack/feature.js';
 import { openStore } from './store/open.js';
 
-export interface AppOptions {
-  config: AppConfig;
-  log: Logger;
-  clock?: Clock;
-  random?: () => number;
-  /** Listen address; default all interfaces. */
-  host?: string;
-  /** node-cron expression of the scheduler tick (default every 15 s). */
-  tickCron?: string;
-  outbox?: { leaseMs?: number; pollMs?: number };
-  /** Routes added by later parts (Slack, webhooks). */
-  extendRoutes?: (router: Router) => void;
-}
-
-export interface App {
-  port: number;
-  url: string;
-  engine: Engine;
-  scheduler: Scheduler;
-  outbox: OutboxWorker;
-  /** What Conductor said, when Slack is not configured (the log chat). */
-  chat: ReturnType<typeof createLogChat>;
-  slack: SlackFeature['parts'];
-  databaseUrl: string;
-  stop(): Promise<void>;
-}
+export type { App, AppOptions } from './app-types.js';
 
 /**
  * The composition root, as a table of contents: store, lines, engine,
@@ -104,9 +79,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
       publicUrl: env.publicUrl,
       log,
     };
-    const handlers: Partial<EffectHandlers> = engineEffectHandlers(deps);
-    for (const f of features) Object.assign(handlers, f.effects);
-    assertComplete(handlers);
+    const handlers = effectRegistry(
+      engineEffectHandlers(deps),
+      features.map((f) => f.effects),
+    );
     worker.current = new OutboxWorker({ pool: db.pool, log, clock: engine.deps.clock, leaseMs: opts.outbox?.leaseMs, pollMs: opts.outbox?.pollMs, handle: dispatchEffects(handlers) });
 
     const extend = (router: Router, metrics: Metrics) => {

@@ -65,6 +65,14 @@ export function assertComplete(handlers: Partial<EffectHandlers>): asserts handl
   if (missing.length > 0) throw new Error(`no outbox handler for ${missing.join(', ')}`);
 }
 
+/** The registry: the engine's handlers and each feature's, checked complete (it throws when a kind has none). */
+export function effectRegistry(base: Partial<EffectHandlers>, contributed: (Partial<EffectHandlers> | undefined)[]): EffectHandlers {
+  const handlers: Partial<EffectHandlers> = { ...base };
+  for (const more of contributed) Object.assign(handlers, more);
+  assertComplete(handlers);
+  return handlers;
+}
+
 /**
  * The worker's handler over a registry: the stored row's kind picks the
  * handler. An unknown or unhandled kind can never be delivered: the item is closed.
