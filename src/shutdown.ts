@@ -31,5 +31,7 @@ export function handleStopSignals(log: Logger, stop: (signal: string) => void): 
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // The terminal was closed: stop as cleanly as on Ctrl-C (PostgreSQL runs detached and would be left behind).
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
   return { stopping: () => stopping?.signal ?? null };
 }

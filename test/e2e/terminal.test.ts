@@ -162,6 +162,19 @@ describe('what a person at a terminal sees', () => {
     expect((await next.exited).code, next.output()).toBe(0);
   }, 120_000);
 
+  it('closing the terminal (SIGHUP to the process group) stops Conductor as cleanly as Ctrl-C, PostgreSQL included', async () => {
+    const dir = await dirs.make();
+    const port = await freePort();
+    const env = { PORT: String(port), CONDUCTOR_DATA_DIR: `${dir}/data`, LOG_FORMAT: 'json' };
+    const p = runConductor(env, { cwd: dir, group: true });
+    await waitReady(port, p);
+    process.kill(-p.child.pid!, 'SIGHUP');
+    expect((await p.exited).code, p.output()).toBe(0);
+    expect(p.output()).not.toContain(STACK_LINE);
+    expect(jsonLines(p).at(-1)?.msg, p.output()).toBe('stopped');
+    expect(processesIn(realpathSync(path.join(dir, 'data', 'postgres')))).toEqual([]);
+  }, 120_000);
+
   it('Ctrl-C again while stopping: the same press relayed at once is ignored; a later press exits at once with one line', async () => {
     const dir = await dirs.make();
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve('test/support/stop-forever.ts')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
