@@ -209,6 +209,18 @@ describe('GET /api/lines, /api/search, /api/history', () => {
       expect((await get(p, { authorization: 'Bearer wrong' })).status, p).toBe(401);
     }
   });
+
+  it('a deployed commit says so: its train, the train state and when; the line shows production', async () => {
+    expect((await h.cmd(BOB, 'verify', 'web')).ok).toBe(true);
+    expect((await h.cmd(ALICE, 'deploy', 'web')).ok).toBe(true);
+    await h.finishJob('web', 1, 'deploy');
+    const { body } = await get(`/api/search?q=${webShas[1]}`);
+    expect(body.results).toEqual([
+      { sha: webShas[1], authorEmail: BOB, message: expect.any(String), line: 'web', where: 'deployed', train: 1, trainState: 'deployed', deployedAt: h.now().toISOString() },
+    ]);
+    const web = (await get('/api/lines')).body.lines[0];
+    expect(web.production).toEqual({ number: 1, headSha: webShas[1], since: h.now().toISOString(), by: ALICE, rolledBackFrom: null });
+  });
 });
 
 describe('the read API without a token', () => {
