@@ -93,11 +93,16 @@ export function localTime(at: Date, timezone: string): string {
 
 /** One history line: "2026-11-23 10:00 UTC  alice@acme.test derailed train #3: flaky tests." */
 export function historyLine(e: HistoryEntry, timezone: string): string {
+  return `${localTime(e.createdAt, timezone)} ${timezone}  ${historySentence(e)}`;
+}
+
+/** The entry in words, without its time: "alice@acme.test derailed train #3: flaky tests." (also `/api/history`'s `text`). */
+export function historySentence(e: HistoryEntry): string {
   const who = e.actor === SYSTEM_ACTOR ? 'Conductor' : e.actor;
   const train = e.train === null ? 'a train' : `train #${e.train}`;
   const sentence = HISTORY_SENTENCES[e.action]?.(who, e.details ?? {}, train) ?? unknownSentence(who, e);
   // One entry, one line: reasons may carry newlines.
-  return `${localTime(e.createdAt, timezone)} ${timezone}  ${sentence.replace(/\s*\n\s*/g, ' ')}`;
+  return sentence.replace(/\s*\n\s*/g, ' ');
 }
 
 function unknownSentence(who: string, e: HistoryEntry): string {

@@ -6,6 +6,9 @@ import { checkEmail } from '../domain/identity.js';
 import { executeCommand } from '../engine/commands.js';
 import type { Engine } from '../engine/engine.js';
 import { IdempotencyKeyReusedError, UnknownLineError } from '../engine/engine.js';
+import { parseHistoryFilters, readHistoryPage } from '../engine/read/history-page.js';
+import { readLineSummaries } from '../engine/read/lines.js';
+import { parseSearch, searchCommits } from '../engine/read/search.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
@@ -105,8 +108,34 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     sendJson(res, 200, trainJson(state, t));
   });
 
+  // JSON for scripts (docs/behaviour.md §5): the read models the Web App's pages use.
+  router.add('GET', '/api/lines', async ({ req, res }) => {
+    authorise(req, opts.apiToken);
+    sendJson(res, 200, { lines: await readLineSummaries(engine) });
+  });
+
+  router.add('GET', '/api/search', async ({ req, res }) => {
+    authorise(req, opts.apiToken);
+    const query = parseSearch(queryOf(req).get('q'));
+    if (typeof query === 'string') throw new HttpError(400, query);
+    sendJson(res, 200, { results: await searchCommits(engine, query) });
+  });
+
+  router.add('GET', '/api/history', async ({ req, res }) => {
+    authorise(req, opts.apiToken);
+    const filters = parseHistoryFilters(queryOf(req), new Set(engine.lines.keys()));
+    if (typeof filters === 'string') throw new HttpError(400, filters);
+    sendJson(res, 200, await readHistoryPage(engine, filters));
+  });
+
   opts.extend?.(router, metrics);
   return { router, metrics };
+}
+
+/** The query string's parameters (requestPath has already refused a target `new URL` cannot read). */
+function queryOf(req: IncomingMessage): URLSearchParams {
+  const t = req.url ?? '/';
+  return (t.startsWith('/') ? new URL(`http://localhost${t}`) : new URL(t)).searchParams;
 }
 
 function knownLine(engine: Engine, name: string): string {

@@ -30,6 +30,9 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/command', auth: 'none' },
   { method: 'GET', path: '/api/lines/:x/status', auth: 'none' },
   { method: 'GET', path: '/api/lines/:x/trains/:x', auth: 'none' },
+  { method: 'GET', path: '/api/lines', auth: 'none' },
+  { method: 'GET', path: '/api/search', auth: 'none' },
+  { method: 'GET', path: '/api/history', auth: 'none' },
   { method: 'POST', path: '/slack/events', auth: 'slack' },
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },
@@ -48,11 +51,17 @@ const segment = fc.oneof(
 );
 /** The route's path with each parameter replaced, sometimes mangled around it too. */
 const pathFor = (route: Route) =>
-  fc.tuple(fc.array(segment, { minLength: 2, maxLength: 2 }), fc.constantFrom('', '', '?x=%zz', '?secret=%', '%', '/', '//', '?a=\u00ff'), fc.boolean()).map(([segs, tail, keep]) => {
-    let i = 0;
-    const p = route.path.replace(/:x/g, () => segs[i++ % segs.length]!);
-    return keep ? p : p + tail;
-  });
+  fc
+    .tuple(
+      fc.array(segment, { minLength: 2, maxLength: 2 }),
+      fc.constantFrom('', '', '?x=%zz', '?secret=%', '%', '/', '//', '?a=\u00ff', '?q=%25_%00', "?q=a'%22", '?limit=-1&before=x&actor=%zz'),
+      fc.boolean(),
+    )
+    .map(([segs, tail, keep]) => {
+      let i = 0;
+      const p = route.path.replace(/:x/g, () => segs[i++ % segs.length]!);
+      return keep ? p : p + tail;
+    });
 
 const hostileEmail = fc.oneof(
   fc.constant(`${'a'.repeat(300)}@example.com`),

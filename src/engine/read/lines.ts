@@ -1,0 +1,70 @@
+/**
+ * `GET /api/lines`: one summary per line, the fields of the Web App's overview
+ * (`/`). Built from the same pieces as the status JSON (views.ts), so both
+ * always agree.
+ */
+import type { LineState, Train } from '../../domain/index.js';
+import { goingTrain, notDeployableReason } from '../../domain/index.js';
+import type { Engine } from '../engine.js';
+import { type LineStatusJson, lineStatusJson } from '../views.js';
+
+export interface TrainSummaryJson {
+  number: number;
+  state: Train['state'];
+  engineer: string | null;
+  verified: { done: number; total: number };
+  deployable: boolean;
+  notDeployableReason: string | null;
+}
+
+export interface LineSummaryJson {
+  line: string;
+  mode: LineStatusJson['mode'];
+  manualReason: string | null;
+  inAutoTime: boolean;
+  whyIdle: string | null;
+  /** The going train, else the newest one; null when the line never had a train. */
+  train: TrainSummaryJson | null;
+  platformSize: number;
+  production: LineStatusJson['production'];
+}
+
+export function trainSummaryJson(s: LineState, t: Train): TrainSummaryJson {
+  const reason = notDeployableReason(s, t);
+  return {
+    number: t.number,
+    state: t.state,
+    engineer: t.engineer,
+    verified: { done: t.tickets.filter((k) => k.state === 'verified').length, total: t.tickets.length },
+    deployable: reason === null,
+    notDeployableReason: reason,
+  };
+}
+
+/** Pure: `s` loaded with its newest train. */
+export function lineSummaryJson(s: LineState, now: Date): LineSummaryJson {
+  const status = lineStatusJson(s, now);
+  const newest = [...s.trains].sort((a, b) => b.number - a.number)[0];
+  const shown = goingTrain(s) ?? newest;
+  return {
+    line: status.line,
+    mode: status.mode,
+    manualReason: status.manualReason,
+    inAutoTime: status.inAutoTime,
+    whyIdle: status.whyIdle,
+    train: shown ? trainSummaryJson(s, shown) : null,
+    platformSize: s.platform.length,
+    production: status.production,
+  };
+}
+
+/** Every configured line, in the configuration's order: one read-only snapshot each. */
+export async function readLineSummaries(engine: Engine): Promise<LineSummaryJson[]> {
+  const now = engine.deps.clock();
+  return Promise.all(
+    [...engine.lines.keys()].map(async (name) => {
+      const { state } = await engine.read(name, { newestTrain: true });
+      return lineSummaryJson(state, now);
+    }),
+  );
+}
