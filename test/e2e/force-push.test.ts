@@ -1,18 +1,17 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 /** A force push that takes a live train's commits off the branch: reported, and nothing vanishes from the records. */
 describe('end to end: force push over a live train', () => {
   let t: RunningApp;
   let repo: string;
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-force-'));
+    const dir = await makeTempDir('conductor-force-');
     repo = path.join(dir, 'web.git');
     await ensureDemoRepository(repo, pino({ level: 'silent' }));
     t = await startTestApp({
@@ -42,7 +41,7 @@ lines:
     expect((await t.status('web')).train).toMatchObject({ number: 1, headSha: b });
 
     // Someone force-pushes the branch back to before the train, with another commit on top.
-    const work = await mkdtemp(path.join(tmpdir(), 'conductor-force-dev-'));
+    const work = await makeTempDir('conductor-force-dev-');
     const git = simpleGit(work);
     await git.clone(repo, work);
     await git.raw(['reset', '--hard', base]);
@@ -74,7 +73,7 @@ lines:
     expect(before.slice(-3)).toEqual([kept, x, y]);
 
     // Someone force-pushes the branch back to `kept` and adds an amended commit.
-    const work = await mkdtemp(path.join(tmpdir(), 'conductor-force-dev-'));
+    const work = await makeTempDir('conductor-force-dev-');
     const git = simpleGit(work);
     await git.clone(repo, work);
     await git.raw(['reset', '--hard', kept]);

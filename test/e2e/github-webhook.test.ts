@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { type RunningApp, startTestApp } from '../support/app-harness.js';
 import { type FakeGithub, pushPayload, signedPush, startFakeGithub } from '../support/fake-github.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const SECRET = 'gh-webhook-secret';
 
@@ -29,9 +30,7 @@ describe('end to end: GitHub push webhook', () => {
   };
 
   beforeAll(async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-gh-'));
+    const dir = await makeTempDir('conductor-gh-');
     repo = path.join(dir, 'web.git');
     await ensureDemoRepository(repo, pino({ level: 'silent' }));
     gh = await startFakeGithub({ token: 'ghp-test' });

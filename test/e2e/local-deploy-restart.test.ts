@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../support/app-harness.js';
 import { startDemoLineApp } from '../support/app-harness.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const ADMIN = 'admin@example.com';
 const CAROL = 'carol@example.com';
@@ -21,7 +20,7 @@ describe('end to end: a local deploy across a restart', () => {
   let marks: string;
 
   beforeAll(async () => {
-    marks = path.join(await mkdtemp(path.join(tmpdir(), 'conductor-deploy-marks-')), 'deploys.log');
+    marks = path.join(await makeTempDir('conductor-deploy-marks-'), 'deploys.log');
     ({ t, repo } = await startDemoLineApp({
       tmpPrefix: 'conductor-local-restart-',
       conductorYml: (r) => `

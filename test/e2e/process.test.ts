@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/app-harness.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const MAIN = path.resolve('src/main.ts');
 
@@ -45,7 +45,7 @@ async function waitHealthy(port: number, p: Proc, ms = 60_000): Promise<void> {
 describe('the Conductor process', () => {
   const dirs: string[] = [];
   const tmp = async () => {
-    const d = await mkdtemp(path.join(tmpdir(), 'conductor-proc-'));
+    const d = await makeTempDir('conductor-proc-');
     dirs.push(d);
     return d;
   };

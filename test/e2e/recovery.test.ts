@@ -4,6 +4,7 @@ import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const ADMIN = 'admin@example.com';
 const CAROL = 'carol@example.com';
@@ -14,9 +15,7 @@ describe('end to end: recovering a bad train with real git', () => {
   let t: RunningApp;
   let repo: string;
   beforeAll(async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-recovery-'));
+    const dir = await makeTempDir('conductor-recovery-');
     repo = path.join(dir, 'web.git');
     await ensureDemoRepository(repo, pino({ level: 'silent' }));
     t = await startTestApp({

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/http/server.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { type RunningApp, startTestApp } from '../support/app-harness.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const CONFIG = `
 timezone: UTC
@@ -30,10 +31,8 @@ describe('HTTP API: contracts and bad input', () => {
   const get = (p: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) => fetch(`${base}${p}`, { headers });
 
   beforeAll(async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
     // The repositories must exist before the app starts: make them in a dir the config points at.
-    const dir = await mkdtemp(path.join(tmpdir(), 'conductor-repos-'));
+    const dir = await makeTempDir('conductor-repos-');
     const log = pino({ level: 'silent' });
     await ensureDemoRepository(path.join(dir, 'web.git'), log);
     await ensureDemoRepository(path.join(dir, 'api.git'), log);

@@ -1,6 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
@@ -8,6 +7,7 @@ import { type App, type AppOptions, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { makeTempDir } from './temp-dirs.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +42,7 @@ export interface RunningApp {
  * into the directory first (e.g. conductor.yml); without one it runs the demo line.
  */
 export async function startTestApp(opts: { env?: Record<string, string>; files?: Record<string, string>; app?: Partial<AppOptions> } = {}): Promise<RunningApp> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'conductor-e2e-'));
+  const dir = await makeTempDir('conductor-e2e-');
   const { writeFile } = await import('node:fs/promises');
   for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(path.join(dir, name), text.replaceAll('$DIR', dir));
   const db = await createTestDatabase();
@@ -135,7 +135,7 @@ export async function startDemoLineApp(opts: {
   env?: Record<string, string>;
   app?: Partial<AppOptions>;
 }): Promise<DemoLineApp> {
-  const repo = path.join(await mkdtemp(path.join(tmpdir(), opts.tmpPrefix)), 'web.git');
+  const repo = path.join(await makeTempDir(opts.tmpPrefix), 'web.git');
   await ensureDemoRepository(repo, pino({ level: 'silent' }));
   const t = await startTestApp({ env: opts.env, files: { 'conductor.yml': opts.conductorYml(repo) }, app: opts.app });
   return { t, repo, base: `http://127.0.0.1:${t.app.port}` };

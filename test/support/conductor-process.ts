@@ -1,9 +1,9 @@
 // Conductor as `npm start` runs it (`tsx src/main.ts`), in a child process
 // with its own environment, for tests of what a person at a terminal sees.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { makeTempDir } from './temp-dirs.js';
 
 const MAIN = path.resolve('src/main.ts');
 
@@ -86,7 +86,7 @@ export function tempDirs(prefix: string) {
   const dirs: string[] = [];
   return {
     async make(): Promise<string> {
-      const d = await mkdtemp(path.join(tmpdir(), prefix));
+      const d = await makeTempDir(prefix);
       await chmod(d, 0o755);
       dirs.push(d);
       return d;

@@ -1,5 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
@@ -10,6 +8,7 @@ import { FakeJenkins } from './fake-jenkins.js';
 import { FakeJira } from './fake-jira.js';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { blockAction, type SendResult, send, TEST_SIGNING_SECRET } from './slack-requests.js';
+import { makeTempDir } from './temp-dirs.js';
 
 export const GITHUB_SECRET = 'gh-webhook-secret';
 export const JENKINS_HOOK_TOKEN = 'jenkins-callback-token';
@@ -57,7 +56,7 @@ export async function startIntegrationsApp(tmpPrefix: string): Promise<Integrati
   const jira = await FakeJira.start({
     users: Object.values(PEOPLE).flatMap((p) => (p.jira ? [{ accountId: p.jira, email: p.email, displayName: p.email.split('@')[0]! }] : [])),
   });
-  const dir = await mkdtemp(path.join(tmpdir(), tmpPrefix));
+  const dir = await makeTempDir(tmpPrefix);
   const repo = path.join(dir, 'web.git');
   await ensureDemoRepository(repo, pino({ level: 'silent' }));
   const t = await startTestApp({

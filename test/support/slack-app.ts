@@ -1,5 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { expect } from 'vitest';
@@ -9,6 +7,7 @@ import { type RunningApp, startTestApp } from './app-harness.js';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { type FakeSocketMode, type PushResult, startFakeSocketMode } from './fake-slack-socket.js';
 import { blockAction, type SendResult, send, slashCommand, TEST_SIGNING_SECRET } from './slack-requests.js';
+import { makeTempDir } from './temp-dirs.js';
 
 /** A line of the test's conductor.yml: its own bare demo repository `<name>.git`. */
 export interface SlackLine<L extends string = string> {
@@ -88,7 +87,7 @@ export function slackApp<L extends string, W extends string>(opts: SlackAppOptio
     async start() {
       slack = await startFakeSlack({ users: Object.values(opts.users) });
       if (opts.socket) sock = await startFakeSocketMode({ appToken: opts.socket.appToken, webApi: slack.url });
-      const dir = await mkdtemp(path.join(tmpdir(), opts.tmpPrefix));
+      const dir = await makeTempDir(opts.tmpPrefix);
       for (const l of lines) {
         repos[l.name] = path.join(dir, `${l.name}.git`);
         await ensureDemoRepository(repos[l.name], pino({ level: 'silent' }));

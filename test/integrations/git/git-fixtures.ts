@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { makeTempDirSync } from '../../support/temp-dirs.js';
 
 /** Real git repositories in temp directories: a bare remote and a developer clone that pushes to it. */
 
@@ -44,7 +44,7 @@ export function git(cwd: string, args: string[], opts: { who?: Person; input?: s
 }
 
 export function tempDir(prefix = 'conductor-git-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  return makeTempDirSync(prefix);
 }
 
 export class Fixture {

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepository } from '../../../src/integrations/git/demo-repo.js';
 import { createLocalCodeHost } from '../../../src/integrations/git/local-code-host.js';
 import { startGitHttpServer } from '../../support/git-http-server.js';
+import { makeTempDir } from '../../support/temp-dirs.js';
 
 const TOKEN = 'ghs_SECRETtoken1234567890';
 
@@ -15,7 +15,7 @@ describe('git over HTTP(S) with a token', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startGitHttpServer>>;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'conductor-git-http-'));
+    dir = await makeTempDir('conductor-git-http-');
     await ensureDemoRepository(path.join(dir, 'remote', 'web.git'), pino({ level: 'silent' }));
     await simpleGit(path.join(dir, 'remote', 'web.git')).raw(['config', 'http.receivepack', 'true']);
     server = await startGitHttpServer({ root: path.join(dir, 'remote'), token: TOKEN });
