@@ -50,8 +50,10 @@ export class JobResults {
         if (!waited) break;
       }
     }
-    if (this.stopping.signal.aborted) log.warn({ jobId: r.jobId }, 'stopping before a job result was recorded; it is handed back at the next start');
-    else log.error({ jobId: r.jobId }, 'gave up recording a job result; the job will time out');
+    // Rejecting tells the runner the result is not recorded: a runner that keeps results (the shell
+    // runner's job records) keeps it and hands it back at the next start.
+    if (this.stopping.signal.aborted) throw new Error(`stopping before the result of job ${r.jobId} was recorded`);
+    throw new Error(`gave up recording the result of job ${r.jobId}`);
   };
 
   async stop(): Promise<void> {

@@ -16,7 +16,12 @@ describe('JobResults', () => {
   it('stop ends a retry that waits for the engine at once', async () => {
     const results = new JobResults({ log: pino({ level: 'silent' }), retryDelayMs: () => 60_000 });
     let settled = false;
-    const delivering = results.deliver(result).then(() => (settled = true));
+    let refusal: unknown;
+    // It settles by rejecting: the result was not recorded, so a runner that keeps results keeps it.
+    const delivering = results.deliver(result).then(
+      () => (settled = true),
+      (err: unknown) => ((settled = true), (refusal = err)),
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false); // waiting for its next attempt (no engine yet)
 
@@ -25,6 +30,7 @@ describe('JobResults', () => {
     await delivering;
 
     expect(settled).toBe(true);
+    expect(String(refusal)).toContain('stopping before the result of job');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 

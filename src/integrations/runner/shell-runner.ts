@@ -196,12 +196,20 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     });
   }
 
-  async function report(job: Job, result: JobResult): Promise<void> {
-    if (job.stopped || job.released) return; // stop() and close() report nothing: the caller already knows
+  /**
+   * Hands the result over; true once the engine has it. stop() reports nothing (the caller already knows);
+   * close() (Conductor stopping) and a result the engine could not record keep the job's record, so the
+   * next process reports it again (the engine applies a job's result once, by its key).
+   */
+  async function report(job: Job, result: JobResult): Promise<boolean> {
+    if (job.stopped) return true;
+    if (job.released) return false;
     try {
       await opts.onResult(result);
+      return true;
     } catch (err) {
-      log.error({ err, jobId: result.jobId }, 'onResult failed');
+      log.warn({ err, jobId: result.jobId }, 'job result not recorded; it stays on disk for the next start');
+      return false;
     }
   }
 
@@ -425,8 +433,7 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
     // The work tree goes before the report; the record stays until the result is handed over.
     const workTree = state.kind === 'none' ? null : state.meta?.workTree;
     if (workTree) await removeWorkTree(workTree).catch((err: unknown) => jlog.warn({ err }, 'could not remove the work tree'));
-    await report(job, result);
-    return true;
+    return report(job, result);
   }
 
   async function stopJob(job: Job): Promise<void> {

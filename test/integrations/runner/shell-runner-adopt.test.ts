@@ -206,6 +206,32 @@ describe('shell runner: jobs outlive their Conductor (behaviour.md §9)', () => 
     expect(readFileSync(s.runs, 'utf8')).toBe('run\n');
   });
 
+  it('a result the engine could not record (Conductor stopping, database away) stays on disk and is reported by the next process', async () => {
+    const s = setup();
+    const req = request(s);
+    let tried = 0;
+    const first = createShellRunner({
+      commands: { build: 'true', deploy: slowDeploy(s, 0), rollback: 'true' },
+      codeHostRepo: s.fx.bare,
+      workRoot: s.workRoot,
+      log: silentLog,
+      onResult: async () => {
+        tried++;
+        throw new Error('stopping before the result was recorded');
+      },
+    });
+    cleanups.push(() => first.close());
+    await first.start(req);
+    await waitFor(() => tried === 1, 20_000);
+    await first.close();
+    expect(existsSync(path.join(s.workRoot, 'runs', String(req.jobId), 'exit'))).toBe(true);
+
+    const next = runner(s, 'true');
+    await next.runner.resume!([running(req)]);
+    expect(await next.result(req.jobId)).toMatchObject({ exitCode: 3, output: expect.stringContaining('deployed') });
+    expect(readFileSync(s.runs, 'utf8')).toBe('run\n');
+  });
+
   it('stop() reaches a job started by an earlier process (derail after a restart)', async () => {
     const s = setup();
     const req = request(s);
