@@ -20,6 +20,7 @@ import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { slackFeature } from './slack/feature.js';
 import { openStore } from './store/open.js';
+import { webFeature } from './web/feature.js';
 
 export type { App, AppOptions } from './app-types.js';
 
@@ -68,7 +69,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
     const ctx: FeatureContext = { config, log, engine, lines, scheduler, leader, defer };
     const slack = slackFeature(ctx);
-    const features = [githubFeature(ctx), jenkinsFeature(ctx), jiraFeature(ctx), slack].filter((f): f is Feature => f !== null);
+    const features = [githubFeature(ctx), jenkinsFeature(ctx), jiraFeature(ctx), slack, webFeature(ctx)].filter((f): f is Feature => f !== null);
 
     const logChat = createLogChat(log);
     const deps = {

@@ -1,6 +1,8 @@
 // Where the time goes while the Slack benchmarks run: this process's event
 // loop utilisation and CPU, and what the app's PostgreSQL sessions are doing
 // (sampled from pg_stat_activity on a connection of its own).
+
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 
 export interface ProcessUse {

@@ -39,6 +39,7 @@ export const ENV_KEYS = [
   'JIRA_API_TOKEN',
   'JIRA_WEBHOOK_SECRET',
   'CONDUCTOR_API_TOKEN',
+  'CONDUCTOR_SESSION_SECRET',
   'LOG_LEVEL',
   'LOG_FORMAT',
 ] as const;
@@ -60,6 +61,7 @@ export const SECRET_ENV_KEYS = [
   'JIRA_API_TOKEN',
   'JIRA_WEBHOOK_SECRET',
   'CONDUCTOR_API_TOKEN',
+  'CONDUCTOR_SESSION_SECRET',
 ] as const satisfies readonly EnvKey[];
 
 /**
@@ -82,6 +84,7 @@ export function secretEnvPaths(prefix = ''): string[] {
   return [
     'databaseUrl',
     'apiToken',
+    'sessionSecret',
     'slack.botToken',
     'slack.signingSecret',
     'slack.appToken',
@@ -147,6 +150,8 @@ export interface Env {
   logFormat?: LogFormat;
   /** Bearer token for `/api/*`; unset: the API answers the loopback interface only. */
   apiToken?: string;
+  /** Seals the Web App's session cookie (at least 32 characters; all processes share it). Unset: generated under `dataDir`. */
+  sessionSecret?: string;
   slack?: SlackEnv;
   github?: GitHubEnv;
   jenkins?: JenkinsEnv;
@@ -237,6 +242,10 @@ const envSchema = z.object({
   JIRA_API_TOKEN: text.optional(),
   JIRA_WEBHOOK_SECRET: text.optional(),
   CONDUCTOR_API_TOKEN: text.optional(),
+  // Never echoed: a short secret is still a secret.
+  CONDUCTOR_SESSION_SECRET: leaf<string>('at least 32 characters', (v) =>
+    typeof v !== 'string' ? undefined : v.length >= 32 ? v : new Invalid(`expected at least 32 characters, got ${v.length}`),
+  ).optional(),
   LOG_LEVEL: logLevel.optional(),
   LOG_FORMAT: logFormat.optional(),
 } satisfies Record<EnvKey, z.ZodType>);
@@ -304,6 +313,7 @@ export function validateEnv(raw: RawEnv, opts: { cwd?: string } = {}): { env: En
   if (v.LOG_FORMAT !== undefined) env.logFormat = v.LOG_FORMAT;
   if (v.DATABASE_URL !== undefined) env.databaseUrl = v.DATABASE_URL;
   if (v.CONDUCTOR_API_TOKEN !== undefined) env.apiToken = v.CONDUCTOR_API_TOKEN;
+  if (v.CONDUCTOR_SESSION_SECRET !== undefined) env.sessionSecret = v.CONDUCTOR_SESSION_SECRET;
   if (v.SLACK_BOT_TOKEN !== undefined && v.SLACK_SIGNING_SECRET !== undefined) {
     env.slack = {
       botToken: v.SLACK_BOT_TOKEN,

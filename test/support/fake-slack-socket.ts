@@ -257,7 +257,7 @@ export async function startFakeSocketMode(opts: FakeSocketModeOptions = {}): Pro
     const answer = await fetch(`${opts.webApi}${method}${url.search}`, {
       method: req.method ?? 'POST',
       headers,
-      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: raw }),
+      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: new Uint8Array(raw) }),
     });
     const out: Record<string, string> = {};
     for (const h of ['content-type', 'retry-after']) {
