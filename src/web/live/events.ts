@@ -66,7 +66,9 @@ export class LiveEvents {
         'x-accel-buffering': 'no',
         'x-content-type-options': 'nosniff',
       });
-      // Long-lived on purpose: no idle timeout on the socket, and each event leaves at once.
+      // Long-lived on purpose: no idle timeout on the socket, and each event leaves at once. Node's
+      // server.requestTimeout (300 s) bounds receiving the request only: a GET is complete once its
+      // headers are in, so the stream outlives it (checked on Node 20 with a 1 s requestTimeout).
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
       let first = `retry: ${RETRY_MS}\n\n`;
