@@ -27,10 +27,11 @@ export const webFeature: FeatureFactory = (ctx) => {
   const listener = new ChangeListener({ databaseUrl: ctx.databaseUrl, log: ctx.log, onChange: (e) => live.publish(e) });
   return {
     name: 'web',
-    routes(router) {
+    routes(router, metrics) {
       web.assets.routes(router);
       authRoutes(router, web, null);
       live.routes(router);
+      metrics.gauge('conductor_web_event_streams', 'Open GET /events streams (live updates) of this process.', () => live.open);
       router.add(
         'GET',
         '/',

@@ -46,8 +46,12 @@ describe('live updates: GET /events', () => {
     (m: { type: string; event?: string; data?: string; at: number }) =>
       m.type === 'event' && m.event === 'change' && m.at >= after && JSON.parse(m.data ?? '{}').line === line;
 
-  /** Waits until the line is quiet (a build finishing, a train moving on): no change for 700 ms. */
+  /** Waits until the line is quiet: no job queued or running (a build finishing moves the train on), then no change for 700 ms. */
   const settle = async () => {
+    await one.t.until('no job in flight', async () => {
+      const { train } = await one.t.status('web');
+      return !train || train.jobs.every((j: { state: string }) => j.state !== 'queued' && j.state !== 'running');
+    });
     const s = await open(one.base);
     let last = performance.now();
     for (;;) {
@@ -85,6 +89,8 @@ describe('live updates: GET /events', () => {
     expect(s.headers['content-encoding']).toBeUndefined();
     const retry = await s.next((m) => m.type === 'retry');
     expect(retry.retry).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${one.base}/metrics`)).text();
+    expect(Number(/^conductor_web_event_streams (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   test('a command on the line reaches an open page within 1 s', async () => {

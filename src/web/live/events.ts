@@ -9,7 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ChangeEvent } from '../../engine/notify.js';
 import { HttpError, type Router } from '../../http/router.js';
-import type { Sessions } from '../auth/session.js';
+import { SESSION_HOURS, type Sessions } from '../auth/session.js';
 import { RecentChanges } from './recent.js';
 
 export interface LiveOptions {
@@ -83,7 +83,13 @@ export class LiveEvents {
       }
       res.write(first);
       this.streams.add(res);
-      res.on('close', () => this.streams.delete(res));
+      // The session ends after 12 hours however active it is: so does its stream (the reconnect gets 401).
+      const expiry = setTimeout(() => res.end(), Math.max(0, me.since + SESSION_HOURS * 3600_000 - Date.now()));
+      expiry.unref();
+      res.on('close', () => {
+        clearTimeout(expiry);
+        this.streams.delete(res);
+      });
     });
   }
 
