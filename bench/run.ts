@@ -5,6 +5,7 @@
 //
 //   npm run bench                       all benchmarks
 //   npm run bench -- big-train          only the named ones
+//   npm run bench -- web                every benchmark of a group (web-events, …)
 //   BENCH_EPHEMERAL=1 npm run bench     embedded server without fsync
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -20,8 +21,9 @@ import { slackClick } from './slack-click.js';
 import { type BenchServer, startBenchServer } from './support/database.js';
 import { table } from './support/stats.js';
 import type { Benchmark, BenchResult } from './support/types.js';
+import { webEvents } from './web-events.js';
 
-const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook];
+const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook, webEvents];
 /** The whole run is stopped (and cleaned up) after this long. */
 const RUN_LIMIT_MS = 6 * 60_000;
 
@@ -40,12 +42,14 @@ function machine() {
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));
+  const picks = (b: Benchmark, w: string) => b.name === w || b.group === w;
+  const unknown = wanted.filter((w) => !ALL.some((b) => picks(b, w)));
   if (unknown.length) {
-    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${ALL.map((b) => b.name).join(', ')}\n`);
+    const groups = [...new Set(ALL.flatMap((b) => (b.group ? [b.group] : [])))];
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${ALL.map((b) => b.name).join(', ')}; groups: ${groups.join(', ')}\n`);
     return 2;
   }
-  const benches = wanted.length ? ALL.filter((b) => wanted.includes(b.name)) : ALL;
+  const benches = wanted.length ? ALL.filter((b) => wanted.some((w) => picks(b, w))) : ALL;
 
   const log = pino({ level: process.env.BENCH_LOG_LEVEL || 'warn' }, pino.destination(2));
   const appLog = pino(

@@ -6,6 +6,7 @@ import type { Router } from './http/router.js';
 import type { createLogChat } from './integrations/chat/log-chat.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { SlackFeature } from './slack/feature.js';
+import type { LiveOptions } from './web/live/events.js';
 
 /** What `startApp` takes and gives back (src/app.ts). */
 export interface AppOptions {
@@ -18,6 +19,8 @@ export interface AppOptions {
   /** node-cron expression of the scheduler tick (default every 15 s). */
   tickCron?: string;
   outbox?: { leaseMs?: number; pollMs?: number };
+  /** Live updates of the Web App (GET /events): heartbeat interval and replay buffer, for tests. */
+  live?: LiveOptions;
   /** Routes added by later parts (Slack, webhooks). */
   extendRoutes?: (router: Router) => void;
 }

@@ -67,7 +67,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: lines.ports.get(l.name)!.codeHost })),
     });
 
-    const ctx: FeatureContext = { config, log, engine, lines, scheduler, leader, defer };
+    const ctx: FeatureContext = { config, log, engine, lines, scheduler, leader, defer, databaseUrl, options: opts };
     const slack = slackFeature(ctx);
     const features = [githubFeature(ctx), jenkinsFeature(ctx), jiraFeature(ctx), slack, webFeature(ctx)].filter((f): f is Feature => f !== null);
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AppOptions } from './app-types.js';
 import type { Defer } from './cleanup.js';
 import type { AppConfig } from './config/index.js';
 import type { EffectHandlers } from './engine/effects.js';
@@ -18,6 +19,10 @@ export interface FeatureContext {
   lines: Lines;
   scheduler: Scheduler;
   leader: Leader;
+  /** The database the app runs on: for a feature that needs a dedicated connection (the Web App's LISTEN). */
+  databaseUrl: string;
+  /** Test and benchmark knobs of the startApp call (live-update heartbeat, replay buffer). */
+  options: Pick<AppOptions, 'live'>;
   /** For cleanups that must run at this point of the stop order (e.g. after the HTTP server closed). */
   defer: Defer;
 }

@@ -26,6 +26,8 @@ export interface BenchResult {
 
 export interface Benchmark {
   name: string;
+  /** A group several benchmarks share (`npm run bench -- web` runs every one of group `web`). */
+  group?: string;
   title: string;
   /** Budget in seconds. */
   budgetSeconds: number;

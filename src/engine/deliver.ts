@@ -5,6 +5,7 @@ import { dispatchEffects, type EffectHandlers, type EffectItem, type OutboxPaylo
 import type { Engine } from './engine.js';
 import { PermanentEffectError } from './errors.js';
 import { jobStarted } from './inputs.js';
+import { notifyCommitted } from './notify.js';
 import type { OutboxItem } from './outbox.js';
 import type { BuildRunner } from './ports/build-runner.js';
 import type { Chat } from './ports/chat.js';
@@ -150,6 +151,9 @@ async function openTickets(deps: DeliveryDeps, p: OutboxPayloads['tickets.open']
         : []),
     ]);
   }
+  // The tickets' keys and links are on the train's page.
+  if (opened.length > 0)
+    await notifyCommitted(engine.deps.pool, p.line, p.train).catch((err: unknown) => deps.log.warn({ err, line: p.line }, 'could not announce a change to the live pages'));
   if (opened.some((o) => verified.has(o.authorEmail))) engine.deps.onEffects?.();
 }
 
@@ -197,6 +201,8 @@ async function waiting(deps: DeliveryDeps, line: string, jobId: number, train: n
   const what = /jenkins/i.test(reason) ? 'Jenkins' : 'the job runner';
   const changed = await deps.engine.deps.db.job.updateMany({ where: { id: jobId, state: 'queued' }, data: { output: `waiting for ${what}: ${reason}` } });
   if (changed.count === 0) return;
+  // The job's note is on the train's page. A lost notice costs a stale page, not a retry.
+  await notifyCommitted(deps.engine.deps.pool, line, train).catch((err: unknown) => deps.log.warn({ err, line }, 'could not announce a change to the live pages'));
   if (attempts === 1) {
     await deps.chat
       .announce({ line, train, text: `The ${kind} of train #${train} is waiting for ${what} (${reason}). Conductor keeps retrying; nothing is lost.`, key: `job:${jobId}:waiting` })

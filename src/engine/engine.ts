@@ -5,6 +5,7 @@ import { inTransaction, type Sql } from '../store/sql.js';
 import type { Db } from './db.js';
 import type { EngineConfig, LineRuntimeConfig } from './line-config.js';
 import { type Loaded, loadLine } from './load.js';
+import { notifyChange, trainOf } from './notify.js';
 import type { CodeHost } from './ports/code-host.js';
 import { saveDecision } from './save.js';
 
@@ -86,6 +87,15 @@ export class IdempotencyKeyReusedError extends Error {
 /** A stored fingerprint that differs from the request's: the key belongs to another request. */
 function reusedFor(stored: string | null | undefined, fingerprint: string | undefined): boolean {
   return fingerprint !== undefined && stored != null && stored !== fingerprint;
+}
+
+/**
+ * Whether an accepted decision changed what a page shows. Most say so by an audit entry, an effect or new
+ * commits; the rest (a scheduler tick that found nothing to do, every 15 s per line) are compared whole.
+ */
+function changedSomething(before: LineState, decision: Extract<Decision, { ok: true }>, newCommits?: CommitRef[]): boolean {
+  if (decision.audit.length > 0 || decision.effects.length > 0 || (newCommits?.length ?? 0) > 0) return true;
+  return JSON.stringify(before) !== JSON.stringify(decision.state);
 }
 
 /** Carries a refusal out of the transaction so that it rolls back. */
@@ -220,7 +230,10 @@ export class Engine {
     return items.map((it) => byKey.get(it.inputKey)!);
   }
 
-  /** Writes an accepted decision; true when it wrote outbox rows (the worker is then woken after commit). */
+  /**
+   * Writes an accepted decision; true when it wrote outbox rows (the worker is then woken after commit).
+   * A decision that changed something is announced to the live pages (notify.ts), in this transaction.
+   */
   private async save(tx: Sql, cfg: LineRuntimeConfig, loaded: Loaded, decision: Extract<Decision, { ok: true }>, actor: string, ctx: Context, newCommits?: CommitRef[]): Promise<boolean> {
     const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
       actor,
@@ -228,6 +241,7 @@ export class Engine {
       newCommits,
       commitStatuses: cfg.commitStatuses,
     });
+    if (changedSomething(loaded.state, decision, newCommits)) await notifyChange(tx, cfg.name, trainOf(decision.audit));
     return saved.outboxRows > 0;
   }
 

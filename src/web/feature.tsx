@@ -1,7 +1,7 @@
 /**
  * The Web App (docs/behaviour.md §7), wired in one place: sessions, sign-in,
- * static assets, pages. Always on: with no sign-in provider configured it
- * offers the local sign-in to this machine only.
+ * static assets, pages, live updates. Always on: with no sign-in provider
+ * configured it offers the local sign-in to this machine only.
  */
 import type { FeatureFactory } from '../feature.js';
 import { loadAssets } from './assets.js';
@@ -9,6 +9,8 @@ import { authRoutes } from './auth/routes.js';
 import { sessionSecret } from './auth/secret.js';
 import { Sessions } from './auth/session.js';
 import { page, type WebContext } from './context.js';
+import { LiveEvents } from './live/events.js';
+import { ChangeListener } from './live/listener.js';
 import { overviewPage } from './pages/overview.js';
 
 export const webFeature: FeatureFactory = (ctx) => {
@@ -21,16 +23,26 @@ export const webFeature: FeatureFactory = (ctx) => {
     publicUrl: env.publicUrl,
     sessions: new Sessions({ secret, publicUrl: env.publicUrl }),
   };
+  const live = new LiveEvents(web.sessions, ctx.options.live);
+  const listener = new ChangeListener({ databaseUrl: ctx.databaseUrl, log: ctx.log, onChange: (e) => live.publish(e) });
   return {
     name: 'web',
-    routes(router) {
+    routes(router, metrics) {
       web.assets.routes(router);
       authRoutes(router, web, null);
+      live.routes(router);
+      metrics.gauge('conductor_web_event_streams', 'Open GET /events streams (live updates) of this process.', () => live.open);
       router.add(
         'GET',
         '/',
         page(web, () => overviewPage(web)),
       );
+    },
+    start: () => listener.start(),
+    // First at shutdown: open streams end, so the HTTP server that closes next has nothing to wait for.
+    async stop() {
+      live.stop();
+      await listener.stop();
     },
   };
 };

@@ -33,6 +33,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/lines', auth: 'none' },
   { method: 'GET', path: '/api/search', auth: 'none' },
   { method: 'GET', path: '/api/history', auth: 'none' },
+  // Without a session: 401 at once (a signed-in stream stays open; test/web/events.test.ts).
+  { method: 'GET', path: '/events', auth: 'none' },
   { method: 'POST', path: '/slack/events', auth: 'slack' },
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },

@@ -41,11 +41,19 @@ export interface RunningApp {
  * temporary data directory and a fresh test database. `files` are written
  * into the directory first (e.g. conductor.yml); without one it runs the demo line.
  */
-export async function startTestApp(opts: { env?: Record<string, string>; files?: Record<string, string>; app?: Partial<AppOptions> } = {}): Promise<RunningApp> {
+export async function startTestApp(
+  opts: {
+    env?: Record<string, string>;
+    files?: Record<string, string>;
+    app?: Partial<AppOptions>;
+    /** Another app's database: a second Conductor process on the same data (that app drops it). */
+    db?: TestDatabase;
+  } = {},
+): Promise<RunningApp> {
   const dir = await makeTempDir('conductor-e2e-');
   const { writeFile } = await import('node:fs/promises');
   for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(path.join(dir, name), text.replaceAll('$DIR', dir));
-  const db = await createTestDatabase();
+  const db = opts.db ?? (await createTestDatabase());
   const port = await freePort();
   const config = await loadConfig({
     env: { CONDUCTOR_DATA_DIR: path.join(dir, 'data'), PORT: String(port), DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...opts.env },
@@ -107,7 +115,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; files?:
     },
     async stop() {
       await running.app.stop();
-      await db.drop();
+      if (!opts.db) await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -134,9 +142,14 @@ export async function startDemoLineApp(opts: {
   conductorYml: (repo: string) => string;
   env?: Record<string, string>;
   app?: Partial<AppOptions>;
+  /** A second process of another DemoLineApp: its repository and database. */
+  shareWith?: DemoLineApp;
 }): Promise<DemoLineApp> {
-  const repo = path.join(await makeTempDir(opts.tmpPrefix), 'web.git');
-  await ensureDemoRepository(repo, pino({ level: 'silent' }));
-  const t = await startTestApp({ env: opts.env, files: { 'conductor.yml': opts.conductorYml(repo) }, app: opts.app });
+  let repo = opts.shareWith?.repo;
+  if (!repo) {
+    repo = path.join(await makeTempDir(opts.tmpPrefix), 'web.git');
+    await ensureDemoRepository(repo, pino({ level: 'silent' }));
+  }
+  const t = await startTestApp({ env: opts.env, files: { 'conductor.yml': opts.conductorYml(repo) }, app: opts.app, db: opts.shareWith?.t.db });
   return { t, repo, base: `http://127.0.0.1:${t.app.port}` };
 }
