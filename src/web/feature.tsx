@@ -5,6 +5,7 @@
  */
 import type { FeatureFactory } from '../feature.js';
 import { loadAssets } from './assets.js';
+import { OidcSignIn } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
 import { sessionSecret } from './auth/secret.js';
 import { Sessions } from './auth/session.js';
@@ -21,11 +22,13 @@ export const webFeature: FeatureFactory = (ctx) => {
     publicUrl: env.publicUrl,
     sessions: new Sessions({ secret, publicUrl: env.publicUrl }),
   };
+  // With an issuer the environment requires CONDUCTOR_SESSION_SECRET (every process must read the flow and the session).
+  const issuer = env.signIn ? new OidcSignIn({ issuer: env.signIn, publicUrl: env.publicUrl, secret, sessions: web.sessions, log: ctx.log }) : null;
   return {
     name: 'web',
     routes(router) {
       web.assets.routes(router);
-      authRoutes(router, web, null);
+      authRoutes(router, web, issuer);
       router.add(
         'GET',
         '/',
