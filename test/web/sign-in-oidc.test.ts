@@ -2,9 +2,15 @@
  * OpenID Connect sign-in against a real issuer (oidc-provider on 127.0.0.1):
  * discovery, the code flow with state, nonce and PKCE, and every refusal.
  */
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, type RunningApp, startTestApp } from '../support/app-harness.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+
+/** What the apps logged (JSON lines), and every code and state the issuer handed back: none of those may reach the log. */
+const logged: string[] = [];
+const secrets = new Set<string>();
+const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
 
 const SECRET = { CONDUCTOR_SESSION_SECRET: 'a-session-secret-of-at-least-32-characters!' };
 
@@ -13,7 +19,7 @@ async function appWithIssuer(env: (issuer: TestIssuer) => Record<string, string>
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const issuer = await startTestIssuer({ redirectUri: `${base}/auth/callback`, ...issuerOpts });
-  const app = await startTestApp({ env: { PORT: String(port), CONDUCTOR_PUBLIC_URL: base, ...SECRET, ...env(issuer) } });
+  const app = await startTestApp({ env: { PORT: String(port), CONDUCTOR_PUBLIC_URL: base, ...SECRET, ...env(issuer) }, app: { log } });
   return { base, issuer, app };
 }
 
@@ -27,6 +33,10 @@ async function begin(base: string, next = '/') {
 }
 
 function callback(url: string, flowCookie: string) {
+  for (const k of ['code', 'state']) {
+    const v = new URL(url).searchParams.get(k);
+    if (v && v.length > 10) secrets.add(v);
+  }
   return fetch(url, { headers: { cookie: flowCookie }, redirect: 'manual' });
 }
 
@@ -120,6 +130,14 @@ describe('sign-in with an OpenID Connect issuer', () => {
       expect(sessionOf(res)).toBeUndefined();
     }
     expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
+  });
+
+  test('refusals are logged with their reason, and no code or state is ever logged', () => {
+    const refusals = logged.map((l) => JSON.parse(l)).filter((e) => e.msg === 'sign-in refused');
+    expect(refusals.map((e) => e.reason)).toEqual(expect.arrayContaining(['state mismatch', 'token endpoint: invalid_grant', 'email not verified', 'issuer error access_denied']));
+    expect(logged.some((l) => l.includes('"signed in"') && l.includes('ada@example.com'))).toBe(true);
+    expect(secrets.size).toBeGreaterThan(4);
+    for (const s of secrets) expect(logged.join('\n')).not.toContain(s);
   });
 
   test('the local form does not exist, and /auth/login from this machine goes to the issuer', async () => {
