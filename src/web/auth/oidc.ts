@@ -26,7 +26,9 @@ import type { Sessions } from './session.js';
 export const FLOW_COOKIE = 'conductor_oidc';
 export const FLOW_SECONDS = 600;
 export const CALLBACK_PATH = '/auth/callback';
-const SCOPE = 'openid email profile';
+/** What sign-in asks for (and the user scopes of the Slack app in manifest.yml). */
+export const SIGN_IN_SCOPES = ['openid', 'email', 'profile'] as const;
+const SCOPE = SIGN_IN_SCOPES.join(' ');
 
 /** A sign-in that cannot go on: shown as a page with `status`, logged with `reason` (never a code or a token). */
 export class SignInError extends Error {
