@@ -121,6 +121,9 @@ describe('sign-in with an OpenID Connect issuer', () => {
     const html = await expectRefused(await callback(url, flowCookie), 403, 'access_denied');
     expect(html).not.toContain('<img src=x');
     expect(html).toContain('&lt;img src=x');
+    // Not without the flow's state: nobody else's words reach our page.
+    const forged = await callback(`${t.base}/auth/callback?${new URLSearchParams({ error: 'access_denied', error_description: 'Call +1 555 0100', state: 'x' })}`, flowCookie);
+    expect(await expectRefused(forged, 400, 'does not belong')).not.toContain('555 0100');
   });
 
   test('hostile callback queries get a 4xx page, never a crash', async () => {

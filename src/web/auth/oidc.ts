@@ -100,19 +100,20 @@ export class OidcSignIn {
     this.setFlowCookie(res, '', 0);
     const query = queryOf(req);
     const flow = await this.flowOf(req);
+    if (!flow) throw new SignInError(400, 'Sign-in expired', 'This sign-in was started more than 10 minutes ago, or in another browser.', 'no flow cookie (missing, expired or not ours)');
+    if (query.get('state') !== flow.state)
+      throw new SignInError(400, 'Sign-in not recognised', 'This answer from the sign-in provider does not belong to the sign-in this browser started.', 'state mismatch');
+    // After the state check: only the issuer's own answer gets its words on our page.
     const error = query.get('error');
     if (error !== null) {
       const description = query.get('error_description');
       throw new SignInError(
         403,
         'Sign-in refused',
-        `${this.issuerName} did not sign you in: ${error}${description ? ` (${description.slice(0, 300)})` : ''}.`,
+        `${this.issuerName} did not sign you in: ${error.slice(0, 100)}${description ? ` (${description.slice(0, 300)})` : ''}.`,
         `issuer error ${error.slice(0, 100)}`,
       );
     }
-    if (!flow) throw new SignInError(400, 'Sign-in expired', 'This sign-in was started more than 10 minutes ago, or in another browser.', 'no flow cookie (missing, expired or not ours)');
-    if (query.get('state') !== flow.state)
-      throw new SignInError(400, 'Sign-in not recognised', 'This answer from the sign-in provider does not belong to the sign-in this browser started.', 'state mismatch');
 
     const config = await this.discover();
     const current = new URL(this.redirectUri);
