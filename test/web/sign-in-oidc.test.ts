@@ -47,7 +47,7 @@ async function expectRefused(res: Response, status: number, text: string) {
   expect(sessionOf(res)).toBeUndefined();
   const html = await res.text();
   expect(html).toContain(text);
-  expect(html).toContain('href="/auth/login"'); // try again
+  expect(html).toMatch(/href="\/auth\/login(\?next=[^"]*)?">Try again/);
   return html;
 }
 
@@ -109,9 +109,10 @@ describe('sign-in with an OpenID Connect issuer', () => {
 
   test('an email the issuer has not verified is refused', async () => {
     t.issuer.unverified.add('eve@example.com');
-    const { authUrl, flowCookie } = await begin(t.base);
+    const { authUrl, flowCookie } = await begin(t.base, '/history?q=x');
     const back = await t.issuer.authorize(authUrl.href, 'eve@example.com');
-    await expectRefused(await callback(back, flowCookie), 403, 'has not verified your email address eve@example.com');
+    const html = await expectRefused(await callback(back, flowCookie), 403, 'has not verified your email address eve@example.com');
+    expect(html).toContain('href="/auth/login?next=%2Fhistory%3Fq%3Dx"'); // try again comes back to the same place
   });
 
   test('an error from the issuer is shown (escaped), with no session', async () => {

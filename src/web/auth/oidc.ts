@@ -40,6 +40,8 @@ export class SignInError extends Error {
   ) {
     super(message);
   }
+  /** Where "Try again" brings the person back to (the `next` of the failed sign-in, once known). */
+  next = '/';
 }
 
 interface Flow {
@@ -100,6 +102,15 @@ export class OidcSignIn {
     this.setFlowCookie(res, '', 0);
     const query = queryOf(req);
     const flow = await this.flowOf(req);
+    try {
+      await this.complete(req, res, log, query, flow);
+    } catch (e) {
+      if (e instanceof SignInError && flow) e.next = flow.next;
+      throw e;
+    }
+  }
+
+  private async complete(req: IncomingMessage, res: ServerResponse, log: Logger, query: URLSearchParams, flow: Flow | null): Promise<void> {
     if (!flow) throw new SignInError(400, 'Sign-in expired', 'This sign-in was started more than 10 minutes ago, or in another browser.', 'no flow cookie (missing, expired or not ours)');
     if (query.get('state') !== flow.state)
       throw new SignInError(400, 'Sign-in not recognised', 'This answer from the sign-in provider does not belong to the sign-in this browser started.', 'state mismatch');

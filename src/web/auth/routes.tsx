@@ -83,7 +83,7 @@ async function refused(web: WebContext, res: ServerResponse, log: Logger, run: (
           <h1>{e.title}</h1>
           <p role="alert">{e.message}</p>
           <p>
-            <a href="/auth/login">Try again</a>
+            <a href={e.next === '/' ? '/auth/login' : `/auth/login?next=${encodeURIComponent(e.next)}`}>Try again</a>
           </p>
         </section>
       ),
