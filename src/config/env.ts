@@ -27,6 +27,11 @@ export const ENV_KEYS = [
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
   'SLACK_API_URL',
+  'SLACK_CLIENT_ID',
+  'SLACK_CLIENT_SECRET',
+  'OIDC_ISSUER_URL',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
   'GITHUB_TOKEN',
   'GITHUB_WEBHOOK_SECRET',
   'GITHUB_API_URL',
@@ -54,6 +59,8 @@ export const SECRET_ENV_KEYS = [
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
+  'SLACK_CLIENT_SECRET',
+  'OIDC_CLIENT_SECRET',
   'GITHUB_TOKEN',
   'GITHUB_WEBHOOK_SECRET',
   'JENKINS_API_TOKEN',
@@ -88,6 +95,7 @@ export function secretEnvPaths(prefix = ''): string[] {
     'slack.botToken',
     'slack.signingSecret',
     'slack.appToken',
+    'signIn.clientSecret',
     'github.token',
     'github.webhookSecret',
     'jenkins.apiToken',
@@ -104,6 +112,19 @@ export interface SlackEnv {
   appToken?: string;
   /** Web API base URL, always ending with `/` (default `https://slack.com/api/`). */
   apiUrl: string;
+}
+
+/**
+ * The OpenID Connect issuer of the Web App's sign-in. Unset: the local
+ * sign-in (loopback only). Sign in with Slack is an issuer like any other, at
+ * the origin of `SLACK_API_URL` (https://slack.com unless pointed elsewhere).
+ */
+export interface SignInEnv {
+  kind: 'slack' | 'oidc';
+  /** The issuer identifier as given (discovery at `<issuer>/.well-known/openid-configuration`; it must match the document's `issuer`). */
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 export interface GitHubEnv {
@@ -153,6 +174,7 @@ export interface Env {
   /** Seals the Web App's session cookie (at least 32 characters; all processes share it). Unset: generated under `dataDir`. */
   sessionSecret?: string;
   slack?: SlackEnv;
+  signIn?: SignInEnv;
   github?: GitHubEnv;
   jenkins?: JenkinsEnv;
   jira?: JiraEnv;
@@ -230,6 +252,11 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: text.optional(),
   SLACK_APP_TOKEN: text.optional(),
   SLACK_API_URL: httpUrl('SLACK_API_URL').optional(),
+  SLACK_CLIENT_ID: text.optional(),
+  SLACK_CLIENT_SECRET: text.optional(),
+  OIDC_ISSUER_URL: httpUrl('OIDC_ISSUER_URL').optional(),
+  OIDC_CLIENT_ID: text.optional(),
+  OIDC_CLIENT_SECRET: text.optional(),
   GITHUB_TOKEN: text.optional(),
   GITHUB_WEBHOOK_SECRET: text.optional(),
   GITHUB_API_URL: httpUrl('GITHUB_API_URL').optional(),
@@ -284,8 +311,62 @@ function dependencyProblems(env: Partial<Record<EnvKey, string>>): string[] {
       }
     }
   };
+  problems.push(...signInProblems(env));
   group('Jenkins', 'JENKINS_URL', ['JENKINS_USER', 'JENKINS_API_TOKEN'], ['JENKINS_WEBHOOK_TOKEN']);
   group('Jira', 'JIRA_URL', ['JIRA_EMAIL', 'JIRA_API_TOKEN'], ['JIRA_WEBHOOK_SECRET']);
+  return problems;
+}
+
+/** Loopback hosts: the only ones an http:// (not https://) issuer may be on (tests, a local Keycloak). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** The sign-in issuer: Slack's pair or OIDC's three, not both, with a session secret every process shares. */
+function signInProblems(env: Partial<Record<EnvKey, string>>): string[] {
+  const problems: string[] = [];
+  const has = (k: EnvKey) => env[k] !== undefined;
+  const slack = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET'] as const;
+  const oidc = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+  const partial = (keys: readonly EnvKey[], name: string) => {
+    const set = keys.filter(has);
+    if (set.length === 0 || set.length === keys.length) return;
+    for (const k of keys.filter((k) => !has(k))) {
+      problems.push(problem('', [k], `is not set, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'}: ${name} needs ${keys.join(', ')} (or none of them)`));
+    }
+  };
+  partial(slack, 'Sign in with Slack');
+  partial(oidc, 'OpenID Connect sign-in');
+  const slackSet = slack.some(has);
+  const oidcSet = oidc.some(has);
+  if (slackSet && oidcSet) {
+    problems.push(
+      problem(
+        '',
+        ['SLACK_CLIENT_ID'],
+        'is set, and so is OIDC_ISSUER_URL/OIDC_CLIENT_ID: choose one sign-in, Sign in with Slack (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET) or another OpenID Connect issuer (OIDC_*), and unset the other',
+      ),
+    );
+  }
+  if ((slackSet || oidcSet) && !has('CONDUCTOR_SESSION_SECRET')) {
+    problems.push(
+      problem(
+        '',
+        ['CONDUCTOR_SESSION_SECRET'],
+        `is not set, but ${slackSet ? 'SLACK_CLIENT_ID' : 'OIDC_ISSUER_URL'} is: with a sign-in issuer, set a session secret of at least 32 characters, the same in every Conductor process (e.g. openssl rand -base64 48)`,
+      ),
+    );
+  }
+  const issuerKey: EnvKey | null = oidcSet ? 'OIDC_ISSUER_URL' : slackSet ? 'SLACK_API_URL' : null;
+  const issuer = issuerKey ? env[issuerKey] : undefined;
+  if (issuerKey && issuer !== undefined && URL.canParse(issuer)) {
+    const u = new URL(issuer);
+    if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+      problems.push(
+        problem('', [issuerKey], `is an http:// URL on ${describeValue(u.hostname)}: a sign-in issuer must use https:// (http:// only on this machine: localhost, 127.x.x.x, [::1])`),
+      );
+    }
+  }
   return problems;
 }
 
@@ -322,6 +403,12 @@ export function validateEnv(raw: RawEnv, opts: { cwd?: string } = {}): { env: En
     };
     if (v.SLACK_APP_TOKEN !== undefined) env.slack.appToken = v.SLACK_APP_TOKEN;
   }
+  if (v.SLACK_CLIENT_ID !== undefined && v.SLACK_CLIENT_SECRET !== undefined) {
+    // Slack's OpenID Connect issuer is https://slack.com: the origin of its Web API, so tests can point both at one fake.
+    env.signIn = { kind: 'slack', issuerUrl: new URL(v.SLACK_API_URL ?? 'https://slack.com/api/').origin, clientId: v.SLACK_CLIENT_ID, clientSecret: v.SLACK_CLIENT_SECRET };
+  } else if (v.OIDC_ISSUER_URL !== undefined && v.OIDC_CLIENT_ID !== undefined && v.OIDC_CLIENT_SECRET !== undefined) {
+    env.signIn = { kind: 'oidc', issuerUrl: v.OIDC_ISSUER_URL, clientId: v.OIDC_CLIENT_ID, clientSecret: v.OIDC_CLIENT_SECRET };
+  }
   if (v.GITHUB_TOKEN !== undefined || v.GITHUB_WEBHOOK_SECRET !== undefined) {
     env.github = { apiUrl: withoutTrailingSlash(v.GITHUB_API_URL ?? 'https://api.github.com') };
     if (v.GITHUB_TOKEN !== undefined) env.github.token = v.GITHUB_TOKEN;
@@ -356,6 +443,7 @@ export function redactEnv(env: Env): Env {
     copy.slack.signingSecret = r;
     if (copy.slack.appToken !== undefined) copy.slack.appToken = r;
   }
+  if (copy.signIn) copy.signIn.clientSecret = r;
   if (copy.github) {
     if (copy.github.token !== undefined) copy.github.token = r;
     if (copy.github.webhookSecret !== undefined) copy.github.webhookSecret = r;

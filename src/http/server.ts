@@ -27,6 +27,11 @@ export interface HttpOptions {
 
 const MAX_TEXT = 4000;
 
+/** A request target fit for the log: at most 200 characters, sign-in codes and tokens in the query blanked (a callback may be malformed). */
+export function urlForLog(url: string | undefined): string | undefined {
+  return url?.slice(0, 200).replace(/([?&](?:code|state|id_token|access_token|refresh_token)=)[^&]*/gi, '$1[redacted]');
+}
+
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
@@ -189,7 +194,7 @@ export function startHttpServer(
     try {
       handleRequest(req, res);
     } catch (err) {
-      opts.log.error({ err, method: req.method, url: req.url?.slice(0, 200) }, 'request listener failed');
+      opts.log.error({ err, method: req.method, url: urlForLog(req.url) }, 'request listener failed');
       answerError(req, res, 500, 'internal error; see the log');
     }
   });
@@ -202,13 +207,13 @@ export function startHttpServer(
     res.on('finish', () => metrics.observe(routeName, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
     const target = requestPath(req.url);
     if ('malformed' in target) {
-      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: target.malformed }, 'request refused');
+      log.warn({ status: 400, url: urlForLog(req.url), reason: target.malformed }, 'request refused');
       return answerError(req, res, 400, target.malformed);
     }
     const found = router.match(req.method ?? 'GET', target.path);
     if (!found) return answerError(req, res, 404, `no route ${req.method} ${target.path}`);
     if ('malformed' in found) {
-      log.warn({ status: 400, url: req.url?.slice(0, 200), reason: found.malformed }, 'request refused');
+      log.warn({ status: 400, url: urlForLog(req.url), reason: found.malformed }, 'request refused');
       return answerError(req, res, 400, found.malformed);
     }
     if ('allowed' in found) {

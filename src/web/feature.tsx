@@ -5,6 +5,7 @@
  */
 import type { FeatureFactory } from '../feature.js';
 import { loadAssets } from './assets.js';
+import { OidcSignIn } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
 import { sessionSecret } from './auth/secret.js';
 import { Sessions } from './auth/session.js';
@@ -25,11 +26,13 @@ export const webFeature: FeatureFactory = (ctx) => {
   };
   const live = new LiveEvents(web.sessions, ctx.options.live);
   const listener = new ChangeListener({ databaseUrl: ctx.databaseUrl, log: ctx.log, onChange: (e) => live.publish(e) });
+  // With an issuer the environment requires CONDUCTOR_SESSION_SECRET (every process must read the flow and the session).
+  const issuer = env.signIn ? new OidcSignIn({ issuer: env.signIn, publicUrl: env.publicUrl, secret, sessions: web.sessions, log: ctx.log }) : null;
   return {
     name: 'web',
     routes(router, metrics) {
       web.assets.routes(router);
-      authRoutes(router, web, null);
+      authRoutes(router, web, issuer);
       live.routes(router);
       metrics.gauge('conductor_web_event_streams', 'Open GET /events streams (live updates) of this process.', () => live.open);
       router.add(

@@ -195,4 +195,52 @@ describe('environment', () => {
     expect(env.slack?.botToken).toBe('xoxb-secret'); // the original is untouched
     expect(secretEnvPaths('env')).toContain('env.slack.botToken');
   });
+
+  describe('sign-in issuer', () => {
+    const secret = { CONDUCTOR_SESSION_SECRET: 'x'.repeat(32) };
+    it('reads Sign in with Slack, its issuer the origin of SLACK_API_URL', () => {
+      expect(parseEnv({ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'cs', ...secret }, { cwd }).signIn).toEqual({
+        kind: 'slack',
+        issuerUrl: 'https://slack.com',
+        clientId: '1.2',
+        clientSecret: 'cs',
+      });
+      const env = parseEnv({ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'cs', SLACK_API_URL: 'http://127.0.0.1:9000/api/', ...secret }, { cwd });
+      expect(env.signIn?.issuerUrl).toBe('http://127.0.0.1:9000');
+      expect(env.slack).toBeUndefined(); // the bot is separate
+    });
+
+    it('reads an OpenID Connect issuer as given', () => {
+      const env = parseEnv({ OIDC_ISSUER_URL: 'https://kc.example.com/realms/x', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's', ...secret }, { cwd });
+      expect(env.signIn).toEqual({ kind: 'oidc', issuerUrl: 'https://kc.example.com/realms/x', clientId: 'c', clientSecret: 's' });
+      expect(JSON.stringify(redactEnv(env))).not.toContain('"s"');
+      expect(secretEnvPaths()).toContain('signIn.clientSecret');
+      expect(SECRET_ENV_KEYS).toEqual(expect.arrayContaining(['SLACK_CLIENT_SECRET', 'OIDC_CLIENT_SECRET']));
+    });
+
+    it('needs all of a group, one group only, a session secret, and https off this machine', () => {
+      expect(problemsOf({ SLACK_CLIENT_ID: 'a', ...secret })).toEqual([
+        'SLACK_CLIENT_SECRET: is not set, but SLACK_CLIENT_ID is: Sign in with Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET (or none of them)',
+      ]);
+      expect(problemsOf({ OIDC_ISSUER_URL: 'https://i.example.com', OIDC_CLIENT_SECRET: 's', ...secret })).toEqual([
+        'OIDC_CLIENT_ID: is not set, but OIDC_ISSUER_URL and OIDC_CLIENT_SECRET are: OpenID Connect sign-in needs OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (or none of them)',
+      ]);
+      const both = problemsOf({ SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b', OIDC_ISSUER_URL: 'https://i.example.com', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 'd', ...secret });
+      expect(both).toHaveLength(1);
+      expect(both[0]).toMatch(/^SLACK_CLIENT_ID: .*OIDC_ISSUER_URL.*choose one sign-in/);
+      const noSecret = problemsOf({ OIDC_ISSUER_URL: 'https://i.example.com', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 'd' });
+      expect(noSecret).toHaveLength(1);
+      expect(noSecret[0]).toMatch(/^CONDUCTOR_SESSION_SECRET: is not set, but OIDC_ISSUER_URL is: .*at least 32 characters, the same in every Conductor process/);
+      expect(problemsOf({ SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b' })[0]).toMatch(/^CONDUCTOR_SESSION_SECRET: is not set, but SLACK_CLIENT_ID is/);
+      expect(problemsOf({ OIDC_ISSUER_URL: 'http://idp.example.com', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 'd', ...secret })).toEqual([
+        'OIDC_ISSUER_URL: is an http:// URL on "idp.example.com": a sign-in issuer must use https:// (http:// only on this machine: localhost, 127.x.x.x, [::1])',
+      ]);
+      expect(problemsOf({ SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b', SLACK_API_URL: 'http://slack.internal/api/', ...secret })[0]).toMatch(/^SLACK_API_URL: is an http:\/\/ URL/);
+      for (const host of ['127.0.0.1:4000', 'localhost', '[::1]:8080']) {
+        expect(problemsOf({ OIDC_ISSUER_URL: `http://${host}`, OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 'd', ...secret })).toEqual([]);
+      }
+      // A secret is never echoed.
+      expect(problemsOf({ SLACK_CLIENT_SECRET: 'hunter2-secret', ...secret }).join('\n')).not.toContain('hunter2');
+    });
+  });
 });

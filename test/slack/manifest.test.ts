@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMAND_NAMES } from '../../src/commands/command.js';
 import { BOT_SCOPES, EVENTS, SLASH_COMMAND } from '../../src/slack/registrations.js';
+import { SIGN_IN_SCOPES } from '../../src/web/auth/oidc.js';
 
 const MANIFEST_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifest.yml');
 
@@ -32,6 +33,7 @@ type SlashCommand = NonNullable<Features['slash_commands']>[number];
 type OAuthConfig = NonNullable<Manifest['oauth_config']>;
 type OAuthScopes = NonNullable<OAuthConfig['scopes']>;
 type BotScope = NonNullable<OAuthScopes['bot']>[number];
+type UserScope = NonNullable<OAuthScopes['user']>[number];
 type Settings = NonNullable<Manifest['settings']>;
 type EventSubscriptions = NonNullable<Settings['event_subscriptions']>;
 type BotEvent = NonNullable<EventSubscriptions['bot_events']>[number];
@@ -39,6 +41,7 @@ type Interactivity = NonNullable<Settings['interactivity']>;
 
 // What the app registers must be scopes and events Slack knows (compile time).
 const KNOWN_SCOPES: readonly BotScope[] = BOT_SCOPES;
+const KNOWN_USER_SCOPES: readonly UserScope[] = SIGN_IN_SCOPES;
 const KNOWN_EVENTS: readonly BotEvent[] = EVENTS;
 
 // ---------------------------------------------------------------------------
@@ -185,16 +188,19 @@ const readFeatures: Check<Features> = (value, at) => {
 };
 
 const readOAuthConfig: Check<OAuthConfig> = (value, at) => {
-  const m = mapping(value, at, keysOf<OAuthConfig>()('scopes'));
+  const m = mapping(value, at, keysOf<OAuthConfig>()('redirect_urls', 'scopes'));
   const scopesAt = `${at}.scopes`;
-  const s = mapping(required((v) => v)(m.scopes, scopesAt), scopesAt, keysOf<OAuthScopes>()('bot'));
+  const s = mapping(required((v) => v)(m.scopes, scopesAt), scopesAt, keysOf<OAuthScopes>()('user', 'bot'));
+  const userScope = (v: unknown, where: string): UserScope => oneOf(KNOWN_USER_SCOPES, 'a scope in SIGN_IN_SCOPES')(v, where);
   // A scope must be one the app registers (and so, at compile time, one Slack knows).
   const scope = (v: unknown, where: string): BotScope => {
     string(LIMITS.scope)(v, where);
     return oneOf(KNOWN_SCOPES, 'a scope in BOT_SCOPES')(v, where);
   };
   return {
+    redirect_urls: optional(list(string(LIMITS.requestUrl), { max: 1000, unique: true }))(m.redirect_urls, `${at}.redirect_urls`),
     scopes: {
+      user: optional(list(userScope, { ...LIMITS.scopes, unique: true }))(s.user, `${scopesAt}.user`),
       bot: required(list(scope, { ...LIMITS.scopes, unique: true }))(s.bot, `${scopesAt}.bot`),
     } satisfies OAuthScopes,
   } satisfies OAuthConfig;
@@ -254,6 +260,8 @@ function parts(m: Manifest) {
     commands,
     command: commands[0]!,
     scopes: m.oauth_config!.scopes!.bot!,
+    userScopes: m.oauth_config!.scopes!.user!,
+    redirectUrls: m.oauth_config!.redirect_urls!,
     events: settings.event_subscriptions!,
     interactivity: settings.interactivity!,
     settings,
@@ -320,6 +328,16 @@ describe('manifest.yml', () => {
     const { events, scopes } = parts(manifest);
     expect(events.bot_events).toEqual([...EVENTS]);
     expect(scopes).toEqual([...BOT_SCOPES]);
+  });
+
+  it('asks for exactly the sign-in scopes as user scopes, and redirects sign-in to /auth/callback on the same host', () => {
+    const { userScopes, redirectUrls, command } = parts(manifest);
+    expect(userScopes).toEqual([...SIGN_IN_SCOPES]);
+    expect(redirectUrls).toHaveLength(1);
+    const callback = new URL(redirectUrls[0]!);
+    expect(callback.protocol).toBe('https:');
+    expect(callback.pathname).toBe('/auth/callback');
+    expect(callback.host).toBe(new URL(command.url!).host);
   });
 
   it('sends commands, interactivity and events to /slack/events on one https host', () => {
