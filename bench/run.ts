@@ -22,8 +22,9 @@ import { type BenchServer, startBenchServer } from './support/database.js';
 import { table } from './support/stats.js';
 import type { Benchmark, BenchResult } from './support/types.js';
 import { webEvents } from './web-events.js';
+import { webPages } from './web-pages.js';
 
-const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook, webEvents];
+const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook, webPages, webEvents];
 /** The whole run is stopped (and cleaned up) after this long. */
 const RUN_LIMIT_MS = 6 * 60_000;
 
