@@ -123,7 +123,7 @@ function Entries({ page, filters }: { page: HistoryPageJson; filters: HistoryFil
         <p class="note">{filters.before ? 'No older entries.' : 'No entry matches these filters.'}</p>
       ) : (
         <div class="table-wrap">
-          <table class="history">
+          <table class="history stack">
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -163,7 +163,7 @@ function EntryRow({ e }: { e: HistoryEntryJson }) {
         <a href={lineHref(e.line)}>{e.line}</a>
       </td>
       <td class="email">{e.actor}</td>
-      <td>{e.text}</td>
+      <td class="main">{e.text}</td>
       <td class="nowrap">{e.train !== null && <TrainLink line={e.line} n={e.train} />}</td>
     </tr>
   );

@@ -28,7 +28,7 @@ export function Me({ data }: { data: MeJson }) {
           <p class="muted">Nothing to verify.</p>
         ) : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead>
                 <tr>
                   <th scope="col">Train</th>
@@ -48,14 +48,16 @@ export function Me({ data }: { data: MeJson }) {
                     <td>
                       <a href={lineHref(v.line)}>{v.line}</a>
                     </td>
-                    <td>{v.ticket ? v.ticketUrl && /^https?:\/\//i.test(v.ticketUrl) ? <a href={v.ticketUrl}>{v.ticket}</a> : v.ticket : <span class="muted">none</span>}</td>
-                    <td class="shas">
+                    <td data-label="Ticket">
+                      {v.ticket ? v.ticketUrl && /^https?:\/\//i.test(v.ticketUrl) ? <a href={v.ticketUrl}>{v.ticket}</a> : v.ticket : <span class="muted">none</span>}
+                    </td>
+                    <td class="shas" data-label="My commits">
                       {v.shas.map((s) => (
                         <ShortSha key={s} sha={s} />
                       ))}
                     </td>
                     <td class="nowrap">{v.requestedAt ? <Time at={v.requestedAt} /> : ''}</td>
-                    <td>
+                    <td class="main">
                       <a class="button" href={trainHref(v.line, v.train)}>
                         Verify on the train page
                       </a>
@@ -93,7 +95,7 @@ export function Me({ data }: { data: MeJson }) {
 function CommitTable({ commits }: { commits: MyCommitJson[] }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="stack">
         <thead>
           <tr>
             <th scope="col">SHA</th>
@@ -108,11 +110,11 @@ function CommitTable({ commits }: { commits: MyCommitJson[] }) {
               <td>
                 <ShortSha sha={c.sha} />
               </td>
-              <td class="message">{firstLine(c.message)}</td>
+              <td class="message main">{firstLine(c.message)}</td>
               <td>
                 <a href={lineHref(c.line)}>{c.line}</a>
               </td>
-              <td>
+              <td class="main">
                 <Where c={c} />
               </td>
             </tr>

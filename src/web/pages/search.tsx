@@ -74,7 +74,7 @@ function ResultTable({ results }: { results: SearchResultJson[] }) {
     <>
       <p class="muted">{results.length >= SEARCH_LIMIT ? `The ${SEARCH_LIMIT} newest matches:` : results.length === 1 ? '1 match:' : `${results.length} matches:`}</p>
       <div class="table-wrap">
-        <table class="results">
+        <table class="results stack">
           <thead>
             <tr>
               <th scope="col">SHA</th>
@@ -91,11 +91,11 @@ function ResultTable({ results }: { results: SearchResultJson[] }) {
                   <ShortSha sha={r.sha} />
                 </td>
                 <td class="email">{r.authorEmail}</td>
-                <td class="message">{firstLine(r.message)}</td>
+                <td class="message main">{firstLine(r.message)}</td>
                 <td>
                   <a href={lineHref(r.line)}>{r.line}</a>
                 </td>
-                <td>
+                <td class="main">
                   <Where c={r} />
                 </td>
               </tr>
