@@ -71,6 +71,9 @@ describe('the search page', () => {
       const html = await res.text();
       expect(html).toContain(reason);
       expect(html).toContain('action="/search"');
+      // Shown back bounded and without control characters.
+      expect(html).not.toContain('\u0000');
+      expect(html).not.toContain('x'.repeat(201));
     }
     const hostile = await me.get(`/search?q=${encodeURIComponent('<script>alert(1)</script>\u0001')}`);
     expect(hostile.status).toBe(400);

@@ -16,10 +16,12 @@ const MIN_JUMP_PREFIX = 7;
 
 export async function searchPage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
   const q = queryOf(ctx.req).get('q') ?? '';
-  const base = { title: 'Search', nav: 'search' as const, query: q.slice(0, 200) };
+  // What the search boxes show back: bounded, without control characters (NUL is not even valid in HTML).
+  const shown = q.slice(0, 200).replace(/\p{Cc}/gu, '\uFFFD');
+  const base = { title: 'Search', nav: 'search' as const, query: shown };
   if (q.trim() === '') return { ...base, body: <Search q="" /> };
   const parsed = parseSearch(q);
-  if (typeof parsed === 'string') return { ...base, status: 400, body: <Search q={q} error={parsed} /> };
+  if (typeof parsed === 'string') return { ...base, status: 400, body: <Search q={shown} error={parsed} /> };
   const results = await searchCommits(web.engine, parsed);
   const jump = exactMatch(parsed, results);
   if (jump) return { redirect: jump.where === 'platform' || jump.train === null ? lineHref(jump.line) : trainHref(jump.line, jump.train) };
