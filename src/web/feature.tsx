@@ -12,7 +12,10 @@ import { Sessions } from './auth/session.js';
 import { page, type WebContext } from './context.js';
 import { LiveEvents } from './live/events.js';
 import { ChangeListener } from './live/listener.js';
+import { historyPage } from './pages/history.js';
+import { mePage } from './pages/me.js';
 import { overviewPage } from './pages/overview.js';
+import { searchPage } from './pages/search.js';
 
 export const webFeature: FeatureFactory = (ctx) => {
   const { env } = ctx.config;
@@ -39,6 +42,21 @@ export const webFeature: FeatureFactory = (ctx) => {
         'GET',
         '/',
         page(web, () => overviewPage(web)),
+      );
+      router.add(
+        'GET',
+        '/search',
+        page(web, (ctx) => searchPage(web, ctx)),
+      );
+      router.add(
+        'GET',
+        '/history',
+        page(web, (ctx) => historyPage(web, ctx)),
+      );
+      router.add(
+        'GET',
+        '/me',
+        page(web, ({ me }) => mePage(web, me)),
       );
     },
     start: () => listener.start(),

@@ -12,6 +12,7 @@ import { githubSignature } from '../../src/integrations/github/signature.js';
 import { GITHUB_SECRET, type IntegrationsApp, JENKINS_HOOK_TOKEN, JIRA_SECRET, LINE, PEOPLE, startIntegrationsApp } from '../support/integrations-app.js';
 import { rawRequest } from '../support/raw-http.js';
 import { send, slashCommand, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { signIn } from '../support/web-client.js';
 
 const TABLES = ['line', 'commit', 'train', 'train_commit', 'ticket', 'job', 'audit_entry', 'outbox_item', 'processed_input', 'slack_card'];
 
@@ -20,7 +21,7 @@ interface Route {
   /** The path, `:x` where a parameter goes. */
   path: string;
   /** How a caller proves who it is (for the signed / authenticated variant). */
-  auth: 'none' | 'slack' | 'github' | 'jenkins' | 'jira';
+  auth: 'none' | 'slack' | 'github' | 'jenkins' | 'jira' | 'session';
 }
 
 const ROUTES: Route[] = [
@@ -39,6 +40,11 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },
   { method: 'POST', path: '/webhooks/jira', auth: 'jira' },
+  // The Web App's pages: anonymous → 303 to sign-in; signed in (the session cookie) → a page or a 4xx page.
+  { method: 'GET', path: '/', auth: 'session' },
+  { method: 'GET', path: '/search', auth: 'session' },
+  { method: 'GET', path: '/history', auth: 'session' },
+  { method: 'GET', path: '/me', auth: 'session' },
 ];
 
 // ---- generators ---------------------------------------------------------------
@@ -154,10 +160,12 @@ const contentType = fc.constantFrom(
 describe('fuzz: no input crashes Conductor or changes its state', () => {
   let h: IntegrationsApp;
   let port: number;
+  let session: string;
 
   beforeAll(async () => {
     h = await startIntegrationsApp('conductor-fuzz-');
     port = h.t.app.port;
+    session = (await signIn(h.base, 'fuzz@example.com')).cookie;
   }, 60_000);
   afterAll(() => h?.stop());
 
@@ -182,6 +190,8 @@ describe('fuzz: no input crashes Conductor or changes its state', () => {
         return { authorization: `Bearer ${JENKINS_HOOK_TOKEN}` };
       case 'jira':
         return { 'x-conductor-secret': JIRA_SECRET };
+      case 'session':
+        return { cookie: session };
       default:
         return {};
     }

@@ -54,6 +54,11 @@ describe('GET /api/lines, /api/search, /api/history', () => {
             verified: { done: 1, total: 2 },
             deployable: false,
             notDeployableReason: expect.any(String),
+            // Added for the overview page: /api/lines only ever gains fields.
+            headSha: webShas[1],
+            commitCount: 2,
+            blocked: null,
+            jobProblem: null,
           },
           platformSize: 1,
           production: null,

@@ -4,7 +4,7 @@
  * always agree.
  */
 import type { LineState, Train } from '../../domain/index.js';
-import { goingTrain, notDeployableReason } from '../../domain/index.js';
+import { goingTrain, latestJob, notDeployableReason } from '../../domain/index.js';
 import type { Engine } from '../engine.js';
 import { type LineStatusJson, lineStatusJson } from '../views.js';
 
@@ -15,6 +15,12 @@ export interface TrainSummaryJson {
   verified: { done: number; total: number };
   deployable: boolean;
   notDeployableReason: string | null;
+  /** Added for the overview page (only added fields keep /api/lines compatible). */
+  headSha: string;
+  commitCount: number;
+  blocked: string | null;
+  /** The newest job of its kind when it failed or its outcome is unknown (behaviour.md §9): what a person must act on. */
+  jobProblem: { kind: 'build' | 'deploy' | 'rollback'; state: 'failed' | 'unknown'; attempt: number } | null;
 }
 
 export interface LineSummaryJson {
@@ -38,7 +44,20 @@ export function trainSummaryJson(s: LineState, t: Train): TrainSummaryJson {
     verified: { done: t.tickets.filter((k) => k.state === 'verified').length, total: t.tickets.length },
     deployable: reason === null,
     notDeployableReason: reason,
+    headSha: t.headSha,
+    commitCount: t.commits.length,
+    blocked: t.blocked,
+    jobProblem: jobProblem(t),
   };
+}
+
+function jobProblem(t: Train): TrainSummaryJson['jobProblem'] {
+  // Newest first: the job a person would retry or check now.
+  for (const j of [...t.jobs].reverse()) {
+    if (latestJob(t, j.kind) !== j) continue;
+    if (j.state === 'failed' || j.state === 'unknown') return { kind: j.kind, state: j.state, attempt: j.attempt };
+  }
+  return null;
 }
 
 /** Pure: `s` loaded with its newest train. */
