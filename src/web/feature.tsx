@@ -9,7 +9,10 @@ import { authRoutes } from './auth/routes.js';
 import { sessionSecret } from './auth/secret.js';
 import { Sessions } from './auth/session.js';
 import { page, type WebContext } from './context.js';
+import { jobOutputRoute } from './pages/job-output.js';
+import { linePage } from './pages/line.js';
 import { overviewPage } from './pages/overview.js';
+import { trainPage } from './pages/train.js';
 
 export const webFeature: FeatureFactory = (ctx) => {
   const { env } = ctx.config;
@@ -20,6 +23,7 @@ export const webFeature: FeatureFactory = (ctx) => {
     assets: loadAssets(),
     publicUrl: env.publicUrl,
     sessions: new Sessions({ secret, publicUrl: env.publicUrl }),
+    runner: (line) => ctx.lines.ports.get(line)?.runner,
   };
   return {
     name: 'web',
@@ -31,6 +35,17 @@ export const webFeature: FeatureFactory = (ctx) => {
         '/',
         page(web, () => overviewPage(web)),
       );
+      router.add(
+        'GET',
+        '/lines/:line',
+        page(web, (c) => linePage(web, c)),
+      );
+      router.add(
+        'GET',
+        '/lines/:line/trains/:n',
+        page(web, (c) => trainPage(web, c)),
+      );
+      router.add('GET', '/lines/:line/trains/:n/jobs/:job/output', jobOutputRoute(web));
     },
   };
 };
