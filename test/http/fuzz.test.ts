@@ -12,6 +12,7 @@ import { githubSignature } from '../../src/integrations/github/signature.js';
 import { GITHUB_SECRET, type IntegrationsApp, JENKINS_HOOK_TOKEN, JIRA_SECRET, LINE, PEOPLE, startIntegrationsApp } from '../support/integrations-app.js';
 import { rawRequest } from '../support/raw-http.js';
 import { send, slashCommand, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { signIn } from '../support/web-client.js';
 
 const TABLES = ['line', 'commit', 'train', 'train_commit', 'ticket', 'job', 'audit_entry', 'outbox_item', 'processed_input', 'slack_card'];
 
@@ -20,7 +21,7 @@ interface Route {
   /** The path, `:x` where a parameter goes. */
   path: string;
   /** How a caller proves who it is (for the signed / authenticated variant). */
-  auth: 'none' | 'slack' | 'github' | 'jenkins' | 'jira';
+  auth: 'none' | 'slack' | 'github' | 'jenkins' | 'jira' | 'session';
 }
 
 const ROUTES: Route[] = [
@@ -33,6 +34,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/lines', auth: 'none' },
   { method: 'GET', path: '/api/search', auth: 'none' },
   { method: 'GET', path: '/api/history', auth: 'none' },
+  // Web App pages (signed in: a session cookie; anonymous callers are sent to sign in, the job output route answers 401).
+  { method: 'GET', path: '/lines/:x', auth: 'session' },
+  { method: 'GET', path: '/lines/:x/trains/:x', auth: 'session' },
+  { method: 'GET', path: '/lines/:x/trains/:x/jobs/:x/output', auth: 'session' },
   { method: 'POST', path: '/slack/events', auth: 'slack' },
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },
@@ -152,10 +157,12 @@ const contentType = fc.constantFrom(
 describe('fuzz: no input crashes Conductor or changes its state', () => {
   let h: IntegrationsApp;
   let port: number;
+  let session: string;
 
   beforeAll(async () => {
     h = await startIntegrationsApp('conductor-fuzz-');
     port = h.t.app.port;
+    session = (await signIn(h.base, 'fuzz@example.com')).cookie;
   }, 60_000);
   afterAll(() => h?.stop());
 
@@ -180,6 +187,8 @@ describe('fuzz: no input crashes Conductor or changes its state', () => {
         return { authorization: `Bearer ${JENKINS_HOOK_TOKEN}` };
       case 'jira':
         return { 'x-conductor-secret': JIRA_SECRET };
+      case 'session':
+        return { cookie: session };
       default:
         return {};
     }

@@ -14,14 +14,14 @@ import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from
 export async function linePage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
   const line = ctx.params.line ?? '';
   const beforeText = queryOf(ctx.req).get('before');
-  if (!web.engine.lines.has(line)) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line}”.`} /> };
+  if (!web.engine.lines.has(line)) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line.slice(0, 100)}”.`} /> };
   // A bad cursor is not worth an error page: the list starts at the newest train.
   const before = beforeText !== null && /^[1-9][0-9]{0,8}$/.test(beforeText) ? Number(beforeText) : null;
   try {
     const p = await readLinePage(web.engine, line, before);
     return { title: line, live: [line], body: <LineView p={p} now={web.engine.deps.clock()} /> };
   } catch (err) {
-    if (err instanceof UnknownLineError) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line}”.`} /> };
+    if (err instanceof UnknownLineError) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line.slice(0, 100)}”.`} /> };
     throw err;
   }
 }

@@ -23,13 +23,13 @@ export async function trainPage(web: WebContext, ctx: RouteContext): Promise<Pag
   const text = ctx.params.n ?? '';
   const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : null;
   const authors = Number(queryOf(ctx.req).get('authors') ?? '1');
-  if (!web.engine.lines.has(line)) return notFound(`No line is called “${line}”.`);
-  if (n === null) return notFound(`“${text}” is not a train number.`);
+  if (!web.engine.lines.has(line)) return notFound(`No line is called “${line.slice(0, 100)}”.`);
+  if (n === null) return notFound(`“${text.slice(0, 100)}” is not a train number.`);
   let p: TrainPage | null;
   try {
     p = await readTrainPage(web.engine, line, n, Number.isSafeInteger(authors) ? authors : 1);
   } catch (err) {
-    if (err instanceof UnknownLineError) return notFound(`No line is called “${line}”.`);
+    if (err instanceof UnknownLineError) return notFound(`No line is called “${line.slice(0, 100)}”.`);
     throw err;
   }
   if (!p) return notFound(`Line ${line} has no train #${n}.`);
