@@ -8,7 +8,7 @@ import { renderToString } from 'preact-render-to-string';
 import { describe, expect, test } from 'vitest';
 import type { CommitRef, Job, LineState, Ticket, Train } from '../../src/domain/index.js';
 import { shapeLinePage } from '../../src/engine/read/line-page.js';
-import { AUTHORS_PER_PAGE, COMMITS_SHOWN, shapeTrainPage, type TrainExtras } from '../../src/engine/read/train-page.js';
+import { AUTHORS_PER_PAGE, authorsOf, COMMITS_SHOWN, shapeTrainPage, type TrainExtras } from '../../src/engine/read/train-page.js';
 import { LineView } from '../../src/web/pages/line.js';
 import { TrainView } from '../../src/web/pages/train.js';
 import { aLine, MONDAY_NOON, sha } from '../support/domain-builders.js';
@@ -85,10 +85,12 @@ function train(commits: CommitRef[], over: Partial<Train> = {}): Train {
   };
 }
 
-const extras = (over: Partial<TrainExtras> = {}): TrainExtras => ({ previous: 2, next: null, replaces: null, replacedBy: null, audit: [], jobIds: new Map([['3:build:1', 41]]), ...over });
+type Extras = Omit<TrainExtras, 'authors' | 'pageCommits'>;
+const extras = (over: Partial<Extras> = {}): Extras => ({ previous: 2, next: null, replaces: null, replacedBy: null, audit: [], jobIds: new Map([['3:build:1', 41]]), ...over });
 
-const render = (s: LineState, t: Train, x: TrainExtras = extras(), page = 1, live = new Map<number, string>()) =>
-  renderToString(h(TrainView, { p: shapeTrainPage({ ...s, trains: [t] }, t, x, page), live }));
+// The loaded train carries no commits: like readTrainPage, the page gets them counted by author.
+const render = (s: LineState, t: Train, x: Extras = extras(), page = 1, live = new Map<number, string>()) =>
+  renderToString(h(TrainView, { p: shapeTrainPage({ ...s, trains: [t] }, { ...t, commits: [] }, { ...x, ...authorsOf(t.commits) }, page), live }));
 
 describe('the train page', () => {
   test('hostile commit messages, emails, reasons and output stay text', () => {

@@ -80,6 +80,13 @@ export interface TrainPage {
   authors: AuthorGroup[];
 }
 
+/** An author of the train and how many of its commits are theirs. */
+export interface AuthorCount {
+  authorEmail: string;
+  authorName: string;
+  count: number;
+}
+
 export interface TrainExtras {
   previous: number | null;
   next: number | null;
@@ -87,6 +94,10 @@ export interface TrainExtras {
   replacedBy: number | null;
   audit: { createdAt: Date; actor: string; action: string; details: Record<string, unknown> | null }[];
   jobIds: Map<string, number>;
+  /** Every author of the train (the loaded Train carries no commits: a big train's are read a page at a time). */
+  authors: AuthorCount[];
+  /** The commits of the page's authors (at most COMMITS_CARRIED each, oldest first). */
+  pageCommits: Map<string, { sha: string; message: string }[]>;
 }
 
 /** Pure: the page from a snapshot holding the train. */
@@ -115,9 +126,8 @@ export function shapeTrainPage(s: LineState, t: Train, x: TrainExtras, authorPag
     tail: outputTail(j.output),
     troubled: j.state === 'failed' || j.state === 'unknown',
   }));
-  const groups = groupByAuthor(t);
-  const authorPages = Math.max(1, Math.ceil(groups.length / AUTHORS_PER_PAGE));
-  const page = Math.min(Math.max(1, authorPage), authorPages);
+  const { page, pages, shown } = authorsPage(t, x.authors, authorPage);
+  const tickets = new Map(t.tickets.map((k) => [k.authorEmail, k]));
   return {
     line: s.settings.name,
     timezone: s.settings.timezone,
@@ -129,32 +139,47 @@ export function shapeTrainPage(s: LineState, t: Train, x: TrainExtras, authorPag
     notDeployableReason: t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying' ? notDeployableReason(s, t) : null,
     timeline,
     jobs,
-    commitCount: t.commits.length,
-    authorCount: groups.length,
+    commitCount: x.authors.reduce((n, a) => n + a.count, 0),
+    authorCount: x.authors.length,
     authorPage: page,
-    authorPages,
-    authors: groups.slice((page - 1) * AUTHORS_PER_PAGE, page * AUTHORS_PER_PAGE),
+    authorPages: pages,
+    authors: shown.map((a) => {
+      const k = tickets.get(a.authorEmail);
+      return {
+        ...a,
+        ticket: k ? { state: k.state, verifiedBy: k.verifiedBy, verifiedAt: k.verifiedAt, externalKey: k.externalKey, externalUrl: k.externalUrl } : null,
+        commits: x.pageCommits.get(a.authorEmail) ?? [],
+      };
+    }),
   };
 }
 
-/** Authors still to verify first (they are what the train waits for), then by email. */
-function groupByAuthor(t: Train): AuthorGroup[] {
-  const byEmail = new Map<string, AuthorGroup>();
-  for (const c of t.commits) {
-    let g = byEmail.get(c.authorEmail);
-    if (!g) {
-      g = { authorEmail: c.authorEmail, authorName: c.authorName, count: 0, ticket: null, commits: [] };
-      byEmail.set(c.authorEmail, g);
-    }
-    g.count++;
-    if (g.commits.length < COMMITS_CARRIED) g.commits.push({ sha: c.sha, message: c.message });
+/**
+ * Pure: the authors of one page (1-based; out of range → the nearest page).
+ * Authors still to verify first (they are what the train waits for), then by email.
+ */
+export function authorsPage(t: Train, authors: AuthorCount[], wanted: number): { page: number; pages: number; shown: AuthorCount[] } {
+  const pending = new Set(t.tickets.filter((k) => k.state === 'pending').map((k) => k.authorEmail));
+  const rank = (a: AuthorCount) => (pending.has(a.authorEmail) ? 0 : 1);
+  const sorted = [...authors].sort((a, b) => rank(a) - rank(b) || a.authorEmail.localeCompare(b.authorEmail));
+  const pages = Math.max(1, Math.ceil(sorted.length / AUTHORS_PER_PAGE));
+  const page = Math.min(Math.max(1, Number.isSafeInteger(wanted) ? wanted : 1), pages);
+  return { page, pages, shown: sorted.slice((page - 1) * AUTHORS_PER_PAGE, page * AUTHORS_PER_PAGE) };
+}
+
+/** Pure: the author counts and page commits of a train that carries its commits (tests, small trains). */
+export function authorsOf(commits: Train['commits']): Pick<TrainExtras, 'authors' | 'pageCommits'> {
+  const counts = new Map<string, AuthorCount>();
+  const pageCommits = new Map<string, { sha: string; message: string }[]>();
+  for (const c of commits) {
+    const a = counts.get(c.authorEmail) ?? { authorEmail: c.authorEmail, authorName: c.authorName, count: 0 };
+    a.count++;
+    counts.set(c.authorEmail, a);
+    const list = pageCommits.get(c.authorEmail) ?? [];
+    if (list.length < COMMITS_CARRIED) list.push({ sha: c.sha, message: c.message });
+    pageCommits.set(c.authorEmail, list);
   }
-  for (const k of t.tickets) {
-    const g = byEmail.get(k.authorEmail);
-    if (g) g.ticket = { state: k.state, verifiedBy: k.verifiedBy, verifiedAt: k.verifiedAt, externalKey: k.externalKey, externalUrl: k.externalUrl };
-  }
-  const rank = (g: AuthorGroup) => (g.ticket?.state === 'pending' ? 0 : 1);
-  return [...byEmail.values()].sort((a, b) => rank(a) - rank(b) || a.authorEmail.localeCompare(b.authorEmail));
+  return { authors: [...counts.values()], pageCommits };
 }
 
 interface NeighbourRow {
@@ -164,23 +189,41 @@ interface NeighbourRow {
   replaced_by: number | null;
 }
 
-/** The page of train `n` of `line`, or null when the line has no such train. Throws UnknownLineError for an unknown line. */
+/**
+ * The page of train `n` of `line`, or null when the line has no such train. Throws UnknownLineError
+ * for an unknown line. The train's commits are counted by author in SQL and read for the page's
+ * authors only: a 5,000-commit train costs what one page of it shows.
+ */
 export async function readTrainPage(engine: Engine, line: string, n: number, authorPage: number): Promise<TrainPage | null> {
   const cfg = engine.lineConfig(line);
   return inTransaction(
     engine.deps.pool,
     async (tx) => {
-      const loaded = await loadLine(tx, cfg, { lock: false, extraTrains: [n] });
+      const loaded = await loadLine(tx, cfg, { lock: false, extraTrains: [n], withoutTrainCommits: true });
       const t = loaded?.state.trains.find((x) => x.number === n);
       const trainId = loaded?.ids.trains.get(n);
       if (!loaded || !t || trainId === undefined) return null;
+      const lineId = loaded.ids.lineId;
       const [near] = await tx.query<NeighbourRow>`
-        SELECT (SELECT max(number) FROM train WHERE line_id = ${loaded.ids.lineId} AND number < ${n}) AS previous,
-               (SELECT min(number) FROM train WHERE line_id = ${loaded.ids.lineId} AND number > ${n}) AS next,
+        SELECT (SELECT max(number) FROM train WHERE line_id = ${lineId} AND number < ${n}) AS previous,
+               (SELECT min(number) FROM train WHERE line_id = ${lineId} AND number > ${n}) AS next,
                (SELECT r.number FROM train me JOIN train r ON r.id = me.replaces_train_id WHERE me.id = ${trainId}) AS replaces,
                (SELECT b.number FROM train b WHERE b.replaces_train_id = ${trainId}) AS replaced_by`;
       const audit = await tx.query<{ created_at: Date; actor: string; action: string; details: Record<string, unknown> | null }>`
-        SELECT created_at, actor, action, details FROM audit_entry WHERE line_id = ${loaded.ids.lineId} AND train_id = ${trainId} ORDER BY id LIMIT 1000`;
+        SELECT created_at, actor, action, details FROM audit_entry WHERE line_id = ${lineId} AND train_id = ${trainId} ORDER BY id LIMIT 1000`;
+      const authors = await tx.query<{ author_email: string; author_name: string; n: number }>`
+        SELECT c.author_email, min(c.author_name) AS author_name, count(*)::int AS n
+        FROM train_commit tc JOIN commit c ON c.id = tc.commit_id WHERE tc.train_id = ${trainId} GROUP BY c.author_email`;
+      const counts = authors.map((a) => ({ authorEmail: a.author_email, authorName: a.author_name, count: a.n }));
+      const emails = authorsPage(t, counts, authorPage).shown.map((a) => a.authorEmail);
+      const rows = await tx.query<{ author_email: string; sha: string; message: string }>`
+        SELECT author_email, sha, message FROM (
+          SELECT c.author_email, c.sha, c.message, c.position, row_number() OVER (PARTITION BY c.author_email ORDER BY c.position) AS rn
+          FROM train_commit tc JOIN commit c ON c.id = tc.commit_id
+          WHERE tc.train_id = ${trainId} AND c.author_email = ANY(${emails}::text[])
+        ) x WHERE rn <= ${COMMITS_CARRIED} ORDER BY position`;
+      const pageCommits = new Map<string, { sha: string; message: string }[]>();
+      for (const r of rows) pageCommits.set(r.author_email, [...(pageCommits.get(r.author_email) ?? []), { sha: r.sha, message: r.message }]);
       return shapeTrainPage(
         loaded.state,
         t,
@@ -191,6 +234,8 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
           replacedBy: near?.replaced_by ?? null,
           audit: audit.map((a) => ({ createdAt: a.created_at, actor: a.actor, action: a.action, details: a.details })),
           jobIds: loaded.ids.jobs,
+          authors: counts,
+          pageCommits,
         },
         authorPage,
       );
