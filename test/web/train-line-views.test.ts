@@ -172,7 +172,7 @@ describe('the line page', () => {
       production: { number: 2, headSha: sha('d2'), since: at(-60), by: evil, rolledBackFrom: 4 },
     });
     const row = { number: 3, state: 'verifying' as const, headSha: sha('c1'), engineer: 'alice@acme.test', commits: 1, authors: 1, createdAt: at(0), endedAt: null };
-    const p = shapeLinePage(s, { trains: [row], hasOlder: true, paged: false, firstSeen: new Map([[sha('c9'), at(-90)]]) }, MONDAY_NOON);
+    const p = shapeLinePage(s, { trains: [row], hasOlder: true, paged: false, firstSeen: new Map([[sha('c9'), at(-90)]]), sizes: new Map() }, MONDAY_NOON);
     const html = renderToString(h(LineView, { p, now: MONDAY_NOON }));
     expect(html).not.toContain('<img');
     expect(html).toContain('manual mode: &lt;img');

@@ -30,7 +30,9 @@ export interface TrainRow {
 }
 
 export interface CurrentTrain {
+  /** Without its commits (counted in `commits` and `authors`). */
   train: Train;
+  commits: number;
   authors: number;
   verified: number;
   notDeployableReason: string | null;
@@ -69,6 +71,8 @@ export interface LineExtras {
   hasOlder: boolean;
   paged: boolean;
   firstSeen: Map<string, Date>;
+  /** Commits and authors of each loaded train, by number (the snapshot's trains carry no commits). */
+  sizes: Map<number, { commits: number; authors: number }>;
 }
 
 /** Pure: the page from a snapshot holding the newest train. */
@@ -89,7 +93,8 @@ export function shapeLinePage(s: LineState, x: LineExtras, now: Date): LinePage 
     current: t
       ? {
           train: t,
-          authors: new Set(t.commits.map((c) => c.authorEmail)).size,
+          commits: x.sizes.get(t.number)?.commits ?? t.commits.length,
+          authors: x.sizes.get(t.number)?.authors ?? new Set(t.commits.map((c) => c.authorEmail)).size,
           verified: t.tickets.filter((k) => k.state === 'verified').length,
           notDeployableReason: t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying' ? notDeployableReason(s, t) : null,
         }
@@ -128,7 +133,8 @@ export async function readLinePage(engine: Engine, line: string, before: number 
   return inTransaction(
     engine.deps.pool,
     async (tx) => {
-      const loaded = await loadLine(tx, cfg, { lock: false, newestTrain: true });
+      // A 5,000-commit train is counted, not loaded.
+      const loaded = await loadLine(tx, cfg, { lock: false, newestTrain: true, withoutTrainCommits: true });
       if (!loaded) throw new Error(`line ${line} is not in the database`);
       const lineId = loaded.ids.lineId;
       // One row more than shown says whether there is an older page.
@@ -141,6 +147,11 @@ export async function readLinePage(engine: Engine, line: string, before: number 
         ORDER BY t.number DESC LIMIT ${TRAINS_PER_PAGE + 1}`;
       const seen = await tx.query<{ sha: string; first_seen_at: Date }>`
         SELECT sha, first_seen_at FROM commit WHERE line_id = ${lineId} AND state = 'platform'`;
+      const loadedIds = [...loaded.ids.trains.values()];
+      const sizeRows = await tx.query<{ number: number; commits: number; authors: number }>`
+        SELECT t.number, count(c.id)::int AS commits, count(DISTINCT c.author_email)::int AS authors
+        FROM train t LEFT JOIN train_commit tc ON tc.train_id = t.id LEFT JOIN commit c ON c.id = tc.commit_id
+        WHERE t.id = ANY(${loadedIds}::int[]) GROUP BY t.number`;
       const trains = rows.slice(0, TRAINS_PER_PAGE).map((r) => ({
         number: r.number,
         state: r.state,
@@ -151,7 +162,17 @@ export async function readLinePage(engine: Engine, line: string, before: number 
         createdAt: r.created_at,
         endedAt: r.ended_at,
       }));
-      return shapeLinePage(loaded.state, { trains, hasOlder: rows.length > TRAINS_PER_PAGE, paged: before !== null, firstSeen: new Map(seen.map((r) => [r.sha, r.first_seen_at])) }, now);
+      return shapeLinePage(
+        loaded.state,
+        {
+          trains,
+          hasOlder: rows.length > TRAINS_PER_PAGE,
+          paged: before !== null,
+          firstSeen: new Map(seen.map((r) => [r.sha, r.first_seen_at])),
+          sizes: new Map(sizeRows.map((r) => [r.number, r])),
+        },
+        now,
+      );
     },
     { isolation: 'repeatable read', readOnly: true },
   );

@@ -78,7 +78,7 @@ function Current({ line, c }: { line: string; c: CurrentTrain | null }) {
         <a href={trainHref(line, t.number)}>{`Train #${t.number}`}</a> <TrainState state={t.state} />
       </h2>
       <p>
-        {`${t.commits.length} ${t.commits.length === 1 ? 'commit' : 'commits'} by ${c.authors} · engineer ${t.engineer ?? 'none'} · verified ${c.verified}/${t.tickets.length} · head `}
+        {`${c.commits} ${c.commits === 1 ? 'commit' : 'commits'} by ${c.authors} · engineer ${t.engineer ?? 'none'} · verified ${c.verified}/${t.tickets.length} · head `}
         <code class="sha">{t.headSha.slice(0, 8)}</code>
       </p>
       {t.blocked !== null && <p class="why">{`Blocked: ${t.blocked}`}</p>}

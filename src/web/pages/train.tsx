@@ -189,7 +189,7 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
                 </p>
                 {j.state === 'unknown' && <p class="why">Outcome unknown: check production.</p>}
                 {out !== undefined && j.id !== null && (
-                  <pre class="output" data-follow={`/lines/${encodeURIComponent(line)}/trains/${train}/jobs/${j.id}/output`} aria-live="polite">
+                  <pre class="output" data-follow={`/lines/${encodeURIComponent(line)}/trains/${train}/jobs/${j.id}/output`}>
                     {out}
                   </pre>
                 )}
