@@ -6,7 +6,7 @@
 import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 import { describe, expect, test } from 'vitest';
-import type { CommitRef, Job, LineState, Ticket, Train } from '../../src/domain/index.js';
+import { type CommitRef, type Job, type LineState, liveOutputText, type Ticket, type Train } from '../../src/domain/index.js';
 import { shapeLinePage } from '../../src/engine/read/line-page.js';
 import { AUTHORS_PER_PAGE, authorsOf, COMMITS_SHOWN, shapeTrainPage, type TrainExtras } from '../../src/engine/read/train-page.js';
 import { LineView } from '../../src/web/pages/line.js';
@@ -159,6 +159,24 @@ describe('the train page', () => {
     // A page past the end shows the last one.
     expect(render(aLine(), t, extras(), 99)).toContain('authors page 6 of 6');
     console.log(`train view: 5,000 commits / 300 authors rendered in ${took.toFixed(1)} ms, ${(html.length / 1024).toFixed(0)} KiB`);
+  });
+
+  test('a Jenkins build: its console link, and the tail of its failed console shown open; extend links both ways', () => {
+    const t = train([commit(1, 'alice@acme.test')], {
+      state: 'delivering',
+      jobs: [job({ state: 'failed', externalId: 'web-build#12', url: 'https://jenkins.test/job/web-build/12/', output: 'compiling\nerror: token=abcdef123456 leaked\nFAILED' })],
+    });
+    const html = render(aLine(), t, extras({ replaces: 2, replacedBy: 4 }));
+    expect(html).toContain('<a href="https://jenkins.test/job/web-build/12/" rel="noreferrer">console</a>');
+    expect(html).toMatch(/<details open><summary>Last lines of the output<\/summary><pre class="output">compiling\nerror: token=\[redacted\] leaked\nFAILED<\/pre>/);
+    expect(html).not.toContain('data-follow'); // not a local job
+    expect(html).toContain('The build failed: retry it');
+    expect(html).toContain('<a href="/lines/web/trains/2">train #2</a> (extend)');
+    expect(html).toContain('<a href="/lines/web/trains/4">train #4</a> (extend)');
+  });
+
+  test('live output is redacted and loses terminal control codes', () => {
+    expect(liveOutputText('\x1b[32mok\x1b[0m password=hunter22 \x07done\r\n')).toBe('ok password=[redacted] done\n');
   });
 });
 
