@@ -70,7 +70,7 @@ describe('the train page', () => {
     ]) {
       expect(html).toContain(step);
     }
-    expect(html).toMatch(/class="took"> \+\d/);
+    expect(html).toMatch(/class="took" title="since the step before"> \+\d/);
     expect(html).toContain('<summary>Last lines of the output</summary>');
     expect(html).toContain(`deploying ${sha1}`);
     expect(html).toMatch(/data-author="carol@example.com"[\s\S]*state-verified[\s\S]*by carol@example.com/);

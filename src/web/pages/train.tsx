@@ -140,7 +140,7 @@ function Timeline({ steps }: { steps: TimelineStep[] }) {
           {steps.map((s, i) => (
             <li key={i} data-action={s.action}>
               <Time at={s.at} />
-              {s.tookMs !== null && <span class="took">{` +${formatDuration(s.tookMs)}`}</span>}
+              {s.tookMs !== null && <span class="took" title="since the step before">{` +${formatDuration(s.tookMs)}`}</span>}
               <span class="what">{` ${s.text}`}</span>
             </li>
           ))}
