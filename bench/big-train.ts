@@ -1,11 +1,19 @@
 // 3. Big train: 5,000 commits by 300 authors recorded in one recordCommits
 // call (manual mode, so nothing starts), then an admin's `start` creates the
 // train (timed alone), the build succeeds (300 tickets), and the status is
-// rendered (engine read + lineStatusJson, and GET /api/lines/<line>/status).
+// rendered (engine read + lineStatusJson, and GET /api/lines/<line>/status),
+// and so is the Web App's train page (read model + HTML, p50/p99).
 // RSS is sampled every 5 ms throughout.
 
+import { h } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import type { Engine } from '../src/engine/engine.js';
+import { readTrainPage } from '../src/engine/read/train-page.js';
 import { lineStatusJson } from '../src/engine/views.js';
 import { startHttpServer } from '../src/http/server.js';
+import type { SignedIn } from '../src/web/auth/session.js';
+import { Layout } from '../src/web/layout.js';
+import { TrainView } from '../src/web/pages/train.js';
 import { ADMIN, assertOk, benchEngine, fakeCommits } from './support/engine.js';
 import { median, mib, ms, RssSampler, summarise, table, timed } from './support/stats.js';
 import type { BenchContext, Benchmark, BenchResult } from './support/types.js';
@@ -14,6 +22,21 @@ const COMMITS = 5_000;
 const AUTHORS = 300;
 const RENDERS = 7;
 const VERIFIES = 10;
+const PAGE_RENDERS = 100;
+
+/** What `GET /lines/<line>/trains/1` costs the server: the read model and the HTML of the whole page (bytes returned). */
+async function renderTrainPage(engine: Engine, line: string): Promise<number> {
+  const p = await readTrainPage(engine, line, 1, 1);
+  if (!p) throw new Error('train #1 is missing');
+  const me: SignedIn = { email: 'dev001@example.com', csrf: 'x'.repeat(43), since: Date.now() };
+  const html = `<!doctype html>${renderToString(
+    h(Layout, { title: 'Train #1', me, assets: { css: '/a.css', js: '/a.js', morph: '/m.js' }, live: [line], children: h(TrainView, { p, live: new Map() }) }),
+  )}`;
+  // What a reader sees: 300 authors, 50 a page, each with their commits.
+  if (!html.includes('authors page 1 of 6') || html.match(/class="author"/g)?.length !== 50 || !html.includes('Commits (5000) by author (300)'))
+    throw new Error('the train page does not show the big train by author');
+  return Buffer.byteLength(html);
+}
 
 export const bigTrain: Benchmark = {
   name: 'big-train',
@@ -106,6 +129,19 @@ export const bigTrain: Benchmark = {
       }
       const v = summarise(verifies);
       phases.push({ name: `one author's \`verify\` (median of ${VERIFIES})`, ms: v.p50, peakRss: rss.peak, note: `max ${ms(v.max)} ms` });
+
+      // The Web App's train page: the server's whole work for it (one read-only snapshot, shaping, HTML).
+      ctx.progress('rendering the train page');
+      rss.reset();
+      const pages: number[] = [];
+      let pageBytes = 0;
+      for (let i = 0; i < PAGE_RENDERS; i++) {
+        const t = await timed(async () => renderTrainPage(e.engine, e.line));
+        pages.push(t.ms);
+        pageBytes = t.value;
+      }
+      const pg = summarise(pages);
+      phases.push({ name: `train page: read + render (p50 of ${PAGE_RENDERS})`, ms: pg.p50, peakRss: rss.peak, note: `p99 ${ms(pg.p99)} ms, ${Math.round(pageBytes / 1024)} KiB HTML` });
       rss.stop();
 
       const rows: (string | number)[][] = [['phase', 'ms', 'peak RSS MiB', '']];
@@ -126,6 +162,9 @@ export const bigTrain: Benchmark = {
           httpStatusMs: ms(byName('GET').ms),
           statusCommandMs: ms(byName('`status`').ms),
           verifyMs: ms(v.p50),
+          trainPageP50Ms: ms(pg.p50),
+          trainPageP99Ms: ms(pg.p99),
+          trainPageKiB: Math.round(pageBytes / 1024),
           rssBeforeMiB: mib(rss.baseline),
           peakRssMiB: mib(overallPeak),
           peakRssGrowthMiB: mib(overallPeak - rss.baseline),
@@ -135,6 +174,7 @@ export const bigTrain: Benchmark = {
           ['big train: create (start) 5,000 commits', ms(byName('create').ms), 'ms'],
           ['big train: deliver → 300 tickets', ms(byName('deliver').ms), 'ms'],
           ['big train: GET status', ms(byName('GET').ms), 'ms'],
+          ['big train: train page p99', ms(pg.p99), 'ms'],
           ['big train: peak RSS', mib(overallPeak), 'MiB'],
         ],
       };

@@ -84,3 +84,15 @@ function cutLine(line: string): string {
 export function codeBlock(tail: string | null): string {
   return tail ? `\n\`\`\`\n${tail}\n\`\`\`` : '';
 }
+
+/**
+ * A running job's output as the Web App shows it while it runs: redacted like
+ * the tail, without terminal colour codes and control characters, but whole
+ * (the runner already cut it to its last bytes).
+ */
+export function liveOutputText(output: string, secrets: readonly string[] = []): string {
+  // eslint-disable-next-line no-control-regex
+  return redactSecrets(output.replace(/\r\n?/g, '\n'), secrets)
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+}

@@ -404,3 +404,20 @@ export function describeAutoTime(at: Date, windows: AutoTimeWindow[], freezes: s
   }
   return when ? `outside auto-time; the next window opens ${when}` : 'outside auto-time';
 }
+
+/**
+ * Auto-time as a week grid (the Web App's line page): for each weekday
+ * (0 = mon) and each hour of the line's timezone, how much of the hour lies
+ * inside a window. Freeze dates are dates, not weekdays: they are not in it.
+ */
+export function autoTimeWeekGrid(windows: AutoTimeWindow[]): ('in' | 'part' | 'out')[][] {
+  const { inside } = compile(windows);
+  return inside.map((intervals) =>
+    Array.from({ length: 24 }, (_, h) => {
+      const from = h * 60;
+      const to = from + 60;
+      const covered = intervals.reduce((sum, [s, e]) => sum + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0);
+      return covered >= 60 ? 'in' : covered > 0 ? 'part' : 'out';
+    }),
+  );
+}

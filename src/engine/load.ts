@@ -28,7 +28,12 @@ const ticketKey = (train: number, author: string): string => `${train}:${author}
  * `extraTrains` are read, so the cost does not grow with history.
  */
 // Over 80 lines on purpose: the numbered reads of one snapshot, in the order their rows depend on each other.
-export async function loadLine(tx: Sql, cfg: LineRuntimeConfig, opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean }): Promise<Loaded | null> {
+export async function loadLine(
+  tx: Sql,
+  cfg: LineRuntimeConfig,
+  // `withoutTrainCommits`: trains come without their commits (read-only pages that read a big train's commits a page at a time).
+  opts: { lock: boolean; extraTrains?: number[]; newestTrain?: boolean; withoutTrainCommits?: boolean },
+): Promise<Loaded | null> {
   // Raw SQL, few round trips: every input on a line pays for this load under the line's lock,
   // so it bounds how many inputs a second one line takes (push webhooks).
   // 1. The line row (locked FOR UPDATE first when asked: every input on this line then serialises),
@@ -68,7 +73,9 @@ export async function loadLine(tx: Sql, cfg: LineRuntimeConfig, opts: { lock: bo
   const trainIds = trainRows.map((t) => t.id);
   const [links, ticketRows, jobRows] = trainIds.length
     ? [
-        await tx.query<CommitRow & { train_id: number }>`
+        opts.withoutTrainCommits
+          ? []
+          : await tx.query<CommitRow & { train_id: number }>`
           SELECT tc.train_id, c.id, c.sha, c.author_name, c.author_email, c.message, c.verified_by, c.verified_at
           FROM train_commit tc JOIN commit c ON c.id = tc.commit_id
           WHERE tc.train_id = ANY(${trainIds}::int[]) ORDER BY c.position`,

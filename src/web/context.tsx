@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { VNode } from 'preact';
 import type { Engine } from '../engine/engine.js';
+import type { BuildRunner } from '../engine/ports/build-runner.js';
 import { type Handler, HttpError, type RouteContext, readBody } from '../http/router.js';
 import type { Assets } from './assets.js';
 import type { Sessions, SignedIn } from './auth/session.js';
@@ -19,6 +20,8 @@ export interface WebContext {
   assets: Assets;
   log: Logger;
   publicUrl: string;
+  /** The line's job runner (the train page reads a running local job's output from it). */
+  runner?: (line: string) => BuildRunner | undefined;
 }
 
 /** What a page handler answers: a page in the layout, or a redirect (one exact SHA → its train). */

@@ -9,13 +9,16 @@ import { OidcSignIn } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
 import { sessionSecret } from './auth/secret.js';
 import { Sessions } from './auth/session.js';
-import { page, type WebContext } from './context.js';
+import { type PageHandler, page, type WebContext } from './context.js';
 import { LiveEvents } from './live/events.js';
 import { ChangeListener } from './live/listener.js';
 import { historyPage } from './pages/history.js';
+import { jobOutputRoute } from './pages/job-output.js';
+import { linePage } from './pages/line.js';
 import { mePage } from './pages/me.js';
 import { overviewPage } from './pages/overview.js';
 import { searchPage } from './pages/search.js';
+import { trainPage } from './pages/train.js';
 
 export const webFeature: FeatureFactory = (ctx) => {
   const { env } = ctx.config;
@@ -26,6 +29,7 @@ export const webFeature: FeatureFactory = (ctx) => {
     assets: loadAssets(),
     publicUrl: env.publicUrl,
     sessions: new Sessions({ secret, publicUrl: env.publicUrl }),
+    runner: (line) => ctx.lines.ports.get(line)?.runner,
   };
   const live = new LiveEvents(web.sessions, ctx.options.live);
   const listener = new ChangeListener({ databaseUrl: ctx.databaseUrl, log: ctx.log, onChange: (e) => live.publish(e) });
@@ -38,26 +42,17 @@ export const webFeature: FeatureFactory = (ctx) => {
       authRoutes(router, web, issuer);
       live.routes(router);
       metrics.gauge('conductor_web_event_streams', 'Open GET /events streams (live updates) of this process.', () => live.open);
-      router.add(
-        'GET',
-        '/',
-        page(web, () => overviewPage(web)),
-      );
-      router.add(
-        'GET',
-        '/search',
-        page(web, (ctx) => searchPage(web, ctx)),
-      );
-      router.add(
-        'GET',
-        '/history',
-        page(web, (ctx) => historyPage(web, ctx)),
-      );
-      router.add(
-        'GET',
-        '/me',
-        page(web, ({ me }) => mePage(web, me)),
-      );
+      // The pages (docs/behaviour.md §7), each for signed-in people only.
+      const pages: [string, PageHandler][] = [
+        ['/', () => overviewPage(web)],
+        ['/lines/:line', (c) => linePage(web, c)],
+        ['/lines/:line/trains/:n', (c) => trainPage(web, c)],
+        ['/search', (c) => searchPage(web, c)],
+        ['/history', (c) => historyPage(web, c)],
+        ['/me', ({ me }) => mePage(web, me)],
+      ];
+      for (const [path, handler] of pages) router.add('GET', path, page(web, handler));
+      router.add('GET', '/lines/:line/trains/:n/jobs/:job/output', jobOutputRoute(web));
     },
     start: () => listener.start(),
     // First at shutdown: open streams end, so the HTTP server that closes next has nothing to wait for.

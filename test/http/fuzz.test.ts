@@ -36,6 +36,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/history', auth: 'none' },
   // Without a session: 401 at once (a signed-in stream stays open; test/web/events.test.ts).
   { method: 'GET', path: '/events', auth: 'none' },
+  // Web App pages (signed in: a session cookie; anonymous callers are sent to sign in, the job output route answers 401).
+  { method: 'GET', path: '/lines/:x', auth: 'session' },
+  { method: 'GET', path: '/lines/:x/trains/:x', auth: 'session' },
+  { method: 'GET', path: '/lines/:x/trains/:x/jobs/:x/output', auth: 'session' },
   { method: 'POST', path: '/slack/events', auth: 'slack' },
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },

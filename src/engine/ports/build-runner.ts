@@ -60,6 +60,12 @@ export interface BuildRunner {
    * at once, as succeeded, failed, or `unknown`.
    */
   resume?(running: RunningJob[]): Promise<void>;
+  /**
+   * The output a job this runner runs on this machine has written so far (its
+   * last `maxBytes`), for the Web App to follow while it runs; null when the
+   * runner holds no output of that job (a Jenkins build, or a job already reported).
+   */
+  liveOutput?(jobId: number, maxBytes: number): Promise<string | null>;
 }
 
 /** A job the database records as running, as `start` described it. */

@@ -18,6 +18,14 @@ export function createRoutedRunner(byKind: Record<JobKind, BuildRunner>): BuildR
     close: async () => {
       await Promise.all(all.map((r) => r.close()));
     },
+    liveOutput: async (jobId, maxBytes) => {
+      // Job ids are unique across kinds: the first runner holding output for it answers.
+      for (const r of all) {
+        const out = r.liveOutput ? await r.liveOutput(jobId, maxBytes) : null;
+        if (out !== null) return out;
+      }
+      return null;
+    },
     resume: async (running: RunningJob[]) => {
       await Promise.all(
         all.map(async (r) => {

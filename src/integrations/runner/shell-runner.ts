@@ -501,6 +501,13 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
       await Promise.all([...jobs.values()].map((job) => job.done));
     },
 
+    async liveOutput(jobId, maxBytes) {
+      // The record is on disk from spawn until the engine has recorded the result, whoever spawned it.
+      const record = new JobRecord(runsDir, jobId);
+      if ((await record.state()).kind === 'none') return null;
+      return record.tail(maxBytes);
+    },
+
     async resume(running: RunningJob[]) {
       for (const r of running) {
         const m = /^local-(\d+)$/.exec(r.externalId);

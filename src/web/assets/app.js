@@ -75,3 +75,40 @@
     });
   }
 })();
+
+// ---- Job output: follow a running local job (train page) ---------------------
+// A <pre data-follow="/lines/…/jobs/<id>/output"> shows the output as it was
+// when the page was rendered; here it is polled (plain text, every 2 s) while
+// the server says the job runs (X-Job-State), and kept scrolled to the bottom
+// when the reader was at the bottom. Polling rather than a second EventSource:
+// the page's /events stream already holds one of the browser's few connections.
+(() => {
+  const following = new WeakSet();
+  async function follow(pre) {
+    if (following.has(pre)) return;
+    following.add(pre);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 2000));
+      if (!pre.isConnected) return; // the page was morphed without it
+      const url = pre.getAttribute('data-follow');
+      if (!url) return;
+      let res;
+      try {
+        res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/plain' } });
+      } catch {
+        continue; // offline for a moment
+      }
+      if (!res.ok) return;
+      const text = await res.text();
+      const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      if (pre.textContent !== text) pre.textContent = text;
+      if (atBottom) pre.scrollTop = pre.scrollHeight;
+      if (res.headers.get('x-job-state') !== 'running') return;
+    }
+  }
+  const scan = () => document.querySelectorAll('pre[data-follow]').forEach(follow);
+  scan();
+  // The live refresh morphs <main>: a job that started since shows a new <pre>.
+  const main = document.getElementById('main');
+  if (main && 'MutationObserver' in window) new MutationObserver(scan).observe(main, { childList: true, subtree: true });
+})();

@@ -96,6 +96,22 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
 const jobDirs = (h: Harness): string[] => (existsSync(path.join(h.workRoot, 'jobs')) ? readdirSync(path.join(h.workRoot, 'jobs')) : []);
 
 describe('shell runner', () => {
+  it('reads the output a running job has written so far (the Web App follows it); nothing once the result is handed over', async () => {
+    const h = setup({ build: 'echo first line; sleep 30' });
+    const req = job(h.second);
+    expect(await h.runner.liveOutput!(req.jobId, 1024)).toBeNull();
+    await h.runner.start(req);
+    let out: string | null = null;
+    await waitFor(() => {
+      void h.runner.liveOutput!(req.jobId, 1024).then((o) => (out = o));
+      return out?.includes('first line') ?? false;
+    });
+    // Only the last bytes asked for, behind a marker.
+    expect(await h.runner.liveOutput!(req.jobId, 4)).toMatch(/bytes of earlier output dropped\nine\n$/);
+    await h.runner.stop(req.jobId);
+    expect(await h.runner.liveOutput!(req.jobId, 1024)).toBeNull();
+  });
+
   it('runs the command in a work tree of the SHA with the job environment', async () => {
     const h = setup({
       build:

@@ -1,0 +1,287 @@
+/**
+ * `GET /lines/<line>/trains/<n>` (docs/behaviour.md §7): one train with its
+ * timeline, jobs (a running local job's output followed live by the browser
+ * script), and commits grouped by author with their tickets, a page of authors
+ * at a time so a 5,000-commit train stays readable.
+ */
+import { liveOutputText } from '../../domain/index.js';
+import { UnknownLineError } from '../../engine/engine.js';
+import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
+import type { RouteContext } from '../../http/router.js';
+import type { PageResult, WebContext } from '../context.js';
+import { queryOf } from '../respond.js';
+import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from './parts.js';
+
+/** Bytes of a running job's output shown (and polled by the script). */
+export const LIVE_OUTPUT_BYTES = 64 * 1024;
+
+/** What the runner holds of the train's running local jobs, by job id (read when the page is rendered). */
+export type LiveOutputs = Map<number, string>;
+
+export async function trainPage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
+  const line = ctx.params.line ?? '';
+  const text = ctx.params.n ?? '';
+  const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : null;
+  const authors = Number(queryOf(ctx.req).get('authors') ?? '1');
+  if (!web.engine.lines.has(line)) return notFound(`No line is called “${line.slice(0, 100)}”.`);
+  if (n === null) return notFound(`“${text.slice(0, 100)}” is not a train number.`);
+  let p: TrainPage | null;
+  try {
+    p = await readTrainPage(web.engine, line, n, Number.isSafeInteger(authors) ? authors : 1);
+  } catch (err) {
+    if (err instanceof UnknownLineError) return notFound(`No line is called “${line.slice(0, 100)}”.`);
+    throw err;
+  }
+  if (!p) return notFound(`Line ${line} has no train #${n}.`);
+  const live: LiveOutputs = new Map();
+  const runner = web.runner?.(line);
+  for (const j of p.jobs) {
+    if (j.id === null || !j.local || j.state !== 'running' || !runner?.liveOutput) continue;
+    const out = await runner.liveOutput(j.id, LIVE_OUTPUT_BYTES).catch(() => null);
+    if (out !== null) live.set(j.id, out);
+  }
+  return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} /> };
+}
+
+function notFound(what: string): PageResult {
+  return { status: 404, title: 'Not found', body: <NotFound what={what} /> };
+}
+
+const trainHref = (line: string, n: number) => `/lines/${encodeURIComponent(line)}/trains/${n}`;
+
+export function TrainView({ p, live }: { p: TrainPage; live: LiveOutputs }) {
+  const t = p.train;
+  const verified = t.tickets.filter((k) => k.state === 'verified').length;
+  return (
+    <>
+      <nav class="crumbs" aria-label="Train">
+        <a href={`/lines/${encodeURIComponent(p.line)}`}>{p.line}</a>
+        {p.previous !== null ? (
+          <a href={trainHref(p.line, p.previous)} rel="prev" data-testid="previous">
+            {`← #${p.previous}`}
+          </a>
+        ) : (
+          <span class="muted">no earlier train</span>
+        )}
+        {p.next !== null ? (
+          <a href={trainHref(p.line, p.next)} rel="next" data-testid="next">
+            {`#${p.next} →`}
+          </a>
+        ) : (
+          <span class="muted">no later train</span>
+        )}
+      </nav>
+      <h1>
+        Train #{t.number} <TrainState state={t.state} />
+      </h1>
+      <dl class="facts">
+        <dt>Head</dt>
+        <dd>
+          <code class="sha">{t.headSha.slice(0, 12)}</code>
+        </dd>
+        <dt>Engineer</dt>
+        <dd>{t.engineer ?? 'none'}</dd>
+        <dt>Commits</dt>
+        <dd>{`${p.commitCount} by ${p.authorCount} ${p.authorCount === 1 ? 'author' : 'authors'}; verified ${verified}/${t.tickets.length}`}</dd>
+        <dt>Started</dt>
+        <dd>
+          <Time at={t.createdAt} /> {`by ${t.createdBy}`}
+        </dd>
+        {t.blocked !== null && (
+          <>
+            <dt>Blocked</dt>
+            <dd class="why">{t.blocked}</dd>
+          </>
+        )}
+        {p.notDeployableReason !== null && (
+          <>
+            <dt>Not deployable</dt>
+            <dd class="why">{p.notDeployableReason}</dd>
+          </>
+        )}
+        {t.derailReason !== null && (
+          <>
+            <dt>Derailed</dt>
+            <dd class="why">{t.derailReason}</dd>
+          </>
+        )}
+        {p.replaces !== null && (
+          <>
+            <dt>Replaced</dt>
+            <dd>
+              <a href={trainHref(p.line, p.replaces)}>{`train #${p.replaces}`}</a> (extend)
+            </dd>
+          </>
+        )}
+        {p.replacedBy !== null && (
+          <>
+            <dt>Replaced by</dt>
+            <dd>
+              <a href={trainHref(p.line, p.replacedBy)}>{`train #${p.replacedBy}`}</a> (extend)
+            </dd>
+          </>
+        )}
+      </dl>
+      <Timeline steps={p.timeline} />
+      <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
+      <Commits p={p} />
+    </>
+  );
+}
+
+function Timeline({ steps }: { steps: TimelineStep[] }) {
+  return (
+    <section aria-labelledby="timeline">
+      <h2 id="timeline">Timeline</h2>
+      {steps.length === 0 ? (
+        <p class="muted">Nothing recorded yet.</p>
+      ) : (
+        <ol class="timeline">
+          {steps.map((s, i) => (
+            <li key={i} data-action={s.action}>
+              <Time at={s.at} />
+              {s.tookMs !== null && <span class="took" title="since the step before">{` +${formatDuration(s.tookMs)}`}</span>}
+              <span class="what">{` ${s.text}`}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: JobView[]; live: LiveOutputs }) {
+  return (
+    <section aria-labelledby="jobs">
+      <h2 id="jobs">Jobs</h2>
+      {jobs.length === 0 ? (
+        <p class="muted">No job yet.</p>
+      ) : (
+        <ul class="jobs">
+          {jobs.map((j) => {
+            const out = j.id !== null ? live.get(j.id) : undefined;
+            return (
+              <li key={`${j.kind}-${j.attempt}`} class="job" data-job={`${j.kind}-${j.attempt}`}>
+                <p>
+                  <strong>{j.kind === 'deploy' ? 'production deploy' : j.kind}</strong>
+                  {j.attempt > 1 && ` (attempt ${j.attempt})`} <StateBadge state={j.state} />
+                  {j.startedAt && (
+                    <>
+                      {' started '}
+                      <Time at={j.startedAt} />
+                    </>
+                  )}
+                  {j.finishedAt && (
+                    <>
+                      {' finished '}
+                      <Time at={j.finishedAt} />
+                    </>
+                  )}
+                  {j.durationMs !== null && ` · took ${formatDuration(j.durationMs)}`}
+                  {safeHref(j.url) && (
+                    <>
+                      {' · '}
+                      <a href={safeHref(j.url)!} rel="noreferrer">
+                        console
+                      </a>
+                    </>
+                  )}
+                </p>
+                {j.state === 'unknown' && <p class="why">Outcome unknown: check production.</p>}
+                {out !== undefined && j.id !== null && (
+                  <pre class="output" data-follow={`/lines/${encodeURIComponent(line)}/trains/${train}/jobs/${j.id}/output`}>
+                    {out}
+                  </pre>
+                )}
+                {j.tail && out === undefined && (
+                  <details open={j.troubled}>
+                    <summary>Last lines of the output</summary>
+                    <pre class="output">{j.tail}</pre>
+                  </details>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Commits({ p }: { p: TrainPage }) {
+  const href = (page: number) => `${trainHref(p.line, p.train.number)}?authors=${page}#commits`;
+  return (
+    <section aria-labelledby="commits">
+      <h2 id="commits">{`Commits (${p.commitCount}) by author (${p.authorCount})`}</h2>
+      {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
+      <ul class="authors">
+        {p.authors.map((g) => (
+          <Author key={g.authorEmail} g={g} />
+        ))}
+      </ul>
+      {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
+    </section>
+  );
+}
+
+function AuthorPager({ p, href }: { p: TrainPage; href: (page: number) => string }) {
+  return (
+    <nav class="pager" aria-label="Authors">
+      {p.authorPage > 1 ? <a href={href(p.authorPage - 1)}>← earlier authors</a> : <span />}
+      <span>{`authors page ${p.authorPage} of ${p.authorPages}`}</span>
+      {p.authorPage < p.authorPages ? <a href={href(p.authorPage + 1)}>more authors →</a> : <span />}
+    </nav>
+  );
+}
+
+function Author({ g }: { g: AuthorGroup }) {
+  const shown = g.commits.slice(0, COMMITS_SHOWN);
+  const rest = g.commits.slice(COMMITS_SHOWN);
+  const k = g.ticket;
+  return (
+    <li class="author" data-author={g.authorEmail}>
+      <p>
+        <strong>{g.authorEmail}</strong>
+        {` · ${g.count} ${g.count === 1 ? 'commit' : 'commits'} · `}
+        {k ? <StateBadge state={k.state} /> : <span class="muted">no ticket</span>}
+        {k?.verifiedBy && k.verifiedAt && (
+          <>
+            {` by ${k.verifiedBy} `}
+            <Time at={k.verifiedAt} />
+          </>
+        )}
+        {k?.externalKey &&
+          (safeHref(k.externalUrl) ? (
+            <>
+              {' · '}
+              <a href={safeHref(k.externalUrl)!} rel="noreferrer">
+                {k.externalKey}
+              </a>
+            </>
+          ) : (
+            ` · ${k.externalKey}`
+          ))}
+      </p>
+      <CommitList commits={shown} />
+      {rest.length > 0 && (
+        <details>
+          <summary>{`${g.count - COMMITS_SHOWN} more`}</summary>
+          <CommitList commits={rest} />
+          {g.count > g.commits.length && <p class="muted">{`and ${g.count - g.commits.length} more not shown here`}</p>}
+        </details>
+      )}
+    </li>
+  );
+}
+
+function CommitList({ commits }: { commits: AuthorGroup['commits'] }) {
+  return (
+    <ul class="commits">
+      {commits.map((c) => (
+        <li key={c.sha}>
+          <code class="sha">{c.sha.slice(0, 8)}</code> {(c.message.split('\n')[0] ?? '').slice(0, 200)}
+        </li>
+      ))}
+    </ul>
+  );
+}
