@@ -111,7 +111,7 @@ describe('Search', () => {
       }),
     );
     noRawHostile(html);
-    expect(html).toContain('<div class="table-wrap">');
+    expect(html).toContain('<div class="table-wrap" tabindex="0" role="region" aria-label="Search results">');
     expect(html).toContain('waiting on the <a href="/lines/web">platform</a>');
     expect(html).toContain('on <a href="/lines/web/trains/4">train #4</a> <span class="state state-verifying">verifying</span>');
     expect(html).toContain('deployed with <a href="/lines/web/trains/3">train #3</a> at <time datetime="2026-12-02T09:30:00.000Z">');

@@ -11,7 +11,7 @@ import { HISTORY_DEFAULT_LIMIT, type HistoryEntryJson, type HistoryFilters, type
 import type { RouteContext } from '../../http/router.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { lineHref, Time, TrainLink } from './parts.js';
+import { lineHref, TableWrap, Time, TrainLink } from './parts.js';
 
 /** The action codes the code base records, by family (`train.`, `job.`, …), for the action filter. */
 export function actionFamilies(): [string, string[]][] {
@@ -122,7 +122,7 @@ function Entries({ page, filters }: { page: HistoryPageJson; filters: HistoryFil
       {page.entries.length === 0 ? (
         <p class="note">{filters.before ? 'No older entries.' : 'No entry matches these filters.'}</p>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="History entries">
           <table class="history stack">
             <thead>
               <tr>
@@ -139,7 +139,7 @@ function Entries({ page, filters }: { page: HistoryPageJson; filters: HistoryFil
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <nav class="pager" aria-label="History pages">
         {filters.before ? <a href={historyHref(filters)}>Newest</a> : <span />}

@@ -9,7 +9,7 @@ import { type CurrentTrain, type LinePage, readLinePage } from '../../engine/rea
 import type { RouteContext } from '../../http/router.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from './parts.js';
+import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
 
 export async function linePage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
   const line = ctx.params.line ?? '';
@@ -128,7 +128,7 @@ function Platform({ p, now }: { p: LinePage; now: Date }) {
             {`${pl.count} ${pl.count === 1 ? 'commit' : 'commits'} by ${pl.authors} ${pl.authors === 1 ? 'author' : 'authors'}`}
             {pl.oldestSeenAt && `, the oldest waiting for ${formatDuration(now.getTime() - pl.oldestSeenAt.getTime())}`}.
           </p>
-          <div class="table-wrap">
+          <TableWrap label="The platform">
             <table>
               <thead>
                 <tr>
@@ -151,7 +151,7 @@ function Platform({ p, now }: { p: LinePage; now: Date }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {pl.count > pl.commits.length && <p class="muted">{`and ${pl.count - pl.commits.length} more`}</p>}
         </>
       )}
@@ -166,7 +166,7 @@ function Trains({ p }: { p: LinePage }) {
       {p.trains.length === 0 ? (
         <p class="muted">No train yet.</p>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="Trains">
           <table>
             <thead>
               <tr>
@@ -197,7 +197,7 @@ function Trains({ p }: { p: LinePage }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {(p.paged || p.olderBefore !== null) && (
         <nav class="pager" aria-label="Trains">
@@ -216,7 +216,7 @@ function AutoTime({ p }: { p: LinePage }) {
     <section aria-labelledby="autotime">
       <h2 id="autotime">Auto-time</h2>
       <p class="muted">{`Hours in ${p.timezone}; trains start by themselves in the marked hours${p.mode === 'manual' ? ' (not now: the line is in manual mode)' : ''}.`}</p>
-      <div class="table-wrap">
+      <TableWrap label="Auto-time by hour">
         <table class="week">
           <caption>{p.autoTimeText}</caption>
           <thead>
@@ -243,7 +243,7 @@ function AutoTime({ p }: { p: LinePage }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <h3>Freeze dates</h3>
       {p.freezes.length === 0 ? (
         <p class="muted">None ahead.</p>

@@ -7,7 +7,7 @@
 import { type MeJson, type MyCommitJson, readMe } from '../../engine/read/me.js';
 import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
-import { firstLine, lineHref, ShortSha, Time, TrainLink, TrainState, trainHref, Where } from './parts.js';
+import { firstLine, lineHref, ShortSha, TableWrap, Time, TrainLink, TrainState, trainHref, Where } from './parts.js';
 
 export async function mePage(web: WebContext, me: SignedIn): Promise<PageResult> {
   const data = await readMe(web.engine, me.email);
@@ -27,7 +27,7 @@ export function Me({ data }: { data: MeJson }) {
         {data.verifications.length === 0 ? (
           <p class="muted">Nothing to verify.</p>
         ) : (
-          <div class="table-wrap">
+          <TableWrap label="My pending verifications">
             <table class="stack">
               <thead>
                 <tr>
@@ -66,7 +66,7 @@ export function Me({ data }: { data: MeJson }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
       <section aria-labelledby="me-engineer">
@@ -94,7 +94,7 @@ export function Me({ data }: { data: MeJson }) {
 
 function CommitTable({ commits }: { commits: MyCommitJson[] }) {
   return (
-    <div class="table-wrap">
+    <TableWrap label="My commits">
       <table class="stack">
         <thead>
           <tr>
@@ -121,6 +121,6 @@ function CommitTable({ commits }: { commits: MyCommitJson[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

@@ -1,4 +1,5 @@
 /** Small pieces several pages use. */
+import type { ComponentChildren } from 'preact';
 import type { Train } from '../../domain/index.js';
 
 export function TrainState({ state }: { state: Train['state'] }) {
@@ -121,4 +122,19 @@ export function safeHref(url: string | null | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A table that may scroll sideways on a narrow screen. A scrollable region
+ * must be reachable with the keyboard (axe: scrollable-region-focusable), so
+ * it takes focus and is a named region.
+ */
+export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus to be scrolled with the keyboard (WCAG 2.1.1)
+    // biome-ignore lint/a11y/useSemanticElements: a <section> would add a landmark per table; this is a scroll container
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
 }

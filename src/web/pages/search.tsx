@@ -9,7 +9,7 @@ import { parseSearch, SEARCH_LIMIT, type SearchQuery, type SearchResultJson, sea
 import type { RouteContext } from '../../http/router.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { firstLine, lineHref, ShortSha, trainHref, Where } from './parts.js';
+import { firstLine, lineHref, ShortSha, TableWrap, trainHref, Where } from './parts.js';
 
 /** git's default short SHA: a shorter hex string may well be a word ("cafe", "added"). */
 const MIN_JUMP_PREFIX = 7;
@@ -75,7 +75,7 @@ function ResultTable({ results }: { results: SearchResultJson[] }) {
   return (
     <>
       <p class="muted">{results.length >= SEARCH_LIMIT ? `The ${SEARCH_LIMIT} newest matches:` : results.length === 1 ? '1 match:' : `${results.length} matches:`}</p>
-      <div class="table-wrap">
+      <TableWrap label="Search results">
         <table class="results stack">
           <thead>
             <tr>
@@ -104,7 +104,7 @@ function ResultTable({ results }: { results: SearchResultJson[] }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   );
 }

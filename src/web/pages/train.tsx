@@ -4,7 +4,6 @@
  * script), and commits grouped by author with their tickets, a page of authors
  * at a time so a 5,000-commit train stays readable.
  */
-import { liveOutputText } from '../../domain/index.js';
 import { UnknownLineError } from '../../engine/engine.js';
 import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
 import type { RouteContext } from '../../http/router.js';
