@@ -99,7 +99,7 @@ function LocalForm({ next, error, value }: { next: string; error?: string; value
         <strong>Local mode.</strong> No sign-in provider is configured, so Conductor takes your word for who you are: this form answers only browsers on this machine. Set up Sign in with
         Slack or another OpenID Connect provider before you open Conductor to others (see the README).
       </p>
-      <form method="post" action="/auth/local" class="stack">
+      <form method="post" action="/auth/local" class="form-stack">
         <input type="hidden" name="next" value={next} />
         <label for="email">Your email (as in your commits)</label>
         <input
