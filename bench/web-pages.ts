@@ -89,6 +89,7 @@ export const webPages: Benchmark = {
         engine,
         log: ctx.appLog,
         databaseUrl: db.url,
+        lines: { ports: new Map() },
         options: {},
       } as unknown as FeatureContext)!;
       const http = await startHttpServer({ engine, pool: db.pool, log: ctx.appLog, port: 0, host: '127.0.0.1', extend: (router, metrics) => web.routes?.(router, metrics) });

@@ -111,7 +111,7 @@ describe('the Web App in Chromium', () => {
     await expect.poll(() => page.locator('main').textContent()).toMatch(/train #\d+/i);
     // A table's header spans its rows (a layout rule meant for another element once squeezed it).
     const widths = await page.evaluate(() =>
-      [...document.querySelectorAll('main table')].map((t) => [
+      Array.from(document.querySelectorAll('main table')).map((t) => [
         t.querySelector('thead tr')?.getBoundingClientRect().width ?? 0,
         t.querySelector('tbody tr')?.getBoundingClientRect().width ?? 0,
       ]),

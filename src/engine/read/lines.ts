@@ -5,7 +5,9 @@
  */
 import type { LineState, Train } from '../../domain/index.js';
 import { goingTrain, latestJob, notDeployableReason } from '../../domain/index.js';
-import type { Engine } from '../engine.js';
+import { inTransaction } from '../../store/sql.js';
+import { type Engine, UnknownLineError } from '../engine.js';
+import { loadLine } from '../load.js';
 import { type LineStatusJson, lineStatusJson } from '../views.js';
 
 export interface TrainSummaryJson {
@@ -35,7 +37,8 @@ export interface LineSummaryJson {
   production: LineStatusJson['production'];
 }
 
-export function trainSummaryJson(s: LineState, t: Train): TrainSummaryJson {
+/** `commitCount`: when the train was loaded without its commits (a big train is counted, not loaded). */
+export function trainSummaryJson(s: LineState, t: Train, commitCount = t.commits.length): TrainSummaryJson {
   const reason = notDeployableReason(s, t);
   return {
     number: t.number,
@@ -45,7 +48,7 @@ export function trainSummaryJson(s: LineState, t: Train): TrainSummaryJson {
     deployable: reason === null,
     notDeployableReason: reason,
     headSha: t.headSha,
-    commitCount: t.commits.length,
+    commitCount,
     blocked: t.blocked,
     jobProblem: jobProblem(t),
   };
@@ -60,30 +63,48 @@ function jobProblem(t: Train): TrainSummaryJson['jobProblem'] {
   return null;
 }
 
-/** Pure: `s` loaded with its newest train. */
-export function lineSummaryJson(s: LineState, now: Date): LineSummaryJson {
+/** The train a summary shows: the going one, else the newest. */
+export function shownTrain(s: LineState): Train | undefined {
+  return goingTrain(s) ?? [...s.trains].sort((a, b) => b.number - a.number)[0];
+}
+
+/** Pure: `s` loaded with its newest train; `commitCount` of the shown train when it was loaded without its commits. */
+export function lineSummaryJson(s: LineState, now: Date, commitCount?: number): LineSummaryJson {
   const status = lineStatusJson(s, now);
-  const newest = [...s.trains].sort((a, b) => b.number - a.number)[0];
-  const shown = goingTrain(s) ?? newest;
+  const shown = shownTrain(s);
   return {
     line: status.line,
     mode: status.mode,
     manualReason: status.manualReason,
     inAutoTime: status.inAutoTime,
     whyIdle: status.whyIdle,
-    train: shown ? trainSummaryJson(s, shown) : null,
+    train: shown ? trainSummaryJson(s, shown, commitCount ?? shown.commits.length) : null,
     platformSize: s.platform.length,
     production: status.production,
   };
 }
 
-/** Every configured line, in the configuration's order: one read-only snapshot each. */
+/**
+ * Every configured line, in the configuration's order: one read-only snapshot
+ * each. Trains come without their commits, which are counted instead: the
+ * overview of 50 lines must not load a 5,000-commit train to say "5000 commits".
+ */
 export async function readLineSummaries(engine: Engine): Promise<LineSummaryJson[]> {
   const now = engine.deps.clock();
   return Promise.all(
-    [...engine.lines.keys()].map(async (name) => {
-      const { state } = await engine.read(name, { newestTrain: true });
-      return lineSummaryJson(state, now);
-    }),
+    [...engine.lines.keys()].map((name) =>
+      inTransaction(
+        engine.deps.pool,
+        async (tx) => {
+          const loaded = await loadLine(tx, engine.lineConfig(name), { lock: false, newestTrain: true, withoutTrainCommits: true });
+          if (!loaded) throw new UnknownLineError(`line ${name} is not in the database`);
+          const shown = shownTrain(loaded.state);
+          const id = shown ? loaded.ids.trains.get(shown.number) : undefined;
+          const [count] = id === undefined ? [] : await tx.query<{ n: number }>`SELECT count(*)::int AS n FROM train_commit WHERE train_id = ${id}`;
+          return lineSummaryJson(loaded.state, now, count?.n);
+        },
+        { isolation: 'repeatable read', readOnly: true },
+      ),
+    ),
   );
 }
