@@ -40,7 +40,9 @@ describe('the overview page', () => {
     expect(web).toContain('No train deployed yet.');
     const api = card(html, 'api');
     expect(api).toContain('manual mode');
-    expect(api).toContain('Manual mode: &lt;img src=x onerror=alert(1)> hold the API');
+    // The reason is said once: "why nothing is moving" carries it when nothing moves.
+    expect(api.split('hold the API').length - 1).toBe(1);
+    expect(api).not.toContain('Manual mode: ');
     expect(api).toContain('1 commit waiting');
     expect(api).toContain('Why nothing is moving: </strong>The line is in manual mode');
     expect(api).toContain('<code>/conductor start</code>');

@@ -72,7 +72,9 @@ describe('Overview', () => {
     expect(attention).toContain('The build failed');
     expect(attention).toContain('Ready to deploy: an admin may start it (no engineer).');
     expect(attention).toContain('Blocked: &lt;img src=x onerror=alert(1)>');
-    expect(html).toContain('Manual mode: &lt;img src=x onerror=alert(1)>');
+    // Said once, inside "why nothing is moving".
+    expect(html).not.toContain('Manual mode: ');
+    expect(html).toContain('The line is in manual mode (&lt;img src=x onerror=alert(1)>)');
     expect(html).toContain('<strong>rolled back from #4</strong>');
     expect(html).toContain('since <time datetime="2026-12-01T10:00:00.000Z">2026-12-01 10:00 UTC</time>');
     expect(html).toContain('<code>/conductor start</code>');
