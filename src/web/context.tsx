@@ -34,10 +34,40 @@ export function page(web: WebContext, handler: PageHandler): Handler {
   return async (ctx) => {
     const me = await web.sessions.whoIs(ctx.req, ctx.res);
     if (!me) return redirect(ctx.res, `/auth/login?next=${encodeURIComponent(ctx.req.url ?? '/')}`);
-    const result = await handler({ ...ctx, me });
+    let result: PageResult;
+    try {
+      result = await handler({ ...ctx, me });
+    } catch (err) {
+      // A person in a browser reads an HTML page, not the JSON error scripts get.
+      result = errorPage(web, ctx, err);
+    }
     if ('redirect' in result) return redirect(ctx.res, result.redirect);
     renderPage(web, ctx.res, me, result);
   };
+}
+
+function errorPage(web: WebContext, ctx: RouteContext, err: unknown): PageResult {
+  if (err instanceof HttpError && err.status < 500) {
+    return { status: err.status, title: 'Cannot show this page', body: <ErrorBody title="Cannot show this page" text={err.message} /> };
+  }
+  web.log.error({ err, url: ctx.req.url?.slice(0, 500) }, 'a page failed');
+  return {
+    status: 500,
+    title: 'Something went wrong',
+    body: <ErrorBody title="Something went wrong" text="Conductor could not build this page. The log says why; trying again may work." />,
+  };
+}
+
+function ErrorBody({ title, text }: { title: string; text: string }) {
+  return (
+    <>
+      <h1>{title}</h1>
+      <p>{text}</p>
+      <p>
+        <a href="/">All lines</a>
+      </p>
+    </>
+  );
 }
 
 export function renderPage(web: WebContext, res: ServerResponse, me: SignedIn | null, p: Exclude<PageResult, { redirect: string }>): void {

@@ -69,3 +69,22 @@ describe('the /me page', () => {
     expect(commits).toMatch(/deployed with <a href="\/lines\/web\/trains\/1">train #1<\/a> at <time/);
   });
 });
+
+describe('a page that fails', () => {
+  it('answers an HTML page (500) that says so, never JSON, and the next request works again', async () => {
+    // A real failure below the page: the ticket table is gone for a moment.
+    await p.t.db.pool.query('ALTER TABLE ticket RENAME TO ticket_away');
+    try {
+      const res = await me.get('/me');
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html).toContain('<h1>Something went wrong</h1>');
+      expect(html).toContain('alice@example.com');
+      expect(html).not.toContain('ticket_away');
+    } finally {
+      await p.t.db.pool.query('ALTER TABLE ticket_away RENAME TO ticket');
+    }
+    expect((await me.get('/me')).status).toBe(200);
+  });
+});
