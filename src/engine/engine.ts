@@ -172,7 +172,7 @@ export class Engine {
       throw err;
     });
     if (wroteEffects) this.deps.onEffects?.();
-    if (happened.length > 0) this.deps.onHappenings?.(lineName, happened);
+    this.tell(lineName, happened);
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');
     return { ok, text };
@@ -235,7 +235,7 @@ export class Engine {
       return answers;
     });
     if (wroteEffects) this.deps.onEffects?.();
-    if (happened.length > 0) this.deps.onHappenings?.(lineName, happened);
+    this.tell(lineName, happened);
     this.deps.log.debug({ line: lineName, actor, inputs: items.length, fresh: keys.length }, 'inputs applied together');
     return items.map((it) => byKey.get(it.inputKey)!);
   }
@@ -264,6 +264,16 @@ export class Engine {
     // Before and after as the decision saw them; pure and cheap (the loaded trains' jobs), skipped when nobody listens.
     const happened = this.deps.onHappenings ? happenings(loaded.state, decision.state) : [];
     return { wroteEffects: saved.outboxRows > 0, happened };
+  }
+
+  /** Tells the observer what a committed decision made happen; its failure must not turn a committed decision into an error. */
+  private tell(line: string, happened: Happening[]): void {
+    if (happened.length === 0 || !this.deps.onHappenings) return;
+    try {
+      this.deps.onHappenings(line, happened);
+    } catch (err) {
+      this.deps.log.error({ err, line }, 'the happenings observer failed');
+    }
   }
 
   private async refusedOnSnapshot(

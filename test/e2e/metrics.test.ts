@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoLineApp, startDemoLineApp } from '../support/app-harness.js';
 import { type PromText, parsePromText } from '../support/prom-text.js';
@@ -32,6 +33,39 @@ async function scrape(app: DemoLineApp): Promise<PromText> {
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return parsePromText(await res.text());
+}
+
+interface Panel {
+  title: string;
+  datasource: { type: string; uid: string };
+  targets: { expr: string; datasource: { uid: string } }[];
+}
+
+/** The metric names in the dashboard's queries, after checking its shape: a Prometheus datasource variable every query uses, the panels the README lists. */
+function dashboardMetricNames(): Set<string> {
+  const dash = JSON.parse(readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
+    templating: { list: { name: string; type: string; query: unknown }[] };
+    panels: Panel[];
+  };
+  expect(dash.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
+  const titles = dash.panels.map((p) => p.title).join(' | ');
+  for (const want of [/Deploys per day/, /Lead time.*p50.*p90/, /Derails/, /Job durations/, /oldest/, /side effects waiting/, /HTTP p99/, /streams/]) expect(titles).toMatch(want);
+  const names = new Set<string>();
+  for (const panel of dash.panels) {
+    expect(panel.datasource.uid).toBe('${datasource}');
+    for (const target of panel.targets) {
+      expect(target.datasource.uid).toBe('${datasource}');
+      let depth = 0;
+      for (const c of target.expr) {
+        depth += '({['.includes(c) ? 1 : ')}]'.includes(c) ? -1 : 0;
+        expect(depth, target.expr).toBeGreaterThanOrEqual(0);
+      }
+      expect(depth, target.expr).toBe(0);
+      for (const m of target.expr.matchAll(/\b(conductor_\w+|process_\w+|nodejs_\w+)/g)) names.add(m[1]!);
+    }
+  }
+  expect(names.size).toBeGreaterThan(5);
+  return names;
 }
 
 /** The gauges read from the database, as one comparable value. */
@@ -83,6 +117,9 @@ describe('end to end: /metrics with prom-client', () => {
     expect(p.sum('conductor_http_requests_total', { route: '/api/command', status: '200' })).toBe(2);
     // The same numbers the database tells (the counters are not guesses).
     expect(await t.db.prisma.job.count({ where: { kind: 'deploy', state: 'succeeded' } })).toBe(1);
+
+    // docs/grafana-dashboard.json asks only for series this app serves.
+    for (const name of dashboardMetricNames()) expect(p.familyOf(name), `the dashboard's ${name}`).toBeDefined();
   }, 90_000);
 
   it('two processes on one database: each counts its own decisions; the database gauges agree; the oldest pending effect is aged', async () => {
