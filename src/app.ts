@@ -8,7 +8,7 @@ import { JobResults } from './engine/job-results.js';
 import { OutboxWorker } from './engine/outbox.js';
 import { resumeRunningJobs } from './engine/resume.js';
 import type { Feature, FeatureContext } from './feature.js';
-import type { Metrics } from './http/metrics.js';
+import { Metrics } from './http/metrics.js';
 import type { Router } from './http/router.js';
 import { startHttpServer } from './http/server.js';
 import { createLogChat } from './integrations/chat/log-chat.js';
@@ -44,6 +44,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const lines = await createLines({ config, log, db: db.prisma, onResult: results.deliver, defer });
 
     const worker: { current?: OutboxWorker } = {};
+    // This app's registry: counters of what this process did, gauges read from the database at scrape time.
+    const metrics = new Metrics({ db: db.prisma, log, lines: file.lines.map((l) => l.name) });
     const engine = new Engine({
       db: db.prisma,
       pool: db.pool,
@@ -53,6 +55,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log,
       codeHost: (name) => lines.ports.get(name)?.codeHost,
       onEffects: () => worker.current?.wake(),
+      onHappenings: (line, happened) => metrics.record(line, happened),
     });
     results.attach(engine);
     await resumeRunningJobs(db.prisma, lines.ports, log);
@@ -90,7 +93,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       for (const f of features) f.routes?.(router, metrics);
       opts.extendRoutes?.(router);
     };
-    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, extend });
+    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, metrics, extend });
     defer('http server', () => http.close());
 
     worker.current.start();

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { type Happening, happenings } from '../domain/happenings.js';
 import type { CommitRef, Context, Decision, LineState } from '../domain/index.js';
 import { inTransaction, type Sql } from '../store/sql.js';
 import type { Db } from './db.js';
@@ -25,6 +26,11 @@ export interface EngineDeps {
   codeHost?: (line: string) => CodeHost | undefined;
   /** Called after a transaction that wrote outbox rows commits (wakes the worker). */
   onEffects?: () => void;
+  /**
+   * Called after a transaction commits with what its decision made happen (deploys, derails,
+   * jobs ended: src/domain/happenings.ts), in the process that took it: the metrics count them.
+   */
+  onHappenings?: (line: string, happened: Happening[]) => void;
 }
 
 export interface Reply {
@@ -130,6 +136,7 @@ export class Engine {
       if (early) return early;
     }
     let wroteEffects = false;
+    let happened: Happening[] = [];
     const reply = await inTransaction(this.deps.pool, async (tx) => {
       if (opts.inputKey) {
         const claimed = await tx.query<{ key: string }>`
@@ -153,7 +160,7 @@ export class Engine {
         if (!opts.inputKey) throw new Refused(decision.reply);
         out = { ok: false, text: decision.reply };
       } else {
-        wroteEffects = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits);
+        ({ wroteEffects, happened } = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits));
         out = { ok: true, text: decision.reply };
       }
       if (opts.inputKey) {
@@ -165,6 +172,7 @@ export class Engine {
       throw err;
     });
     if (wroteEffects) this.deps.onEffects?.();
+    this.tell(lineName, happened);
     const { ok, text } = reply;
     this.deps.log.debug({ line: lineName, actor, ok, inputKey: opts.inputKey }, 'input applied');
     return { ok, text };
@@ -189,6 +197,7 @@ export class Engine {
     for (const it of items) if (!firstOf.has(it.inputKey)) firstOf.set(it.inputKey, it);
     const keys = [...firstOf.keys()];
     let wroteEffects = false;
+    let happened: Happening[] = [];
     const byKey = await inTransaction(this.deps.pool, async (tx) => {
       const answers = new Map<string, Reply>();
       const claimed = new Set(
@@ -214,7 +223,7 @@ export class Engine {
       if (!loaded) throw new UnknownLineError(`line ${lineName} is not in the database`);
       const ctx = this.context(actor);
       const { decision, newCommits, replies } = await useCase({ tx, loaded, state: loaded.state, ctx }, fresh);
-      if (decision.ok) wroteEffects = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits);
+      if (decision.ok) ({ wroteEffects, happened } = await this.save(tx, cfg, loaded, decision, actor, ctx, newCommits));
       for (const it of fresh) {
         answers.set(it.inputKey, replies.get(it) ?? { ok: decision.ok, text: decision.reply });
       }
@@ -226,15 +235,25 @@ export class Engine {
       return answers;
     });
     if (wroteEffects) this.deps.onEffects?.();
+    this.tell(lineName, happened);
     this.deps.log.debug({ line: lineName, actor, inputs: items.length, fresh: keys.length }, 'inputs applied together');
     return items.map((it) => byKey.get(it.inputKey)!);
   }
 
   /**
-   * Writes an accepted decision; true when it wrote outbox rows (the worker is then woken after commit).
-   * A decision that changed something is announced to the live pages (notify.ts), in this transaction.
+   * Writes an accepted decision; `wroteEffects` when it wrote outbox rows (the worker is then woken after commit),
+   * `happened` what it made happen (told to `onHappenings` after commit). A decision that changed something is
+   * announced to the live pages (notify.ts), in this transaction.
    */
-  private async save(tx: Sql, cfg: LineRuntimeConfig, loaded: Loaded, decision: Extract<Decision, { ok: true }>, actor: string, ctx: Context, newCommits?: CommitRef[]): Promise<boolean> {
+  private async save(
+    tx: Sql,
+    cfg: LineRuntimeConfig,
+    loaded: Loaded,
+    decision: Extract<Decision, { ok: true }>,
+    actor: string,
+    ctx: Context,
+    newCommits?: CommitRef[],
+  ): Promise<{ wroteEffects: boolean; happened: Happening[] }> {
     const saved = await saveDecision(tx, loaded, decision.state, decision.audit, decision.effects, {
       actor,
       now: ctx.now,
@@ -242,7 +261,19 @@ export class Engine {
       commitStatuses: cfg.commitStatuses,
     });
     if (changedSomething(loaded.state, decision, newCommits)) await notifyChange(tx, cfg.name, trainOf(decision.audit));
-    return saved.outboxRows > 0;
+    // Before and after as the decision saw them; pure and cheap (the loaded trains' jobs), skipped when nobody listens.
+    const happened = this.deps.onHappenings ? happenings(loaded.state, decision.state) : [];
+    return { wroteEffects: saved.outboxRows > 0, happened };
+  }
+
+  /** Tells the observer what a committed decision made happen; its failure must not turn a committed decision into an error. */
+  private tell(line: string, happened: Happening[]): void {
+    if (happened.length === 0 || !this.deps.onHappenings) return;
+    try {
+      this.deps.onHappenings(line, happened);
+    } catch (err) {
+      this.deps.log.error({ err, line }, 'the happenings observer failed');
+    }
   }
 
   private async refusedOnSnapshot(

@@ -21,6 +21,8 @@ export interface HttpOptions {
   log: Logger;
   /** CONDUCTOR_API_TOKEN: when unset, the API answers the loopback interface only. */
   apiToken?: string;
+  /** The app's metrics (the engine counts into them too); a fresh set when not given. */
+  metrics?: Metrics;
   /** Extra routes (Slack, webhooks) registered by the composition root. */
   extend?: (router: Router, metrics: Metrics) => void;
 }
@@ -57,7 +59,7 @@ function authorise(req: IncomingMessage, apiToken: string | undefined): void {
 export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metrics } {
   const { engine } = opts;
   const router = new Router();
-  const metrics = new Metrics();
+  const metrics = opts.metrics ?? new Metrics({ db: engine.deps.db, log: opts.log, lines: [...engine.lines.keys()] });
 
   router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true }));
 
@@ -74,8 +76,8 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
   });
 
   router.add('GET', '/metrics', async ({ res }) => {
-    const body = await metrics.render(engine.deps.db);
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    const body = await metrics.render();
+    res.writeHead(200, { 'content-type': metrics.contentType });
     res.end(body);
   });
 

@@ -19,11 +19,15 @@
  *   no commit rides two deployed trains;
  * - a rule never mutates its input, and a refusal changes nothing;
  * - train numbers strictly increase; a new (non-extended) train's engineer is
- *   one of its human authors, never a robot.
+ *   one of its human authors, never a robot;
+ * - what a decision made happen (src/domain/happenings.ts, what /metrics counts):
+ *   every train reaching 'deployed' once, every derail that is not an extend,
+ *   every job's outcome exactly once (again only when an unknown one is settled).
  */
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { happenings } from '../../src/domain/happenings.js';
 import {
   block,
   type CommitRef,
@@ -157,6 +161,9 @@ interface Model {
   removedShas: Set<string>;
   deployedTrains: Map<number, Train>;
   maxNumber: number;
+  /** Jobs (`train:kind:attempt`) whose outcome a happening told, and those told as unknown and not settled yet. */
+  finishedJobs: Set<string>;
+  unknownJobs: Set<string>;
 }
 
 const stats = { runs: 0, steps: 0, accepted: 0, trainsCreated: 0, deployed: 0, derailed: 0, extended: 0, emergencies: 0, timeouts: 0, rollbacks: 0, unknown: 0, runsWithDeploy: 0 };
@@ -206,12 +213,39 @@ function checkTransition(before: LineState, d: Extract<Decision, { ok: true }>, 
     if (t.state === 'deployed') m.deployedTrains.set(t.number, structuredClone(t));
   }
   if (after.nextTrainNumber <= m.maxNumber) fail('nextTrainNumber would reuse a number', after);
+  checkHappenings(before, after, m);
   for (const e of d.effects) {
     if (e.kind === 'git.reset') {
       stats.emergencies++;
       for (const x of e.removedShas) m.removedShas.add(x);
     }
   }
+}
+
+/** What the decision made happen agrees with the state's transitions: nothing counted twice, nothing missed. */
+function checkHappenings(before: LineState, after: LineState, m: Model): void {
+  const old = new Map(before.trains.map((t) => [t.number, t]));
+  const happened = happenings(before, after);
+  const told = (kind: string) => happened.filter((h) => h.kind === kind).map((h) => h.train);
+  const deployed = after.trains.filter((t) => t.state === 'deployed' && old.get(t.number)?.state !== 'deployed').map((t) => t.number);
+  if (JSON.stringify(told('train.deployed')) !== JSON.stringify(deployed)) fail(`deployed ${deployed} but told ${told('train.deployed')}`, after);
+  const derailed = after.trains.filter((t) => t.state === 'derailed' && old.get(t.number)?.state !== 'derailed' && !after.trains.some((x) => x.replaces === t.number)).map((t) => t.number);
+  if (JSON.stringify(told('train.derailed')) !== JSON.stringify(derailed)) fail(`derailed ${derailed} but told ${told('train.derailed')}`, after);
+  for (const h of happened) {
+    if (h.kind !== 'job.finished') continue;
+    const key = `${h.train}:${h.job}:${h.attempt}`;
+    if (h.seconds !== null && !(h.seconds >= 0)) fail(`job ${key} told ${h.seconds} seconds`, after);
+    if (h.settledLate) {
+      if (!m.unknownJobs.delete(key) || h.result === 'unknown') fail(`job ${key} settled late without being unknown`, after);
+    } else {
+      if (m.finishedJobs.has(key)) fail(`job ${key} told finished twice`, after);
+      m.finishedJobs.add(key);
+      if (h.result === 'unknown') m.unknownJobs.add(key);
+    }
+  }
+  for (const t of after.trains)
+    for (const j of t.jobs)
+      if (j.state !== 'queued' && j.state !== 'running' && !m.finishedJobs.has(`${t.number}:${j.kind}:${j.attempt}`)) fail(`job ${t.number}:${j.kind}:${j.attempt} ended untold`, after);
 }
 
 function checkFullyVerified(t: Train, s: LineState, what: string): void {
@@ -270,7 +304,16 @@ function runScenario(sc: Scenario): void {
   let now = later(new Date('2026-01-05T00:00:00Z'), sc.startMinute);
   let draws = 0;
   const random = () => sc.randoms[draws++ % sc.randoms.length]!;
-  const m: Model = { order: new Map(), known: new Map(), deployedShas: new Set(), removedShas: new Set(), deployedTrains: new Map(), maxNumber: 0 };
+  const m: Model = {
+    order: new Map(),
+    known: new Map(),
+    deployedShas: new Set(),
+    removedShas: new Set(),
+    deployedTrains: new Map(),
+    maxNumber: 0,
+    finishedJobs: new Set(),
+    unknownJobs: new Set(),
+  };
   let seq = 0;
   let deployedBefore = stats.deployed;
 
