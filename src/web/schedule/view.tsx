@@ -115,8 +115,29 @@ function WeekGrid({ windows }: { windows: AutoTimeWindow[] }) {
   );
 }
 
-// The end is a text field, not type=time: a time input cannot hold 24:00 (the end of the day) and would drop it.
-const END_PATTERN = '([01][0-9]|2[0-3]):[0-5][0-9]|24:00';
+// Text fields, not type=time: a time input cannot hold 24:00 (the end of the day) and would drop it, and it
+// shows 12-hour times in an en-US browser while auto-time is written in 24-hour time everywhere else.
+const START_PATTERN = '([01][0-9]|2[0-3]):[0-5][0-9]';
+const END_PATTERN = `${START_PATTERN}|24:00`;
+
+function TimeInput({ id, value, pattern, title }: { id: string; value: string; pattern: string; title: string }) {
+  return (
+    <input
+      id={id}
+      name={id}
+      type="text"
+      inputMode="numeric"
+      pattern={pattern}
+      placeholder="HH:MM"
+      size={5}
+      maxLength={5}
+      autocomplete="off"
+      value={value}
+      title={title}
+      aria-describedby="autotime-help"
+    />
+  );
+}
 
 function AutoTimeSection(p: ScheduleProps) {
   return (
@@ -163,22 +184,10 @@ function DayRows({ day, rows }: { day: Weekday; rows: WindowRow[] }) {
         return (
           <div class="window-row" key={i}>
             <label class="visually-hidden" for={rowField(day, i, 'start')}>{`${label}, start`}</label>
-            <input id={rowField(day, i, 'start')} name={rowField(day, i, 'start')} type="time" value={r.start} aria-describedby="autotime-help" />
+            <TimeInput id={rowField(day, i, 'start')} value={r.start} pattern={START_PATTERN} title="24-hour HH:MM" />
             <span aria-hidden="true">to</span>
             <label class="visually-hidden" for={rowField(day, i, 'end')}>{`${label}, end`}</label>
-            <input
-              id={rowField(day, i, 'end')}
-              name={rowField(day, i, 'end')}
-              type="text"
-              inputMode="numeric"
-              pattern={END_PATTERN}
-              placeholder="HH:MM"
-              size={5}
-              maxLength={5}
-              value={r.end}
-              title="24-hour HH:MM; 24:00 is the end of the day"
-              aria-describedby="autotime-help"
-            />
+            <TimeInput id={rowField(day, i, 'end')} value={r.end} pattern={END_PATTERN} title="24-hour HH:MM; 24:00 is the end of the day" />
           </div>
         );
       })}
