@@ -52,18 +52,23 @@ describe('the schedule editor in Chromium', () => {
     await page.waitForURL(`${app.base}/lines/api/schedule`);
     await expectAccessible(page, 'the schedule editor');
 
-    // The line has the default auto-time (every day, all day): clear it, then write the new windows.
+    // The line has the default auto-time (every day, all day): remove it with each row's Remove button, then write
+    // the new windows, one of them in a row added with "Add a window".
     for (const day of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']) {
       expect(await page.getByLabel(`${day}, window 1, end`).inputValue()).toBe('24:00');
-      await page.getByLabel(`${day}, window 1, start`).fill('');
-      await page.getByLabel(`${day}, window 1, end`).fill('');
+      await page.getByRole('button', { name: `Remove ${day}, window 1` }).click();
+      expect(await page.getByLabel(`${day}, window 1, end`).isVisible()).toBe(false);
     }
-    await page.getByLabel('Monday, window 1, start').fill('09:00');
-    await page.getByLabel('Monday, window 1, end').fill('17:00');
-    await page.getByLabel('Friday, window 1, start').fill('22:00');
-    await page.getByLabel('Friday, window 1, end').fill('02:00');
-    await page.getByLabel('Sunday, window 1, start').fill('20:00');
-    await page.getByLabel('Sunday, window 1, end').fill('24:00');
+    await page.getByLabel('Monday, window 2, start').fill('09:00');
+    await page.getByLabel('Monday, window 2, end').fill('12:00');
+    await page.getByRole('button', { name: 'Add a window on Monday' }).click();
+    expect(await page.getByLabel('Monday, window 4, start').evaluate((e) => e === document.activeElement)).toBe(true);
+    await page.getByLabel('Monday, window 4, start').fill('13:00');
+    await page.getByLabel('Monday, window 4, end').fill('17:00');
+    await page.getByLabel('Friday, window 2, start').fill('22:00');
+    await page.getByLabel('Friday, window 2, end').fill('02:00');
+    await page.getByLabel('Sunday, window 2, start').fill('20:00');
+    await page.getByLabel('Sunday, window 2, end').fill('24:00');
     await page.getByRole('button', { name: 'Save auto-time' }).click();
     await expect.poll(() => outcome(page)).toContain('Auto-time is now');
     // The grid after the redirect: Friday's window runs into Saturday; the form shows it again with two empty rows.
@@ -73,6 +78,9 @@ describe('the schedule editor in Chromium', () => {
     expect(await hour('sat', 2)).toBe('hour hour-out');
     expect(await hour('sun', 23)).toBe('hour hour-in');
     expect(await hour('mon', 8)).toBe('hour hour-out');
+    expect(await hour('mon', 12)).toBe('hour hour-out');
+    expect(await hour('mon', 13)).toBe('hour hour-in');
+    expect(await page.getByLabel('Monday, window 2, start').inputValue()).toBe('13:00');
     expect(await page.getByLabel('Friday, window 1, end').inputValue()).toBe('02:00');
     expect(await page.getByLabel('Sunday, window 1, end').inputValue()).toBe('24:00');
     expect(await page.getByLabel('Friday, window 3, start').count()).toBe(1);
@@ -106,6 +114,24 @@ describe('the schedule editor in Chromium', () => {
     expect((await app.t.api(ADMIN, 'freeze list', 'api')).text).toBe(`Freeze dates: ${soon}.`);
   });
 
+  test('without JavaScript: the empty rows and a plain form POST', async () => {
+    context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signInWithForm(page, app.base, ADMIN);
+    await page.goto(`${app.base}/lines/web/schedule`);
+    expect(await page.getByRole('button', { name: /Add a window/ }).count()).toBe(0);
+    await page.getByLabel('Tuesday, window 1, start').fill('');
+    await page.getByLabel('Tuesday, window 1, end').fill('');
+    await page.getByLabel('Tuesday, window 2, start').fill('23:00');
+    await page.getByLabel('Tuesday, window 2, end').fill('01:30');
+    await page.getByRole('button', { name: 'Save auto-time' }).click();
+    await expect.poll(() => outcome(page)).toContain('Auto-time is now');
+    const hour = (h: number) => page.locator(`[data-testid="week-grid"] tr[data-day="tue"] td[data-hour="${h}"]`).getAttribute('class');
+    expect(await hour(12)).toBe('hour hour-out');
+    expect(await hour(23)).toBe('hour hour-in');
+    expect((await app.t.api(ADMIN, 'autotime', 'web')).text).toMatch(/tue 23:00.01:30/);
+  });
+
   test('readable on a phone: no sideways scroll at 375 px, light and dark; accessible in dark', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       const page = await newPage({ width: 375, height: 800 }, scheme);
@@ -114,6 +140,7 @@ describe('the schedule editor in Chromium', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `the schedule editor scrolls sideways by ${overflow}px (${scheme})`).toBeLessThanOrEqual(0);
       if (scheme === 'dark') await expectAccessible(page, 'the schedule editor in dark mode');
+      if (process.env.SHOTS_DIR) await page.screenshot({ path: path.join(process.env.SHOTS_DIR, `schedule-phone-${scheme}.png`), fullPage: true });
       await context.close();
     }
   });
