@@ -103,6 +103,28 @@ describe('the schedule page', () => {
     expect(history).toContain('changed auto-time');
   });
 
+  test('the time zone field changes the line’s zone (as `autotime set … <zone>`); an unknown zone is the parser’s refusal', async () => {
+    const res = await admin.post('/lines/api/schedule', { do: 'autotime', _nonce: nonce(), 'wed-0-start': '10:00', 'wed-0-end': '11:00', timezone: 'europe/paris' });
+    const page = await follow(admin, res);
+    expect(page).toContain('Auto-time is now wed 10:00-11:00 (Europe/Paris).');
+    expect(page).toContain('<strong data-testid="timezone">Europe/Paris</strong>');
+    const bad = await admin.post('/lines/api/schedule', { do: 'autotime', _nonce: nonce(), 'wed-0-start': '10:00', 'wed-0-end': '11:00', timezone: 'Mars/Olympus' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('Unknown time zone `Mars/Olympus`');
+    await app.t.api(ADMIN, 'autotime set daily 00:00-24:00 UTC', 'api');
+  });
+
+  test('a nonce sent again with other values changes nothing and says so; an unknown line is 404', async () => {
+    const n = nonce();
+    await follow(admin, await admin.post('/lines/api/schedule', { do: 'freeze-add', _nonce: n, date: '2098-01-01' }));
+    const other = await follow(admin, await admin.post('/lines/api/schedule', { do: 'freeze-add', _nonce: n, date: '2098-01-02' }));
+    expect(other).toContain('That form was already sent with other values');
+    expect(await freezesNow()).toContain('2098-01-01');
+    expect(await freezesNow()).not.toContain('2098-01-02');
+    await app.t.api(ADMIN, 'freeze remove 2098-01-01', 'api');
+    expect((await admin.post('/lines/nope/schedule', { do: 'freeze-add', date: '2098-01-02' })).status).toBe(404);
+  });
+
   test('every row empty turns auto-time off (autotime clear)', async () => {
     const page = await follow(admin, await admin.post('/lines/api/schedule', { do: 'autotime', _nonce: nonce(), 'mon-0-start': '', 'mon-0-end': '', timezone: 'UTC' }));
     expect(page).toContain('Auto-time is now off: there are no windows');

@@ -69,7 +69,7 @@ export function scheduleRoutes(router: Router, web: WebContext, secret: string):
     }
     if (!run) {
       // Written wrong (the form's own check, or the parser's reply): nothing ran. The page comes back with what was sent, and why.
-      log.info({ email, line, do: form.get('do'), ok: false }, 'schedule form refused');
+      log.info({ email, line, do: (form.get('do') ?? '').slice(0, 20), ok: false }, 'schedule form refused');
       const props = await pageProps(web, line, me!, month);
       const sent = form.get('do') === 'autotime' ? { rows: rowsFromForm((n) => form.get(n)), zoneValue: (form.get('timezone') ?? '').slice(0, 64) } : {};
       return renderPage(web, res, me, { status: 400, title: `Schedule · ${line}`, body: <ScheduleView {...props} {...sent} outcome={wrong} /> });
