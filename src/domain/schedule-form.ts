@@ -19,8 +19,8 @@ export type FormValue = (name: string) => string | null | undefined;
 
 export type FormCommand = { ok: true; text: string } | { ok: false; error: string };
 
-/** The most rows a day may send (the page shows a day's windows plus two empty rows). */
-export const MAX_ROWS_PER_DAY = 24;
+/** The most rows a day may send (the page shows a day's windows plus two empty rows; "Add a window" stops here). */
+export const MAX_ROWS_PER_DAY = 48;
 
 const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 

@@ -26,6 +26,7 @@ describe('scheduleCommand: auto-time rows', () => {
     ],
     ['across midnight', { 'fri-0-start': '22:00', 'fri-0-end': '02:00' }, 'autotime set fri 22:00-02:00'],
     ['24:00 ends a day', { 'sun-0-start': '00:00', 'sun-0-end': '24:00' }, 'autotime set sun 00:00-24:00'],
+    ['a row far down the day (JavaScript added rows) counts', { 'thu-47-start': '10:00', 'thu-47-end': '11:00' }, 'autotime set thu 10:00-11:00'],
     ['a time zone goes at the end', { 'sat-3-start': '10:00', 'sat-3-end': '12:00', timezone: 'Europe/Paris' }, 'autotime set sat 10:00-12:00 Europe/Paris'],
     ['blank rows and spaces are ignored', { 'mon-0-start': ' 09:00 ', 'mon-0-end': '17:00', 'mon-1-start': '', 'mon-1-end': '', timezone: ' ' }, 'autotime set mon 09:00-17:00'],
     ['every row empty turns auto-time off', { 'mon-0-start': '', 'mon-0-end': '', timezone: 'UTC' }, 'autotime clear'],

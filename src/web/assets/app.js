@@ -119,7 +119,7 @@
 // "Remove" (which clears the row's times and hides it: the form then sends the
 // row empty, which is how the server hears "no such window").
 (() => {
-  const MAX_ROWS = 24; // MAX_ROWS_PER_DAY in src/domain/schedule-form.ts
+  const MAX_ROWS = 48; // MAX_ROWS_PER_DAY in src/domain/schedule-form.ts
   for (const day of document.querySelectorAll('.autotime-form fieldset.day')) {
     const key = day.getAttribute('data-day');
     const dayName = day.querySelector('legend')?.textContent ?? key;
