@@ -139,7 +139,18 @@ describe('the schedule editor in Chromium', () => {
       await page.goto(`${app.base}/lines/api/schedule`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `the schedule editor scrolls sideways by ${overflow}px (${scheme})`).toBeLessThanOrEqual(0);
-      if (scheme === 'dark') await expectAccessible(page, 'the schedule editor in dark mode');
+      if (scheme === 'dark') {
+        await expectAccessible(page, 'the schedule editor in dark mode');
+        // Both outcome colours, on a phone: accepted, then refused (the same date again).
+        for (const [i, said] of ['is now a freeze date', 'is already a freeze date'].entries()) {
+          await page.getByLabel('Add a freeze date').fill('2097-01-01');
+          await page.getByRole('button', { name: 'Add freeze date' }).click();
+          await expect.poll(() => outcome(page)).toContain(said);
+          expect(await page.getByTestId('outcome').getAttribute('class')).toContain(i === 0 ? 'outcome-ok' : 'outcome-refused');
+          await expectAccessible(page, `the schedule editor in dark mode with an outcome (${said})`);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+        }
+      }
       if (process.env.SHOTS_DIR) await page.screenshot({ path: path.join(process.env.SHOTS_DIR, `schedule-phone-${scheme}.png`), fullPage: true });
       await context.close();
     }
