@@ -198,6 +198,18 @@ describe('the schedule page', () => {
     expect(await autotimeNow()).toBe(before);
   });
 
+  test('a long reply (a line with years of freeze dates) is cut so that its cookie stays under the browsers’ 4 KB', async () => {
+    // 400 freeze dates, written as the database holds them (the reply to the next add lists them all).
+    const dates = Array.from({ length: 400 }, (_, i) => new Date(Date.UTC(2090, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
+    await app.t.db.pool.query(`UPDATE line SET freezes = $1::jsonb WHERE name = 'web'`, [JSON.stringify(dates)]);
+    const res = await admin.post('/lines/web/schedule', { do: 'freeze-add', _nonce: nonce(), date: '2095-06-01' });
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('conductor_flash='))!;
+    expect(cookie.length).toBeLessThan(4096);
+    const page = await follow(admin, res);
+    expect(page).toContain('2095-06-01 is now a freeze date. Freeze dates: 2090-01-01, ');
+    expect(page).toContain('…</p>');
+  });
+
   test('a flash cookie that is not ours shows nothing', async () => {
     const page = await admin.get('/lines/api/schedule', { cookie: `${admin.cookie}; conductor_flash=Fe26.2**forged` });
     expect(page.status).toBe(200);

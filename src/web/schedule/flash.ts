@@ -27,8 +27,12 @@ function cookieValue(req: IncomingMessage, name: string): string | null {
 
 const attributes = (path: string, secure: boolean, seconds: number) => `Path=${path}; Max-Age=${seconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
+/** Browsers drop a cookie over 4 KB: a longer reply (a long list of freeze dates) is cut, sealed it grows by about a third. */
+const MAX_TEXT = 1500;
+
 export async function setFlash(res: ServerResponse, secret: string, path: string, secure: boolean, flash: Flash): Promise<void> {
-  const sealed = await sealData(flash, { password: secret, ttl: FLASH_SECONDS });
+  const text = flash.text.length > MAX_TEXT ? `${flash.text.slice(0, MAX_TEXT)}…` : flash.text;
+  const sealed = await sealData({ ...flash, text }, { password: secret, ttl: FLASH_SECONDS });
   res.appendHeader('set-cookie', `${FLASH_COOKIE}=${sealed}; ${attributes(path, secure, FLASH_SECONDS)}`);
 }
 
