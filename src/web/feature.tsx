@@ -19,6 +19,7 @@ import { mePage } from './pages/me.js';
 import { overviewPage } from './pages/overview.js';
 import { searchPage } from './pages/search.js';
 import { trainPage } from './pages/train.js';
+import { scheduleRoutes } from './schedule/routes.js';
 
 export const webFeature: FeatureFactory = (ctx) => {
   const { env } = ctx.config;
@@ -53,6 +54,7 @@ export const webFeature: FeatureFactory = (ctx) => {
       ];
       for (const [path, handler] of pages) router.add('GET', path, page(web, handler));
       router.add('GET', '/lines/:line/trains/:n/jobs/:job/output', jobOutputRoute(web));
+      scheduleRoutes(router, web, secret);
     },
     start: () => listener.start(),
     // First at shutdown: open streams end, so the HTTP server that closes next has nothing to wait for.

@@ -40,6 +40,9 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/lines/:x', auth: 'session' },
   { method: 'GET', path: '/lines/:x/trains/:x', auth: 'session' },
   { method: 'GET', path: '/lines/:x/trains/:x/jobs/:x/output', auth: 'session' },
+  // The schedule editor: a POST without this site's Origin and the session's token is 403 before its body is read.
+  { method: 'GET', path: '/lines/:x/schedule', auth: 'session' },
+  { method: 'POST', path: '/lines/:x/schedule', auth: 'session' },
   { method: 'POST', path: '/slack/events', auth: 'slack' },
   { method: 'POST', path: '/webhooks/github', auth: 'github' },
   { method: 'POST', path: '/webhooks/jenkins', auth: 'jenkins' },

@@ -112,3 +112,61 @@
   const main = document.getElementById('main');
   if (main && 'MutationObserver' in window) new MutationObserver(scan).observe(main, { childList: true, subtree: true });
 })();
+
+// ---- Schedule editor: add and remove window rows (src/web/schedule) ----------
+// Without this the page offers two empty rows per day, and a window is removed
+// by clearing its times. With it, each day gets "Add a window" and each row
+// "Remove" (which clears the row's times and hides it: the form then sends the
+// row empty, which is how the server hears "no such window").
+(() => {
+  const MAX_ROWS = 48; // MAX_ROWS_PER_DAY in src/domain/schedule-form.ts
+  for (const day of document.querySelectorAll('.autotime-form fieldset.day')) {
+    const key = day.getAttribute('data-day');
+    const dayName = day.querySelector('legend')?.textContent ?? key;
+    const rows = () => Array.from(day.querySelectorAll('.window-row'));
+    const add = document.createElement('button');
+    add.type = 'button';
+    add.className = 'link add-window';
+    add.textContent = 'Add a window';
+    add.setAttribute('aria-label', `Add a window on ${dayName}`);
+
+    const withRemove = (row, n) => {
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'link remove-window';
+      remove.textContent = 'Remove';
+      remove.setAttribute('aria-label', `Remove ${dayName}, window ${n + 1}`);
+      remove.addEventListener('click', () => {
+        for (const input of row.querySelectorAll('input')) input.value = '';
+        row.hidden = true;
+        add.focus();
+      });
+      row.append(remove);
+    };
+    rows().forEach(withRemove);
+
+    add.addEventListener('click', () => {
+      const last = rows().at(-1);
+      const n = rows().length;
+      if (!last || n >= MAX_ROWS) return;
+      const row = last.cloneNode(true);
+      row.hidden = false;
+      row.querySelector('.remove-window')?.remove();
+      for (const part of ['start', 'end']) {
+        const id = `${key}-${n}-${part}`;
+        const input = row.querySelector(`input[name$="-${part}"]`);
+        const label = row.querySelector(`label[for$="-${part}"]`);
+        input.id = id;
+        input.name = id;
+        input.value = '';
+        label.htmlFor = id;
+        label.textContent = `${dayName}, window ${n + 1}, ${part}`;
+      }
+      withRemove(row, n);
+      last.after(row);
+      add.hidden = n + 1 >= MAX_ROWS;
+      row.querySelector('input')?.focus();
+    });
+    day.append(add);
+  }
+})();

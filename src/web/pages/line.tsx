@@ -9,6 +9,7 @@ import { type CurrentTrain, type LinePage, readLinePage } from '../../engine/rea
 import type { RouteContext } from '../../http/router.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
+import { ScheduleLink } from '../schedule/view.js';
 import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
 
 export async function linePage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
@@ -244,6 +245,7 @@ function AutoTime({ p }: { p: LinePage }) {
           </tbody>
         </table>
       </TableWrap>
+      <ScheduleLink line={p.line} />
       <h3>Freeze dates</h3>
       {p.freezes.length === 0 ? (
         <p class="muted">None ahead.</p>
