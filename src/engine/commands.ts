@@ -25,6 +25,11 @@ export interface CommandRequest {
   resolveSlackUser?: (userId: string) => Promise<string | null>;
   /** Slack: the person's display name (asked only by `revert`, which authors a commit with it). */
   displayName?: () => Promise<string | null>;
+  /**
+   * Web confirmations: checked on the state the rule decides on (under the line lock), a
+   * sentence refuses the command when the line is no longer what the person confirmed.
+   */
+  precondition?: (state: domain.LineState, ctx: domain.Context) => string | null;
 }
 
 export type Prepared = { ok: false; reply: Reply } | { ok: true; command: Command; line: string; actor: string };
@@ -57,7 +62,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
     if (!email) return { ok: false, text: "I cannot find that person's email on Slack: name them by email instead." };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
-  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint, req.displayName);
+  return dispatch(engine, p.line, p.actor, command, req);
 }
 
 function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
@@ -76,10 +81,15 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
 }
 
 // Over 80 lines on purpose: one case per command, a switch the compiler checks against the Command union.
-async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string, displayName?: () => Promise<string | null>): Promise<Reply> {
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, req: CommandRequest): Promise<Reply> {
+  const { inputKey, fingerprint, displayName, precondition } = req;
   const now = () => engine.deps.clock();
+  const guarded = (state: domain.LineState, ctx: domain.Context) => {
+    const stale = precondition?.(state, ctx);
+    return stale ? domain.refuse(stale) : null;
+  };
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
-    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: guarded(state, ctx) ?? decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
 
   switch (c.name) {
     case 'help':

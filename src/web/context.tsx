@@ -9,6 +9,7 @@ import type { VNode } from 'preact';
 import type { Engine } from '../engine/engine.js';
 import type { BuildRunner } from '../engine/ports/build-runner.js';
 import { type Handler, HttpError, type RouteContext, readBody } from '../http/router.js';
+import { takeFlash } from './actions/flash.js';
 import type { Assets } from './assets.js';
 import type { Sessions, SignedIn } from './auth/session.js';
 import { Layout, type LayoutProps } from './layout.js';
@@ -25,7 +26,7 @@ export interface WebContext {
 }
 
 /** What a page handler answers: a page in the layout, or a redirect (one exact SHA → its train). */
-export type PageResult = ({ status?: number; body: VNode } & Pick<LayoutProps, 'title' | 'live' | 'nav' | 'query'>) | { redirect: string };
+export type PageResult = ({ status?: number; body: VNode } & Pick<LayoutProps, 'title' | 'live' | 'nav' | 'query' | 'flash'>) | { redirect: string };
 
 export type PageHandler = (ctx: RouteContext & { me: SignedIn }) => Promise<PageResult> | PageResult;
 
@@ -36,7 +37,8 @@ export function page(web: WebContext, handler: PageHandler): Handler {
     if (!me) return redirect(ctx.res, `/auth/login?next=${encodeURIComponent(ctx.req.url ?? '/')}`);
     const result = await handler({ ...ctx, me });
     if ('redirect' in result) return redirect(ctx.res, result.redirect);
-    renderPage(web, ctx.res, me, result);
+    // The outcome of an action sent without JavaScript, shown once (src/web/actions/flash.ts).
+    renderPage(web, ctx.res, me, { ...result, flash: takeFlash(ctx.req, ctx.res, web.publicUrl) });
   };
 }
 
@@ -44,7 +46,7 @@ export function renderPage(web: WebContext, res: ServerResponse, me: SignedIn | 
   sendHtml(
     res,
     p.status ?? 200,
-    <Layout title={p.title} me={me} assets={web.assets.urls} live={p.live} nav={p.nav} query={p.query}>
+    <Layout title={p.title} me={me} assets={web.assets.urls} live={p.live} nav={p.nav} query={p.query} flash={p.flash}>
       {p.body}
     </Layout>,
   );

@@ -4,6 +4,7 @@
  * configured it offers the local sign-in to this machine only.
  */
 import type { FeatureFactory } from '../feature.js';
+import { actionRoutes } from './actions/routes.js';
 import { loadAssets } from './assets.js';
 import { OidcSignIn } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
@@ -53,6 +54,7 @@ export const webFeature: FeatureFactory = (ctx) => {
       ];
       for (const [path, handler] of pages) router.add('GET', path, page(web, handler));
       router.add('GET', '/lines/:line/trains/:n/jobs/:job/output', jobOutputRoute(web));
+      actionRoutes(router, web);
     },
     start: () => listener.start(),
     // First at shutdown: open streams end, so the HTTP server that closes next has nothing to wait for.

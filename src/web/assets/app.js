@@ -54,6 +54,71 @@
     timer = setTimeout(refresh, 100);
   }
 
+  // ---- Actions (src/web/actions): a form[data-action] is sent without leaving the page.
+  // The server answers {ok, text}; the text goes to the #outcome region (role=status),
+  // and the page refreshes itself (other browsers hear of it through /events).
+  const outcome = document.getElementById('outcome');
+  const freshNonce = () => {
+    const bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+  };
+  const tell = (ok, text) => {
+    if (!outcome) return;
+    const p = document.createElement('p');
+    p.className = ok ? 'ok' : 'refused';
+    p.dataset.ok = String(ok);
+    p.textContent = text; // text, never HTML: replies quote what people wrote
+    outcome.replaceChildren(p);
+  };
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-action')) return;
+    e.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    if (button?.disabled) return; // already on its way
+    if (button) button.disabled = true;
+    root.dataset.acting = '1';
+    try {
+      const res = await fetch(form.action, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: {
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-csrf-token': main.getAttribute('data-csrf') ?? '',
+        },
+        body: new URLSearchParams(new FormData(form)),
+      });
+      let answer = null;
+      try {
+        answer = await res.json();
+      } catch {
+        answer = null;
+      }
+      if (answer?.confirm) {
+        location.assign(answer.confirm);
+        return;
+      }
+      if (answer && typeof answer.text === 'string') tell(answer.ok === true, answer.text);
+      else tell(false, `The action was not sent (${res.status}${answer?.error ? `: ${answer.error}` : ''}).`);
+      if (res.ok) {
+        form.reset(); // the typed reason was used
+        const nonce = form.querySelector('input[name=nonce]');
+        if (nonce) nonce.value = freshNonce(); // the next press is a new request
+      }
+      await refresh();
+    } catch {
+      tell(false, 'The action could not be sent: the server did not answer. Try again.');
+    } finally {
+      if (button) button.disabled = false;
+      delete root.dataset.acting;
+    }
+  });
+
   if (main.hasAttribute('data-live') && 'EventSource' in window) {
     // EventSource reconnects by itself and sends Last-Event-ID: the server then
     // replays what this page missed, or says "everything" when it cannot tell.

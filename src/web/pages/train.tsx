@@ -7,6 +7,8 @@
 import { UnknownLineError } from '../../engine/engine.js';
 import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
 import type { RouteContext } from '../../http/router.js';
+import { type TrainPageActions, trainPageActions } from '../actions/page-actions.js';
+import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
 import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from './parts.js';
@@ -17,7 +19,7 @@ export const LIVE_OUTPUT_BYTES = 64 * 1024;
 /** What the runner holds of the train's running local jobs, by job id (read when the page is rendered). */
 export type LiveOutputs = Map<number, string>;
 
-export async function trainPage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
+export async function trainPage(web: WebContext, ctx: RouteContext & { me?: SignedIn }): Promise<PageResult> {
   const line = ctx.params.line ?? '';
   const text = ctx.params.n ?? '';
   const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : null;
@@ -39,7 +41,9 @@ export async function trainPage(web: WebContext, ctx: RouteContext): Promise<Pag
     const out = await runner.liveOutput(j.id, LIVE_OUTPUT_BYTES).catch(() => null);
     if (out !== null) live.set(j.id, out);
   }
-  return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} /> };
+  // The buttons this person may use (src/web/actions).
+  const actions = ctx.me ? await trainPageActions(web, line, n, ctx.me, trainHref(line, n)) : undefined;
+  return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} actions={actions} /> };
 }
 
 function notFound(what: string): PageResult {
@@ -48,7 +52,7 @@ function notFound(what: string): PageResult {
 
 const trainHref = (line: string, n: number) => `/lines/${encodeURIComponent(line)}/trains/${n}`;
 
-export function TrainView({ p, live }: { p: TrainPage; live: LiveOutputs }) {
+export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutputs; actions?: TrainPageActions }) {
   const t = p.train;
   const verified = t.tickets.filter((k) => k.state === 'verified').length;
   return (
@@ -121,9 +125,10 @@ export function TrainView({ p, live }: { p: TrainPage; live: LiveOutputs }) {
           </>
         )}
       </dl>
+      {actions?.panel}
       <Timeline steps={p.timeline} />
       <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
-      <Commits p={p} />
+      <Commits p={p} revert={actions?.revert} />
     </>
   );
 }
@@ -207,7 +212,9 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
   );
 }
 
-function Commits({ p }: { p: TrainPage }) {
+type RevertOf = TrainPageActions['revert'] | undefined;
+
+function Commits({ p, revert }: { p: TrainPage; revert: RevertOf }) {
   const href = (page: number) => `${trainHref(p.line, p.train.number)}?authors=${page}#commits`;
   return (
     <section aria-labelledby="commits">
@@ -215,7 +222,7 @@ function Commits({ p }: { p: TrainPage }) {
       {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
       <ul class="authors">
         {p.authors.map((g) => (
-          <Author key={g.authorEmail} g={g} />
+          <Author key={g.authorEmail} g={g} revert={revert} />
         ))}
       </ul>
       {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
@@ -233,7 +240,7 @@ function AuthorPager({ p, href }: { p: TrainPage; href: (page: number) => string
   );
 }
 
-function Author({ g }: { g: AuthorGroup }) {
+function Author({ g, revert }: { g: AuthorGroup; revert: RevertOf }) {
   const shown = g.commits.slice(0, COMMITS_SHOWN);
   const rest = g.commits.slice(COMMITS_SHOWN);
   const k = g.ticket;
@@ -261,11 +268,11 @@ function Author({ g }: { g: AuthorGroup }) {
             ` · ${k.externalKey}`
           ))}
       </p>
-      <CommitList commits={shown} />
+      <CommitList commits={shown} author={g.authorEmail} revert={revert} />
       {rest.length > 0 && (
         <details>
           <summary>{`${g.count - COMMITS_SHOWN} more`}</summary>
-          <CommitList commits={rest} />
+          <CommitList commits={rest} author={g.authorEmail} revert={revert} />
           {g.count > g.commits.length && <p class="muted">{`and ${g.count - g.commits.length} more not shown here`}</p>}
         </details>
       )}
@@ -273,12 +280,13 @@ function Author({ g }: { g: AuthorGroup }) {
   );
 }
 
-function CommitList({ commits }: { commits: AuthorGroup['commits'] }) {
+function CommitList({ commits, author, revert }: { commits: AuthorGroup['commits']; author: string; revert: RevertOf }) {
   return (
     <ul class="commits">
       {commits.map((c) => (
         <li key={c.sha}>
           <code class="sha">{c.sha.slice(0, 8)}</code> {(c.message.split('\n')[0] ?? '').slice(0, 200)}
+          {revert?.(c.sha, author)}
         </li>
       ))}
     </ul>

@@ -1,0 +1,57 @@
+/**
+ * The buttons of each page, worked out for the signed-in person from the line's
+ * current state by dry runs of the real rules (src/domain/allowed-actions.ts).
+ */
+import type { VNode } from 'preact';
+import { lineActions, revertableAuthors, trainActions } from '../../domain/allowed-actions.js';
+import { findTrain } from '../../domain/deployability.js';
+import { norm } from '../../domain/policy.js';
+import type { SignedIn } from '../auth/session.js';
+import type { WebContext } from '../context.js';
+import { firstLine } from '../pages/parts.js';
+import { ActionForm, type FormBase, LineActionsPanel, RevertButton, TrainActionsPanel } from './forms.js';
+
+/** Platform commits offered in "start a train up to": the first ones, as the line page lists them. */
+const START_CHOICES = 50;
+
+export interface TrainPageActions {
+  panel: VNode | null;
+  /** The revert button of a commit, when the person may revert it. */
+  revert: (sha: string, authorEmail: string) => VNode | null;
+}
+
+export async function trainPageActions(web: WebContext, line: string, n: number, me: SignedIn, back: string): Promise<TrainPageActions> {
+  const { state } = await web.engine.read(line, { extraTrains: [n] });
+  const ctx = web.engine.context(me.email);
+  const base: FormBase = { line, csrf: me.csrf, back };
+  const train = findTrain(state, n);
+  // A derailed train's commits are back on the platform (or on a later train): reverted from there.
+  const authors = train && train.state !== 'derailed' ? revertableAuthors(state, ctx, train.commits) : new Set<string>();
+  return {
+    panel: <TrainActionsPanel base={base} n={n} a={trainActions(state, ctx, n)} />,
+    revert: (sha, authorEmail) => (authors.has(norm(authorEmail)) ? <RevertButton base={base} sha={sha} /> : null),
+  };
+}
+
+export async function linePageActions(web: WebContext, line: string, me: SignedIn, back: string): Promise<VNode | null> {
+  const { state } = await web.engine.read(line);
+  const ctx = web.engine.context(me.email);
+  const platform = state.platform.slice(0, START_CHOICES).map((c) => ({ sha: c.sha, label: `${c.sha.slice(0, 8)} ${c.authorEmail}: ${firstLine(c.message, 60)}` }));
+  return <LineActionsPanel base={{ line, csrf: me.csrf, back }} a={lineActions(state, ctx)} platform={platform} mode={state.settings.mode} />;
+}
+
+/** /me: a Verify button for each pending verification the rule would accept now (keyed `line train`). */
+export async function meVerifyButtons(web: WebContext, me: SignedIn, pending: { line: string; train: number }[]): Promise<Map<string, VNode>> {
+  const out = new Map<string, VNode>();
+  const ctx = web.engine.context(me.email);
+  for (const line of new Set(pending.map((p) => p.line))) {
+    if (!web.engine.lines.has(line)) continue;
+    const trains = pending.filter((p) => p.line === line).map((p) => p.train);
+    const { state } = await web.engine.read(line, { extraTrains: trains });
+    for (const n of trains) {
+      if (!trainActions(state, ctx, n).verify) continue;
+      out.set(`${line} ${n}`, <ActionForm base={{ line, csrf: me.csrf, back: '/me' }} id={`verify-${line}-${n}`} command={`verify ${n}`} label={`Verify train #${n}`} />);
+    }
+  }
+  return out;
+}
