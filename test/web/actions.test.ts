@@ -146,6 +146,12 @@ describe('actions', () => {
     const refused = await act(alice, 'deploy');
     expect(refused).toEqual({ ok: false, text: `Only the engineer (${BOB}) or an admin may deploy.` });
     expect((await train()).state).toBe('verifying');
+    // The button is shown to the engineer and an admin only.
+    expect(await bob.html('/lines/web/trains/1')).toContain('data-testid="action-deploy"');
+    expect(await admin.html('/lines/web/trains/1')).toContain('data-testid="action-deploy"');
+    const alicePage = await alice.html('/lines/web/trains/1');
+    expect(alicePage).not.toContain('data-testid="action-deploy"');
+    expect(alicePage).toContain('data-testid="action-reopen"');
     expect(await act(bob, 'deploy')).toEqual({ ok: true, text: 'Deploy of train #1 started.' });
     await p.t.until('train #1 deployed', async () => (await p.t.status('web')).lastDeployed?.number === 1);
   });
@@ -154,6 +160,28 @@ describe('actions', () => {
     expect(await act(alice, 'status')).toMatchObject({ ok: false });
     const other = await act(admin, 'mode manual --line api');
     expect(other).toEqual({ ok: false, text: 'This form acts on web: run commands for api from its own page.' });
+  });
+});
+
+describe('buttons', () => {
+  it('revert: beside your own commits only; every commit for an admin', async () => {
+    const t1 = (await p.t.app.engine.read('web', { extraTrains: [1] })).state.trains.find((t) => t.number === 1)!;
+    const mine = t1.commits.find((c) => c.authorEmail === ALICE)!.sha.slice(0, 8);
+    const bobs = t1.commits.find((c) => c.authorEmail === BOB)!.sha.slice(0, 8);
+    const html = await alice.html('/lines/web/trains/1');
+    expect(html).toContain(`data-testid="revert-${mine}"`);
+    expect(html).not.toContain(`data-testid="revert-${bobs}"`);
+    const all = await admin.html('/lines/web/trains/1');
+    expect(all).toContain(`data-testid="revert-${bobs}"`);
+    expect(await eve.html('/lines/web/trains/1')).not.toContain('data-testid="revert-');
+  });
+
+  it('the line page: start, mode and emergency for admins only', async () => {
+    const adminPage = await admin.html('/lines/api');
+    expect(adminPage).toContain('data-testid="line-actions"');
+    expect(adminPage).toContain('data-testid="action-emergency"');
+    expect(adminPage).toContain('data-testid="action-mode-schedule"');
+    expect(await alice.html('/lines/api')).not.toContain('data-testid="line-actions"');
   });
 });
 
@@ -258,5 +286,22 @@ describe('confirmations', () => {
     const res = await admin.post('/lines/api/actions', confirmForm(page), { accept: 'application/json', 'x-csrf-token': admin.csrf });
     expect(await res.json()).toMatchObject({ ok: true, text: expect.stringContaining('Emergency reset') });
     expect((await p.t.status('api')).manualReason).toContain('emergency reset by admin@example.com: prod down');
+  });
+});
+
+describe('revert', () => {
+  it("refused for someone else's commit; the author's own revert lands on the platform", async () => {
+    const t1 = (await p.t.app.engine.read('web', { extraTrains: [1] })).state.trains.find((t) => t.number === 1)!;
+    const mine = t1.commits.find((c) => c.authorEmail === ALICE)!.sha;
+    const refused = await act(eve, `revert ${mine}`);
+    expect(refused).toEqual({ ok: false, text: (await p.t.api(EVE, `revert ${mine}`, 'web')).text });
+    expect(refused.text).toContain(`is ${ALICE}'s commit: you may revert your own commits`);
+    const done = await act(alice, `revert ${mine}`);
+    expect(done).toMatchObject({ ok: true, text: expect.stringContaining(`Reverting ${mine.slice(0, 7)}`) });
+    // The revert commit lands on the branch and Conductor records it (on the platform, or already on a train).
+    await p.t.until('the revert commit is recorded', async () => {
+      const { state } = await p.t.app.engine.read('web');
+      return [...state.platform, ...state.trains.flatMap((t) => t.commits)].some((c) => c.message.startsWith('Revert "First change') && c.authorEmail === ALICE);
+    });
   });
 });
