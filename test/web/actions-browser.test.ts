@@ -84,6 +84,7 @@ describe('actions from the pages, in Chromium', () => {
     await p.trainIs('web', 2, 'verifying');
     const admin = await personPage(ADMIN);
     await admin.goto(`${p.base}/lines/web/trains/2`);
+    await expectAccessible(admin, 'a train page with its actions');
     await admin.getByLabel('Why derail (optional)').fill('flaky <tests>');
     await admin.getByRole('button', { name: 'Derail…' }).click();
     await admin.getByTestId('confirm').waitFor();
@@ -108,6 +109,9 @@ describe('actions from the pages, in Chromium', () => {
     await admin.waitForURL(`${p.base}/lines/web/trains/1`);
     await expect.poll(() => outcome(admin).textContent()).toBe('Rolling back to train #1.');
     await p.t.until('production runs #1 again', async () => (await p.t.status('web')).production?.number === 1);
+    await admin.goto(`${p.base}/lines/web`);
+    await admin.getByTestId('line-actions').waitFor();
+    await expectAccessible(admin, 'a line page with its actions');
   }, 180_000);
 
   test('without JavaScript: the form posts, and the page shows the reply', async () => {
