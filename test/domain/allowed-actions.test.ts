@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { lineActions, revertableAuthors, type TrainActions, trainActions } from '../../src/domain/allowed-actions.js';
 import { confirmationMark } from '../../src/domain/confirmation.js';
-import { block, deploy, engineer, setMode, verify } from '../../src/domain/index.js';
-import { ADMIN, ALICE, aCommit, BOB, ok, Sim, STRANGER } from '../support/domain-builders.js';
+import { block, deploy, derail, engineer, extend, type LineState, reopen, retry, setMode, start, unblock, verify } from '../../src/domain/index.js';
+import { ADMIN, ALICE, aCommit, BOB, CAROL, ok, Sim, STRANGER } from '../support/domain-builders.js';
 
 /** #1 = a1 (Alice), b1 (Bob), on staging; Bob is the engineer. */
 function onStaging(): Sim {
@@ -119,5 +119,53 @@ describe('the confirmation mark', () => {
     expect(blocked).not.toBe(first);
     ok(sim.push(aCommit('c2', ALICE)));
     expect(mark()).not.toBe(blocked);
+  });
+});
+
+describe('dry runs on a light copy of the line', () => {
+  /** What the rules answer on the whole state, for the page of the going train. */
+  function onWholeState(s: LineState, sim: Sim, who: string, n: number) {
+    const ctx = sim.ctx(who);
+    return {
+      verify: verify(s, ctx, n).ok,
+      reopen: reopen(s, ctx, n).ok,
+      deploy: deploy(s, ctx).ok,
+      claimEngineer: engineer(s, ctx, 'me').ok,
+      unblock: unblock(s, ctx).ok,
+      retry: retry(s, ctx).ok,
+      extend: extend(s, ctx).ok,
+      derail: derail(s, ctx, 'r').ok,
+    };
+  }
+
+  it('answer as the rules do on the whole state, in every situation of a train and for every kind of person', () => {
+    const situations: [string, (sim: Sim) => void][] = [
+      ['building', () => {}],
+      ['build failed', (sim) => sim.failBuild(1)],
+      ['on staging', (sim) => sim.succeedBuild(1)],
+      ['on staging, platform waiting', (sim) => (sim.succeedBuild(1), ok(sim.push(aCommit('p1', CAROL))))],
+      ['verified', (sim) => sim.deliverAndVerify(1)],
+      ['verified and blocked', (sim) => (sim.deliverAndVerify(1), ok(sim.as(ADMIN, block, 'hold')))],
+      ['Alice verified', (sim) => (sim.succeedBuild(1), ok(sim.as(ALICE, verify)))],
+    ];
+    for (const [name, arrange] of situations) {
+      const sim = new Sim();
+      ok(sim.push(...Array.from({ length: 30 }, (_, i) => aCommit(`c${i}`, [ALICE, BOB][i % 2]!))));
+      if (sim.train(1).engineer !== BOB) ok(sim.as(ADMIN, engineer, BOB));
+      arrange(sim);
+      for (const who of [ADMIN, ALICE, BOB, CAROL, STRANGER]) {
+        const page = trainActions(sim.state, sim.ctx(who), 1);
+        const whole = onWholeState(sim.state, sim, who, 1);
+        for (const [k, v] of Object.entries(whole)) expect(page[k as keyof TrainActions], `${name}, ${who}, ${k}`).toBe(v);
+      }
+    }
+  });
+
+  it('start up to a commit: as the rule answers on the whole platform', () => {
+    const sim = new Sim();
+    ok(sim.as(ADMIN, setMode, 'manual'));
+    ok(sim.push(...Array.from({ length: 20 }, (_, i) => aCommit(`c${i}`, ALICE))));
+    expect(lineActions(sim.state, sim.ctx(ADMIN)).start).toBe(start(sim.state, sim.ctx(ADMIN), sim.state.platform[0]!.sha).ok);
+    expect(lineActions(sim.state, sim.ctx(ADMIN)).start).toBe(true);
   });
 });
