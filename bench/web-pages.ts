@@ -123,7 +123,7 @@ export const webPages: Benchmark = {
         const headline: [string, number, string][] = [];
         for (const p of pages) {
           ctx.progress(`GET ${p.path} × ${REQUESTS}`);
-          const as = 'cookie' in p ? p.cookie : cookie;
+          const as = ('cookie' in p && p.cookie) || cookie;
           await measure(`${base}${p.path}`, as, 10, ctx.deadline); // warm-up
           const { samples, bytes } = await measure(`${base}${p.path}`, as, REQUESTS, ctx.deadline);
           const s = summarise(samples);

@@ -112,6 +112,14 @@ describe('actions from the pages, in Chromium', () => {
     await admin.goto(`${p.base}/lines/web`);
     await admin.getByTestId('line-actions').waitFor();
     await expectAccessible(admin, 'a line page with its actions');
+
+    // Alice reverts her own commit of train #1 from its page: one button among her commits' (a form of several buttons).
+    const first = (await p.t.app.engine.read('web', { extraTrains: [1] })).state.trains.find((t) => t.number === 1)!;
+    const hers = first.commits.find((c) => c.authorEmail === ALICE)!.sha;
+    await alice.goto(`${p.base}/lines/web/trains/1`);
+    expect(await alice.getByRole('button', { name: `Revert ${first.commits.find((c) => c.authorEmail === BOB)!.sha.slice(0, 8)}` }).count()).toBe(0);
+    await alice.getByRole('button', { name: `Revert ${hers.slice(0, 8)}` }).click();
+    await expect.poll(() => outcome(alice).textContent()).toContain(`Reverting ${hers.slice(0, 7)}`);
   }, 180_000);
 
   test('without JavaScript: the form posts, and the page shows the reply', async () => {

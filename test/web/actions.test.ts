@@ -169,11 +169,11 @@ describe('buttons', () => {
     const mine = t1.commits.find((c) => c.authorEmail === ALICE)!.sha.slice(0, 8);
     const bobs = t1.commits.find((c) => c.authorEmail === BOB)!.sha.slice(0, 8);
     const html = await alice.html('/lines/web/trains/1');
-    expect(html).toContain(`data-testid="revert-${mine}"`);
-    expect(html).not.toContain(`data-testid="revert-${bobs}"`);
+    expect(html).toContain(`aria-label="Revert ${mine}"`);
+    expect(html).not.toContain(`aria-label="Revert ${bobs}"`);
     const all = await admin.html('/lines/web/trains/1');
-    expect(all).toContain(`data-testid="revert-${bobs}"`);
-    expect(await eve.html('/lines/web/trains/1')).not.toContain('data-testid="revert-');
+    expect(all).toContain(`aria-label="Revert ${bobs}"`);
+    expect(await eve.html('/lines/web/trains/1')).not.toContain('aria-label="Revert ');
   });
 
   it('the line page: start, mode and emergency for admins only', async () => {

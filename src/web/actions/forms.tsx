@@ -7,6 +7,7 @@
  * leaving the page and shows the reply in place.
  */
 import { randomBytes } from 'node:crypto';
+import type { ComponentChildren } from 'preact';
 import type { LineActions, TrainActions } from '../../domain/allowed-actions.js';
 
 export interface FormBase {
@@ -96,18 +97,29 @@ export function TrainActionsPanel({ base, n, a }: { base: FormBase; n: number; a
   );
 }
 
-/** Revert one commit: a small form beside it. */
-export function RevertButton({ base, sha }: { base: FormBase; sha: string }) {
+/**
+ * The commits of one author, in one form whose buttons each revert one commit
+ * (a submit button sends its own `command`): the hidden fields once per list
+ * rather than once per commit keep a 5,000-commit train page small.
+ */
+export function RevertForm({ base, children }: { base: FormBase; children: ComponentChildren }) {
   return (
-    <form class="action inline" method="post" action={actionsHref(base.line)} data-action="" data-testid={`revert-${sha.slice(0, 8)}`}>
+    <form class="revert" method="post" action={actionsHref(base.line)} data-action="">
       <input type="hidden" name="_csrf" value={base.csrf} />
       <input type="hidden" name="nonce" value={newNonce()} />
       <input type="hidden" name="back" value={base.back} />
-      <input type="hidden" name="command" value={`revert ${sha}`} />
-      <button type="submit" class="small" aria-label={`Revert ${sha.slice(0, 8)}`}>
-        Revert
-      </button>
+      {children}
     </form>
+  );
+}
+
+/** Revert one commit: a small button beside it, inside its author's RevertForm. */
+export function RevertButton({ sha }: { sha: string }) {
+  return (
+    // Kept small: a 5,000-commit train page has hundreds of them (styled by `form.revert button`).
+    <button type="submit" name="command" value={`revert ${sha}`} aria-label={`Revert ${sha.slice(0, 8)}`}>
+      Revert
+    </button>
   );
 }
 

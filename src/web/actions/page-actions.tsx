@@ -5,36 +5,50 @@
 import type { VNode } from 'preact';
 import { lineActions, revertableAuthors, trainActions } from '../../domain/allowed-actions.js';
 import { findTrain } from '../../domain/deployability.js';
+import type { CommitRef, LineState } from '../../domain/model.js';
 import { norm } from '../../domain/policy.js';
 import type { SignedIn } from '../auth/session.js';
 import type { WebContext } from '../context.js';
 import { firstLine } from '../pages/parts.js';
-import { ActionForm, type FormBase, LineActionsPanel, RevertButton, TrainActionsPanel } from './forms.js';
+import { ActionForm, type FormBase, LineActionsPanel, TrainActionsPanel } from './forms.js';
 
 /** Platform commits offered in "start a train up to": the first ones, as the line page lists them. */
 const START_CHOICES = 50;
 
 export interface TrainPageActions {
   panel: VNode | null;
-  /** The revert button of a commit, when the person may revert it. */
-  revert: (sha: string, authorEmail: string) => VNode | null;
+  /** Whose commits the person may revert (by author email, lower case), and the form's fields. */
+  revert: { base: FormBase; can: (authorEmail: string) => boolean };
 }
 
-export async function trainPageActions(web: WebContext, line: string, n: number, me: SignedIn, back: string): Promise<TrainPageActions> {
-  const { state } = await web.engine.read(line, { extraTrains: [n] });
+/** A commit as the train page lists it: enough for the revert rule to say whose it is. */
+export interface ListedCommit {
+  sha: string;
+  authorEmail: string;
+  message: string;
+}
+
+// The line without its trains' commits (the pages read those a page at a time): no refusal reads them.
+const light = { withoutTrainCommits: true } as const;
+
+/** `state`: the line as the train page's read model loaded it (with train n, without the trains' commits). */
+export function trainPageActions(web: WebContext, state: LineState, n: number, me: SignedIn, back: string, listed: ListedCommit[]): TrainPageActions {
+  const line = state.settings.name;
   const ctx = web.engine.context(me.email);
   const base: FormBase = { line, csrf: me.csrf, back };
   const train = findTrain(state, n);
+  const commits: CommitRef[] = listed.map((c) => ({ ...c, authorName: '', verifiedBy: null, verifiedAt: null }));
   // A derailed train's commits are back on the platform (or on a later train): reverted from there.
-  const authors = train && train.state !== 'derailed' ? revertableAuthors(state, ctx, train.commits) : new Set<string>();
+  const authors = train && train.state !== 'derailed' ? revertableAuthors(state, ctx, commits) : new Set<string>();
   return {
     panel: <TrainActionsPanel base={base} n={n} a={trainActions(state, ctx, n)} />,
-    revert: (sha, authorEmail) => (authors.has(norm(authorEmail)) ? <RevertButton base={base} sha={sha} /> : null),
+    revert: { base, can: (authorEmail) => authors.has(norm(authorEmail)) },
   };
 }
 
-export async function linePageActions(web: WebContext, line: string, me: SignedIn, back: string): Promise<VNode | null> {
-  const { state } = await web.engine.read(line);
+/** `state`: the line as the line page's read model loaded it. */
+export function linePageActions(web: WebContext, state: LineState, me: SignedIn, back: string): VNode | null {
+  const line = state.settings.name;
   const ctx = web.engine.context(me.email);
   const platform = state.platform.slice(0, START_CHOICES).map((c) => ({ sha: c.sha, label: `${c.sha.slice(0, 8)} ${c.authorEmail}: ${firstLine(c.message, 60)}` }));
   return <LineActionsPanel base={{ line, csrf: me.csrf, back }} a={lineActions(state, ctx)} platform={platform} mode={state.settings.mode} />;
@@ -47,7 +61,7 @@ export async function meVerifyButtons(web: WebContext, me: SignedIn, pending: { 
   for (const line of new Set(pending.map((p) => p.line))) {
     if (!web.engine.lines.has(line)) continue;
     const trains = pending.filter((p) => p.line === line).map((p) => p.train);
-    const { state } = await web.engine.read(line, { extraTrains: trains });
+    const { state } = await web.engine.read(line, { extraTrains: trains, ...light });
     for (const n of trains) {
       if (!trainActions(state, ctx, n).verify) continue;
       out.set(`${line} ${n}`, <ActionForm base={{ line, csrf: me.csrf, back: '/me' }} id={`verify-${line}-${n}`} command={`verify ${n}`} label={`Verify train #${n}`} />);

@@ -78,9 +78,14 @@
     const form = e.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-action')) return;
     e.preventDefault();
-    const button = form.querySelector('button[type=submit]');
-    if (button?.disabled) return; // already on its way
-    if (button) button.disabled = true;
+    if (form.dataset.sending) return; // already on its way
+    form.dataset.sending = '1';
+    const buttons = [...form.querySelectorAll('button')];
+    for (const b of buttons) b.disabled = true;
+    const body = new URLSearchParams(new FormData(form));
+    // A form of several buttons (the revert buttons of an author's commits): the pressed one says which.
+    const pressed = e.submitter;
+    if (pressed?.name) body.set(pressed.name, pressed.value);
     root.dataset.acting = '1';
     try {
       const res = await fetch(form.action, {
@@ -91,7 +96,7 @@
           'content-type': 'application/x-www-form-urlencoded',
           'x-csrf-token': main.getAttribute('data-csrf') ?? '',
         },
-        body: new URLSearchParams(new FormData(form)),
+        body,
       });
       let answer = null;
       try {
@@ -114,7 +119,8 @@
     } catch {
       tell(false, 'The action could not be sent: the server did not answer. Try again.');
     } finally {
-      if (button) button.disabled = false;
+      for (const b of buttons) b.disabled = false;
+      delete form.dataset.sending;
       delete root.dataset.acting;
     }
   });

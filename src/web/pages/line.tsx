@@ -24,7 +24,7 @@ export async function linePage(web: WebContext, ctx: RouteContext & { me?: Signe
   try {
     const p = await readLinePage(web.engine, line, before);
     // The buttons this person may use (src/web/actions).
-    const actions = ctx.me ? await linePageActions(web, line, ctx.me, lineHref(line)) : null;
+    const actions = ctx.me ? linePageActions(web, p.lineState, ctx.me, lineHref(line)) : null;
     return { title: line, live: [line], body: <LineView p={p} now={web.engine.deps.clock()} actions={actions} /> };
   } catch (err) {
     if (err instanceof UnknownLineError) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line.slice(0, 100)}”.`} /> };

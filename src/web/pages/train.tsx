@@ -7,6 +7,7 @@
 import { UnknownLineError } from '../../engine/engine.js';
 import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
 import type { RouteContext } from '../../http/router.js';
+import { RevertButton, RevertForm } from '../actions/forms.js';
 import { type TrainPageActions, trainPageActions } from '../actions/page-actions.js';
 import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
@@ -26,7 +27,7 @@ export async function trainPage(web: WebContext, ctx: RouteContext & { me?: Sign
   const authors = Number(queryOf(ctx.req).get('authors') ?? '1');
   if (!web.engine.lines.has(line)) return notFound(`No line is called “${line.slice(0, 100)}”.`);
   if (n === null) return notFound(`“${text.slice(0, 100)}” is not a train number.`);
-  let p: TrainPage | null;
+  let p: Awaited<ReturnType<typeof readTrainPage>>;
   try {
     p = await readTrainPage(web.engine, line, n, Number.isSafeInteger(authors) ? authors : 1);
   } catch (err) {
@@ -42,7 +43,8 @@ export async function trainPage(web: WebContext, ctx: RouteContext & { me?: Sign
     if (out !== null) live.set(j.id, out);
   }
   // The buttons this person may use (src/web/actions).
-  const actions = ctx.me ? await trainPageActions(web, line, n, ctx.me, trainHref(line, n)) : undefined;
+  const listed = p.authors.flatMap((g) => g.commits.map((c) => ({ sha: c.sha, message: c.message, authorEmail: g.authorEmail })));
+  const actions = ctx.me ? trainPageActions(web, p.lineState, n, ctx.me, trainHref(line, n), listed) : undefined;
   return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} actions={actions} /> };
 }
 
@@ -281,14 +283,17 @@ function Author({ g, revert }: { g: AuthorGroup; revert: RevertOf }) {
 }
 
 function CommitList({ commits, author, revert }: { commits: AuthorGroup['commits']; author: string; revert: RevertOf }) {
-  return (
+  const may = revert?.can(author) ?? false;
+  const list = (
     <ul class="commits">
       {commits.map((c) => (
         <li key={c.sha}>
           <code class="sha">{c.sha.slice(0, 8)}</code> {(c.message.split('\n')[0] ?? '').slice(0, 200)}
-          {revert?.(c.sha, author)}
+          {may && <RevertButton sha={c.sha} />}
         </li>
       ))}
     </ul>
   );
+  // One form per list, each button reverting its commit (src/web/actions/forms.tsx).
+  return may && revert ? <RevertForm base={revert.base}>{list}</RevertForm> : list;
 }
