@@ -26,8 +26,9 @@ export interface CommandRequest {
   /** Slack: the person's display name (asked only by `revert`, which authors a commit with it). */
   displayName?: () => Promise<string | null>;
   /**
-   * Web confirmations: checked on the state the rule decides on (under the line lock), a
-   * sentence refuses the command when the line is no longer what the person confirmed.
+   * Web confirmations: checked on the state the rule decides on (under the line lock) when the
+   * rule would carry the command out; a sentence refuses it when the line is no longer what the
+   * person confirmed.
    */
   precondition?: (state: domain.LineState, ctx: domain.Context) => string | null;
 }
@@ -84,12 +85,14 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
 async function dispatch(engine: Engine, line: string, actor: string, c: Command, req: CommandRequest): Promise<Reply> {
   const { inputKey, fingerprint, displayName, precondition } = req;
   const now = () => engine.deps.clock();
-  const guarded = (state: domain.LineState, ctx: domain.Context) => {
-    const stale = precondition?.(state, ctx);
-    return stale ? domain.refuse(stale) : null;
+  // The rule first: a refusal says what the rule says (who may, what is not possible now); only a
+  // command the rule would carry out is then held to the caller's precondition.
+  const guarded = (decision: domain.Decision, state: domain.LineState, ctx: domain.Context): domain.Decision => {
+    const stale = decision.ok ? precondition?.(state, ctx) : null;
+    return stale ? domain.refuse(stale) : decision;
   };
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
-    engine.run(line, actor, ({ state, ctx }) => ({ decision: guarded(state, ctx) ?? decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: guarded(decide(state, ctx), state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
 
   switch (c.name) {
     case 'help':

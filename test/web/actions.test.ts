@@ -156,6 +156,16 @@ describe('actions', () => {
     await p.t.until('train #1 deployed', async () => (await p.t.status('web')).lastDeployed?.number === 1);
   });
 
+  it('start: admins start a train by hand, up to a chosen commit', async () => {
+    const [first] = await p.push('api', [ALICE, BOB], 'Api change');
+    const refused = await act(alice, `start ${first!}`, {}, 'api');
+    expect(refused).toEqual({ ok: false, text: (await p.t.api(ALICE, `start ${first!}`, 'api')).text });
+    expect(refused.text).toContain('Only admins may start a train by hand');
+    expect((await p.t.status('api')).train).toBeNull();
+    expect(await act(admin, 'start', { args: first! }, 'api')).toEqual({ ok: true, text: 'Train #1 started with 1 commit; 1 commit stays on the platform.' });
+    expect((await p.t.status('api')).train).toMatchObject({ number: 1, commits: [{ sha: first }] });
+  });
+
   it('a command that is not an action of the pages, or for another line, is refused', async () => {
     expect(await act(alice, 'status')).toMatchObject({ ok: false });
     const other = await act(admin, 'mode manual --line api');
@@ -221,6 +231,13 @@ describe('confirmations', () => {
     expect(refused).toContain('data-testid="confirm-refused"');
     expect(refused).toContain('Only the engineer');
     expect(refused).not.toContain('name="mark"');
+  });
+
+  it("someone the rule refuses gets the rule's words, confirmation or not", async () => {
+    expect(await eve.html('/lines/web/confirm?command=extend')).toContain('Only the engineer');
+    const forged = await eve.post('/lines/web/actions', { command: 'derail', args: 'flaky', mark: 'x'.repeat(32), nonce: nonce() }, { accept: 'application/json', 'x-csrf-token': eve.csrf });
+    expect(await forged.json()).toEqual({ ok: false, text: expect.stringMatching(/^Only the engineer \(.+\) or an admin may derail the train\.$/) });
+    expect((await train()).state).toBe('verifying');
   });
 
   it('a confirmation given before the train changed is refused, and nothing is applied', async () => {
