@@ -79,22 +79,29 @@ describe('actions from the pages, in Chromium', () => {
     await alice.locator('h1 .state-deployed').waitFor({ timeout: 30_000 });
     expect(await alice.getByRole('button', { name: 'Deploy to production' }).count()).toBe(0);
 
-    // An admin derails train #2 with a reason: the confirm page first, in Slack's words.
+    // An admin derails train #2 with a reason: what will happen first, in Slack's words, in a dialog.
     await p.push('web', [ALICE], 'Second change');
     await p.trainIs('web', 2, 'verifying');
     const admin = await personPage(ADMIN);
     await admin.goto(`${p.base}/lines/web/trains/2`);
     await expectAccessible(admin, 'a train page with its actions');
+    await mark(admin);
     await admin.getByLabel('Why derail (optional)').fill('flaky <tests>');
     await admin.getByRole('button', { name: 'Derail…' }).click();
-    await admin.getByTestId('confirm').waitFor();
-    expect(await admin.locator('h1').textContent()).toBe('Derail train #2');
-    expect(await admin.getByTestId('confirm-lines').textContent()).toContain('Reason: flaky <tests>');
-    await expectAccessible(admin, 'the confirm page');
-    await admin.getByTestId('confirm-button').click();
-    await admin.waitForURL(`${p.base}/lines/web/trains/2`);
+    const dialog = admin.getByRole('dialog', { name: 'Derail train #2' });
+    await dialog.waitFor();
+    expect(await dialog.getByTestId('confirm-lines').textContent()).toContain('Reason: flaky <tests>');
+    await expectAccessible(admin, 'the confirmation dialog');
+    // Cancel leaves everything as it is.
+    await dialog.getByRole('link', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await p.t.status('web')).train.state).toBe('verifying');
+    await admin.getByRole('button', { name: 'Derail…' }).click();
+    await admin.getByRole('dialog', { name: 'Derail train #2' }).getByRole('button', { name: 'Confirm' }).click();
     await expect.poll(() => outcome(admin).textContent()).toContain('Train #2 derailed');
-    expect(await admin.locator('h1 .state-derailed').count()).toBe(1);
+    await admin.locator('h1 .state-derailed').waitFor();
+    expect(await admin.getByRole('dialog').count()).toBe(0);
+    expect(await stayed(admin)).toBe(true);
 
     // Train #3 took the commit (schedule mode, inside auto-time); it deploys, then production goes back to #1.
     await p.trainIs('web', 3, 'verifying');
@@ -102,9 +109,12 @@ describe('actions from the pages, in Chromium', () => {
     expect((await p.t.api(ADMIN, 'deploy', 'web')).ok).toBe(true);
     await p.t.until('train #3 deployed', async () => (await p.t.status('web')).lastDeployed?.number === 3);
     await admin.goto(`${p.base}/lines/web/trains/1`);
-    await admin.getByRole('button', { name: 'Roll back to train #1…' }).click();
-    await admin.getByTestId('confirm').waitFor();
+    await admin.getByRole('button', { name: 'Roll back to train #1…' }).waitFor();
+    // The confirm page itself (what a browser without JavaScript, or without <dialog>, shows): roll back from it.
+    await admin.goto(`${p.base}/lines/web/confirm?command=rollback+1&back=/lines/web/trains/1`);
+    expect(await admin.locator('h1').textContent()).toBe('Roll back to train #1');
     expect(await admin.getByTestId('confirm-lines').textContent()).toContain('Production will be rolled back to train #1');
+    await expectAccessible(admin, 'the confirm page');
     await admin.getByTestId('confirm-button').click();
     await admin.waitForURL(`${p.base}/lines/web/trains/1`);
     await expect.poll(() => outcome(admin).textContent()).toBe('Rolling back to train #1.');

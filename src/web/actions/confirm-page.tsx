@@ -82,7 +82,7 @@ export async function confirmPage(web: WebContext, ctx: RouteContext & { me: Sig
 function Refused({ text, back }: { text: string; back: string }) {
   return (
     <section class="confirm" data-testid="confirm-refused">
-      <h1>Nothing to confirm</h1>
+      <h1 id="confirm-title">Nothing to confirm</h1>
       <p class="why">
         <Prose text={text} />
       </p>

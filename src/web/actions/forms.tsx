@@ -4,7 +4,8 @@
  * nonce (a second submission of the same form changes nothing) and the page to
  * come back to; or, for the commands that need confirmation, a GET to the
  * confirm page. With JavaScript, app.js sends `form[data-action]` without
- * leaving the page and shows the reply in place.
+ * leaving the page and shows the reply in place, and opens the confirm page of
+ * a `form[data-confirm]` in a <dialog>.
  */
 import { randomBytes } from 'node:crypto';
 import type { ComponentChildren } from 'preact';
@@ -62,7 +63,7 @@ export function ActionForm({ base, command, label, input, id, danger }: { base: 
 /** A GET to the confirm page, which says what will happen and asks for the confirmation. */
 export function ConfirmForm({ base, command, label, input, id }: { base: FormBase; command: string; label: string; input?: ArgsInput; id: string }) {
   return (
-    <form class="action" method="get" action={confirmHref(base.line)} data-testid={`action-${id}`}>
+    <form class="action" method="get" action={confirmHref(base.line)} data-confirm="" data-testid={`action-${id}`}>
       <input type="hidden" name="command" value={command} />
       <input type="hidden" name="back" value={base.back} />
       {input && <Args input={input} id={`args-${id}`} />}

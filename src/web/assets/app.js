@@ -108,6 +108,7 @@
         location.assign(answer.confirm);
         return;
       }
+      if (form.hasAttribute('data-closes')) form.closest('dialog')?.close();
       if (answer && typeof answer.text === 'string') tell(answer.ok === true, answer.text);
       else tell(false, `The action was not sent (${res.status}${answer?.error ? `: ${answer.error}` : ''}).`);
       if (res.ok) {
@@ -123,6 +124,48 @@
       delete form.dataset.sending;
       delete root.dataset.acting;
     }
+  });
+
+  // ---- Confirmations: the confirm page of a form[data-confirm] opens in a <dialog> (outside
+  // <main>, so a live refresh leaves it open), and its Confirm is sent like any action. Without
+  // the dialog (an old browser, a failed fetch) the form goes to the confirm page as usual.
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) return;
+    if (typeof HTMLDialogElement !== 'function') return;
+    e.preventDefault();
+    const url = `${form.action}?${new URLSearchParams(new FormData(form))}`;
+    let section = null;
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      section = doc.querySelector('section.confirm');
+    } catch {
+      section = null;
+    }
+    if (!section) {
+      form.submit(); // the confirm page itself
+      return;
+    }
+    document.getElementById('confirm-dialog')?.remove();
+    const dialog = document.createElement('dialog');
+    dialog.id = 'confirm-dialog';
+    dialog.className = 'confirm-dialog';
+    dialog.setAttribute('aria-labelledby', 'confirm-title');
+    dialog.append(document.importNode(section, true));
+    const confirm = dialog.querySelector('form.confirm-form');
+    confirm?.setAttribute('data-action', '');
+    confirm?.setAttribute('data-closes', '');
+    // Cancel (a link back on the page) and "Back" close the dialog instead of navigating.
+    for (const a of dialog.querySelectorAll('a')) {
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        dialog.close();
+      });
+    }
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
   });
 
   if (main.hasAttribute('data-live') && 'EventSource' in window) {
