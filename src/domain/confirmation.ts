@@ -29,6 +29,11 @@ export interface ConfirmArgs {
   now?: Date;
 }
 
+/** The sentence under a confirmation. `*…*` marks a button's name (bold in Slack and on the page). */
+export function confirmAdvice(danger: boolean): string {
+  return danger ? 'This acts on the branch and the channel at once. Press *Confirm* only if you mean it.' : 'Press *Confirm* to go ahead, or *Cancel* to leave everything as it is.';
+}
+
 /** A title fits Slack's modal title (24 characters); the web page shows the same one. */
 const TITLE_MAX = 24;
 

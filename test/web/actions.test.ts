@@ -226,6 +226,7 @@ describe('confirmations', () => {
           .replace(/`([^`]*)`/g, '<code>$1</code>'),
       );
     expect(html).not.toContain('<b>flaky');
+    expect(html).toContain('This acts on the branch and the channel at once. Press <strong>Confirm</strong> only if you mean it.');
     expect(confirmForm(html).mark).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const refused = await eve.html('/lines/web/confirm?command=derail');
     expect(refused).toContain('data-testid="confirm-refused"');

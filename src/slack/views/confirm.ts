@@ -4,7 +4,7 @@
  * command runs, and a modal that runs the command once confirmed.
  */
 import type { KnownBlock, ModalView } from '@slack/types';
-import { type ConfirmCommand, describeConfirmation, MAX_LISTED_COMMITS } from '../../domain/confirmation.js';
+import { type ConfirmCommand, confirmAdvice, describeConfirmation, MAX_LISTED_COMMITS } from '../../domain/confirmation.js';
 import { type ConfirmMetadata, VIEWS } from '../registrations.js';
 import { escapeMrkdwn, LIMITS, mrkdwn, plain, plural, sections, truncate } from './text.js';
 
@@ -40,12 +40,7 @@ export function confirmModal(opts: ConfirmModalOptions): ModalView {
     ...sections(shown.join('\n'), MAX_MODAL_SECTIONS),
     {
       type: 'context',
-      elements: [
-        mrkdwn(
-          opts.danger ? 'This acts on the branch and the channel at once. Press *Confirm* only if you mean it.' : 'Press *Confirm* to go ahead, or *Cancel* to leave everything as it is.',
-          LIMITS.contextText,
-        ),
-      ],
+      elements: [mrkdwn(confirmAdvice(opts.danger), LIMITS.contextText)],
     },
   ];
   return {

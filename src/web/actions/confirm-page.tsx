@@ -7,7 +7,7 @@
  * Works without JavaScript.
  */
 import { confirmRefusal } from '../../domain/allowed-actions.js';
-import { confirmationMark, describeConfirmation, isConfirmCommand } from '../../domain/confirmation.js';
+import { confirmAdvice, confirmationMark, describeConfirmation, isConfirmCommand } from '../../domain/confirmation.js';
 import { backupRef, prepareCommand } from '../../engine/commands.js';
 import type { RouteContext } from '../../http/router.js';
 import type { SignedIn } from '../auth/session.js';
@@ -59,7 +59,10 @@ export async function confirmPage(web: WebContext, ctx: RouteContext & { me: Sig
           ))}
         </ul>
         <p class="muted">
-          {what.danger ? 'This acts on the branch and the channel at once. Press Confirm only if you mean it.' : 'Press Confirm to go ahead, or Cancel to leave everything as it is.'}
+          {/* Slack's sentence; its `*…*` (a button's name) in bold here too. */}
+          {confirmAdvice(what.danger)
+            .split('*')
+            .map((part, i) => (i % 2 === 1 ? <strong key={i}>{part}</strong> : part))}
         </p>
         <form method="post" action={actionsHref(line)} class="confirm-form">
           <input type="hidden" name="_csrf" value={ctx.me.csrf} />

@@ -81,7 +81,8 @@ export function actionRoute(web: WebContext): Handler {
     if (nonce && !NONCE.test(nonce)) throw new HttpError(400, 'malformed nonce');
     const keyed = nonce
       ? {
-          inputKey: `web:${nonce}`,
+          // Scoped to the person: nobody's nonce can touch another person's request.
+          inputKey: `web:${me.email}:${nonce}`,
           fingerprint: createHash('sha256')
             .update(JSON.stringify([me.email, line, text, mark]))
             .digest('hex'),
