@@ -132,6 +132,26 @@ describe('actions from the pages, in Chromium', () => {
     await expect.poll(() => outcome(alice).textContent()).toContain(`Reverting ${hers.slice(0, 7)}`);
   }, 180_000);
 
+  test("on a phone the pages with an admin's buttons and the confirmation do not scroll sideways", async () => {
+    await p.push('api', [ALICE], `A very long commit subject ${'that goes on and on '.repeat(8)}`);
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await signInWithForm(page, p.base, ADMIN);
+    for (const path of ['/lines/api', '/lines/web/trains/1', '/lines/web/confirm?command=emergency&args=down']) {
+      await page.goto(`${p.base}${path}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      // What sticks out (a scrolling table's content does not count), to say why in a failure.
+      const wide = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('body *'))
+          .filter((e) => !e.closest('.table-wrap') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .slice(0, 5)
+          .map((e) => `${e.tagName}.${e.className}`),
+      );
+      expect(overflow, `${path} scrolls sideways by ${overflow} px: ${wide.join(', ')}`).toBeLessThanOrEqual(0);
+    }
+  }, 60_000);
+
   test('without JavaScript: the form posts, and the page shows the reply', async () => {
     const page = await personPage(ADMIN, { javaScriptEnabled: false });
     await page.goto(`${p.base}/lines/api`);
