@@ -25,6 +25,12 @@ export interface CommandRequest {
   resolveSlackUser?: (userId: string) => Promise<string | null>;
   /** Slack: the person's display name (asked only by `revert`, which authors a commit with it). */
   displayName?: () => Promise<string | null>;
+  /**
+   * Web confirmations: checked on the state the rule decides on (under the line lock) when the
+   * rule would carry the command out; a sentence refuses it when the line is no longer what the
+   * person confirmed.
+   */
+  precondition?: (state: domain.LineState, ctx: domain.Context) => string | null;
 }
 
 export type Prepared = { ok: false; reply: Reply } | { ok: true; command: Command; line: string; actor: string };
@@ -57,7 +63,7 @@ export async function runPrepared(engine: Engine, p: Prepared & { ok: true }, re
     if (!email) return { ok: false, text: "I cannot find that person's email on Slack: name them by email instead." };
     command = { name: 'engineer', target: { kind: 'email', email } };
   }
-  return dispatch(engine, p.line, p.actor, command, req.inputKey, req.fingerprint, req.displayName);
+  return dispatch(engine, p.line, p.actor, command, req);
 }
 
 function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: string[]): { ok: true; name: string } | { ok: false; text: string } {
@@ -76,10 +82,17 @@ function resolveLine(engine: Engine, wanted: string | undefined, channelLines?: 
 }
 
 // Over 80 lines on purpose: one case per command, a switch the compiler checks against the Command union.
-async function dispatch(engine: Engine, line: string, actor: string, c: Command, inputKey?: string, fingerprint?: string, displayName?: () => Promise<string | null>): Promise<Reply> {
+async function dispatch(engine: Engine, line: string, actor: string, c: Command, req: CommandRequest): Promise<Reply> {
+  const { inputKey, fingerprint, displayName, precondition } = req;
   const now = () => engine.deps.clock();
+  // The rule first: a refusal says what the rule says (who may, what is not possible now); only a
+  // command the rule would carry out is then held to the caller's precondition.
+  const guarded = (decision: domain.Decision, state: domain.LineState, ctx: domain.Context): domain.Decision => {
+    const stale = decision.ok ? precondition?.(state, ctx) : null;
+    return stale ? domain.refuse(stale) : decision;
+  };
   const run = (decide: (s: domain.LineState, ctx: domain.Context) => domain.Decision, extraTrains?: number[]) =>
-    engine.run(line, actor, ({ state, ctx }) => ({ decision: decide(state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
+    engine.run(line, actor, ({ state, ctx }) => ({ decision: guarded(decide(state, ctx), state, ctx) }), { inputKey, fingerprint, extraTrains, precheck: true });
 
   switch (c.name) {
     case 'help':

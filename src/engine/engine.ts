@@ -317,7 +317,7 @@ export class Engine {
   }
 
   /** Read-only view of a line (no lock): live trains plus the newest train and any named ones. */
-  async read(lineName: string, opts: { extraTrains?: number[]; newestTrain?: boolean } = {}): Promise<Loaded> {
+  async read(lineName: string, opts: { extraTrains?: number[]; newestTrain?: boolean; withoutTrainCommits?: boolean } = {}): Promise<Loaded> {
     const cfg = this.lineConfig(lineName);
     const loaded = await inTransaction(this.deps.pool, (tx) => loadLine(tx, cfg, { lock: false, ...opts }), {
       isolation: 'repeatable read',

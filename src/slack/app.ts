@@ -2,7 +2,8 @@ import { App, HTTPReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { SlackEnv } from '../config/env.js';
-import * as domain from '../domain/index.js';
+import { confirmRefusal } from '../domain/allowed-actions.js';
+import { isConfirmCommand } from '../domain/confirmation.js';
 import { backupRef, type CommandRequest, prepareCommand, runPrepared } from '../engine/commands.js';
 import type { Db } from '../engine/db.js';
 import type { EffectHandlers, EffectKind, OutboxPayloads } from '../engine/effects.js';
@@ -275,25 +276,9 @@ async function dmText(client: WebClient, user: string, text: string): Promise<vo
 async function dryRun(engine: Engine, line: string, actor: string, command: { name: string } & Record<string, unknown>): Promise<string | null> {
   const extra = command.name === 'rollback' ? [command.train as number] : [];
   const { state } = await engine.read(line, { extraTrains: extra });
-  const ctx = engine.context(actor);
-  let d: domain.Decision;
-  switch (command.name) {
-    case 'derail':
-      d = domain.derail(state, ctx, command.reason as string | undefined);
-      break;
-    case 'extend':
-      d = domain.extend(state, ctx);
-      break;
-    case 'emergency':
-      d = domain.emergency(state, ctx, 'refs/conductor/backup/preview', command.reason as string | undefined);
-      break;
-    case 'rollback':
-      d = domain.rollback(state, ctx, command.train as number);
-      break;
-    default:
-      return null;
-  }
-  return d.ok ? null : d.reply;
+  if (!isConfirmCommand(command.name)) return null;
+  // The same dry run as the web's confirm page (src/domain/allowed-actions.ts).
+  return confirmRefusal(state, engine.context(actor), command.name, { reason: command.reason as string | undefined, train: command.train as number | undefined });
 }
 
 function confirmArgs(command: { name: string } & Record<string, unknown>, line: string, now: Date) {

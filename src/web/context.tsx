@@ -11,6 +11,7 @@ import type { BuildRunner } from '../engine/ports/build-runner.js';
 import { type Handler, HttpError, type RouteContext, readBody } from '../http/router.js';
 import type { Assets } from './assets.js';
 import type { Sessions, SignedIn } from './auth/session.js';
+import { type Flash, takeFlash } from './flash.js';
 import { Layout, type LayoutProps } from './layout.js';
 import { redirect, sendHtml } from './respond.js';
 
@@ -22,27 +23,32 @@ export interface WebContext {
   publicUrl: string;
   /** The line's job runner (the train page reads a running local job's output from it). */
   runner?: (line: string) => BuildRunner | undefined;
+  /** The session secret: it also seals the flash of a form's outcome (flash.ts). */
+  secret: string;
 }
 
 /** What a page handler answers: a page in the layout, or a redirect (one exact SHA → its train). */
-export type PageResult = ({ status?: number; body: VNode } & Pick<LayoutProps, 'title' | 'live' | 'nav' | 'query'>) | { redirect: string };
+export type PageResult = ({ status?: number; body: VNode } & Pick<LayoutProps, 'title' | 'live' | 'nav' | 'query' | 'flash'>) | { redirect: string };
 
-export type PageHandler = (ctx: RouteContext & { me: SignedIn }) => Promise<PageResult> | PageResult;
+/** `flash`: the outcome of the form this person just sent (shown at the top of the page unless the handler returns its own `flash`). */
+export type PageHandler = (ctx: RouteContext & { me: SignedIn; flash: Flash | null }) => Promise<PageResult> | PageResult;
 
 /** A page for signed-in people only: anyone else is sent to sign in and brought back afterwards. */
 export function page(web: WebContext, handler: PageHandler): Handler {
   return async (ctx) => {
     const me = await web.sessions.whoIs(ctx.req, ctx.res);
     if (!me) return redirect(ctx.res, `/auth/login?next=${encodeURIComponent(ctx.req.url ?? '/')}`);
+    // The outcome of a form sent without JavaScript, shown once (flash.ts).
+    const flash = await takeFlash(ctx.req, ctx.res, web);
     let result: PageResult;
     try {
-      result = await handler({ ...ctx, me });
+      result = await handler({ ...ctx, me, flash });
     } catch (err) {
       // A person in a browser reads an HTML page, not the JSON error scripts get.
       result = errorPage(web, ctx, err);
     }
     if ('redirect' in result) return redirect(ctx.res, result.redirect);
-    renderPage(web, ctx.res, me, result);
+    renderPage(web, ctx.res, me, 'flash' in result ? result : { ...result, flash });
   };
 }
 
@@ -74,7 +80,7 @@ export function renderPage(web: WebContext, res: ServerResponse, me: SignedIn | 
   sendHtml(
     res,
     p.status ?? 200,
-    <Layout title={p.title} me={me} assets={web.assets.urls} live={p.live} nav={p.nav} query={p.query}>
+    <Layout title={p.title} me={me} assets={web.assets.urls} live={p.live} nav={p.nav} query={p.query} flash={p.flash}>
       {p.body}
     </Layout>,
   );

@@ -4,6 +4,7 @@
  * configured it offers the local sign-in to this machine only.
  */
 import type { FeatureFactory } from '../feature.js';
+import { actionRoutes } from './actions/routes.js';
 import { loadAssets } from './assets.js';
 import { OidcSignIn } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
@@ -31,6 +32,7 @@ export const webFeature: FeatureFactory = (ctx) => {
     publicUrl: env.publicUrl,
     sessions: new Sessions({ secret, publicUrl: env.publicUrl }),
     runner: (line) => ctx.lines.ports.get(line)?.runner,
+    secret,
   };
   const live = new LiveEvents(web.sessions, ctx.options.live);
   const listener = new ChangeListener({ databaseUrl: ctx.databaseUrl, log: ctx.log, onChange: (e) => live.publish(e) });
@@ -54,7 +56,8 @@ export const webFeature: FeatureFactory = (ctx) => {
       ];
       for (const [path, handler] of pages) router.add('GET', path, page(web, handler));
       router.add('GET', '/lines/:line/trains/:n/jobs/:job/output', jobOutputRoute(web));
-      scheduleRoutes(router, web, secret);
+      scheduleRoutes(router, web);
+      actionRoutes(router, web);
     },
     start: () => listener.start(),
     // First at shutdown: open streams end, so the HTTP server that closes next has nothing to wait for.

@@ -6,6 +6,8 @@
  */
 import type { ComponentChildren } from 'preact';
 import type { SignedIn } from './auth/session.js';
+import type { Flash } from './flash.js';
+import { Prose } from './pages/parts.js';
 
 export interface LayoutProps {
   title: string;
@@ -17,10 +19,12 @@ export interface LayoutProps {
   nav?: 'overview' | 'search' | 'history' | 'me';
   /** What the search box holds (the search page). */
   query?: string;
+  /** The outcome of the action just sent (without JavaScript); app.js writes it here otherwise. */
+  flash?: Flash | null;
   children: ComponentChildren;
 }
 
-export function Layout({ title, me, assets, live, nav, query, children }: LayoutProps) {
+export function Layout({ title, me, assets, live, nav, query, flash, children }: LayoutProps) {
   const current = (name: LayoutProps['nav']) => (nav === name ? 'page' : undefined);
   return (
     <html lang="en">
@@ -75,6 +79,16 @@ export function Layout({ title, me, assets, live, nav, query, children }: Layout
             </form>
           )}
         </header>
+        {me && (
+          // Outside <main>: the live refresh morphs <main> and must not wipe the outcome away.
+          <div id="outcome" class="outcome" role="status" aria-live="polite" data-testid="outcome">
+            {flash && (
+              <p class={flash.ok ? 'ok' : 'refused'} data-ok={String(flash.ok)}>
+                <Prose text={flash.text} />
+              </p>
+            )}
+          </div>
+        )}
         <main id="main" data-live={live === undefined ? undefined : live === '*' ? '*' : live.join(' ')} data-csrf={me?.csrf}>
           {children}
         </main>

@@ -30,7 +30,7 @@ describe('the /me page', () => {
     expect(res.headers.get('location')).toBe('/auth/login?next=%2Fme');
   });
 
-  it("shows my waiting and on-train commits (not others'), escaped, and my pending verification with a link to verify", async () => {
+  it("shows my waiting and on-train commits (not others'), escaped, and my pending verification with a Verify button", async () => {
     const html = await me.html('/me');
     const commits = section(html, 'me-commits');
     expect(commits).toContain(`title="${onTrain}"`);
@@ -43,7 +43,11 @@ describe('the /me page', () => {
     const verify = section(html, 'me-verify');
     expect(verify).toContain('href="/lines/web/trains/1">train #1</a>');
     expect(verify).toContain(`title="${onTrain}"`);
-    expect(verify).toContain('Verify on the train page');
+    // The button posts `verify 1` to the line's actions (src/web/actions), with the CSRF token.
+    expect(verify).toMatch(/<form class="action" method="post" action="\/lines\/web\/actions" data-action data-testid="action-verify-web-1">/);
+    expect(verify).toContain('name="command" value="verify 1"');
+    expect(verify).toContain(`name="_csrf" value="${me.csrf}"`);
+    expect(verify).not.toContain('Verify on the train page');
     expect(html).toContain('<strong class="email">alice@example.com</strong>');
   });
 

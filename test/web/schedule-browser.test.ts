@@ -41,7 +41,7 @@ async function newPage(viewport = { width: 1280, height: 900 }, colorScheme: 'li
   return page;
 }
 
-const outcome = (page: Page) => page.getByTestId('outcome').textContent();
+const outcome = (page: Page) => page.getByTestId('schedule-outcome').textContent();
 
 describe('the schedule editor in Chromium', () => {
   test('an admin edits the week grid and the freeze dates through the forms and sees the result', async () => {
@@ -146,7 +146,7 @@ describe('the schedule editor in Chromium', () => {
           await page.getByLabel('Add a freeze date').fill('2097-01-01');
           await page.getByRole('button', { name: 'Add freeze date' }).click();
           await expect.poll(() => outcome(page)).toContain(said);
-          expect(await page.getByTestId('outcome').getAttribute('class')).toContain(i === 0 ? 'outcome-ok' : 'outcome-refused');
+          expect(await page.getByTestId('schedule-outcome').getAttribute('class')).toContain(i === 0 ? 'schedule-outcome-ok' : 'schedule-outcome-refused');
           await expectAccessible(page, `the schedule editor in dark mode with an outcome (${said})`);
           expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
         }

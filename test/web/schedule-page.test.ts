@@ -84,7 +84,7 @@ describe('the schedule page', () => {
     const res = await admin.post('/lines/api/schedule', form);
     expect(res.headers.get('location')).toBe('/lines/api/schedule');
     const page = await follow(admin, res);
-    expect(page).toContain('class="outcome outcome-ok" role="status" data-testid="outcome"><p>Auto-time is now ');
+    expect(page).toContain('class="schedule-outcome schedule-outcome-ok" role="status" data-testid="schedule-outcome"><p>Auto-time is now ');
     expect(page).toContain('value="22:00"');
     // Friday 22:00-02:00 fills Friday 22-23 and Saturday 00-01.
     expect(page).toMatch(
@@ -137,7 +137,7 @@ describe('the schedule page', () => {
     const res = await admin.post('/lines/api/schedule', { do: 'autotime', _nonce: nonce(), 'mon-0-start': '25:00', 'mon-0-end': '10:00', 'wed-0-start': '<b>x</b>', 'wed-0-end': '' });
     expect(res.status).toBe(400);
     let html = await res.text();
-    expect(html).toContain('class="outcome outcome-refused"');
+    expect(html).toContain('class="schedule-outcome schedule-outcome-refused"');
     expect(html).toContain("Wednesday's window 1 has a start (&lt;b>x&lt;/b>) but no end");
     expect(html).not.toContain('<b>x</b>');
     const parsed = await admin.post('/lines/api/schedule', { do: 'autotime', _nonce: nonce(), 'mon-0-start': '25:00', 'mon-0-end': '10:00' });
@@ -213,6 +213,6 @@ describe('the schedule page', () => {
   test('a flash cookie that is not ours shows nothing', async () => {
     const page = await admin.get('/lines/api/schedule', { cookie: `${admin.cookie}; conductor_flash=Fe26.2**forged` });
     expect(page.status).toBe(200);
-    expect(await page.text()).not.toContain('data-testid="outcome"');
+    expect(await page.text()).not.toContain('data-testid="schedule-outcome"');
   });
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const log = pino({ level: 'silent' });
   const sessions = new Sessions({ secret: 'a-session-secret-of-at-least-32-characters!', publicUrl: base, clock: () => now });
   // No engine: this page reads nothing from it.
-  const web: WebContext = { sessions, assets: loadAssets(), log, publicUrl: base, engine: undefined as never };
+  const web: WebContext = { sessions, assets: loadAssets(), log, publicUrl: base, engine: undefined as never, secret: 'a-session-secret-of-at-least-32-characters!' };
   const home = page(web, ({ me }) => ({ title: 'Home', body: h('p', null, `signed in as ${me.email}`) }));
   server.on('request', async (req, res) => {
     if (req.url === '/in') {

@@ -127,7 +127,7 @@ interface TrainListRow {
 }
 
 /** The page of `line` with the trains older than `before` (null: the newest ones). Throws UnknownLineError for an unknown line. */
-export async function readLinePage(engine: Engine, line: string, before: number | null): Promise<LinePage> {
+export async function readLinePage(engine: Engine, line: string, before: number | null): Promise<LinePage & { lineState: LineState }> {
   const cfg = engine.lineConfig(line);
   const now = engine.deps.clock();
   return inTransaction(
@@ -162,7 +162,7 @@ export async function readLinePage(engine: Engine, line: string, before: number 
         createdAt: r.created_at,
         endedAt: r.ended_at,
       }));
-      return shapeLinePage(
+      const page = shapeLinePage(
         loaded.state,
         {
           trains,
@@ -173,6 +173,8 @@ export async function readLinePage(engine: Engine, line: string, before: number 
         },
         now,
       );
+      // The line as loaded for the page: its buttons decide on it without reading it again.
+      return { ...page, lineState: loaded.state };
     },
     { isolation: 'repeatable read', readOnly: true },
   );

@@ -194,7 +194,8 @@ interface NeighbourRow {
  * for an unknown line. The train's commits are counted by author in SQL and read for the page's
  * authors only: a 5,000-commit train costs what one page of it shows.
  */
-export async function readTrainPage(engine: Engine, line: string, n: number, authorPage: number): Promise<TrainPage | null> {
+/** With the line as loaded for the page (`lineState`): the page's buttons decide on it without reading it again. */
+export async function readTrainPage(engine: Engine, line: string, n: number, authorPage: number): Promise<(TrainPage & { lineState: LineState }) | null> {
   const cfg = engine.lineConfig(line);
   return inTransaction(
     engine.deps.pool,
@@ -224,7 +225,7 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
         ) x WHERE rn <= ${COMMITS_CARRIED} ORDER BY position`;
       const pageCommits = new Map<string, { sha: string; message: string }[]>();
       for (const r of rows) pageCommits.set(r.author_email, [...(pageCommits.get(r.author_email) ?? []), { sha: r.sha, message: r.message }]);
-      return shapeTrainPage(
+      const page = shapeTrainPage(
         loaded.state,
         t,
         {
@@ -239,6 +240,7 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
         },
         authorPage,
       );
+      return { ...page, lineState: loaded.state };
     },
     { isolation: 'repeatable read', readOnly: true },
   );

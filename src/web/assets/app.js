@@ -54,6 +54,120 @@
     timer = setTimeout(refresh, 100);
   }
 
+  // ---- Actions (src/web/actions): a form[data-action] is sent without leaving the page.
+  // The server answers {ok, text}; the text goes to the #outcome region (role=status),
+  // and the page refreshes itself (other browsers hear of it through /events).
+  const outcome = document.getElementById('outcome');
+  const freshNonce = () => {
+    const bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+  };
+  const tell = (ok, text) => {
+    if (!outcome) return;
+    const p = document.createElement('p');
+    p.className = ok ? 'ok' : 'refused';
+    p.dataset.ok = String(ok);
+    p.textContent = text; // text, never HTML: replies quote what people wrote
+    outcome.replaceChildren(p);
+  };
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-action')) return;
+    e.preventDefault();
+    if (form.dataset.sending) return; // already on its way
+    form.dataset.sending = '1';
+    const buttons = [...form.querySelectorAll('button')];
+    for (const b of buttons) b.disabled = true;
+    const body = new URLSearchParams(new FormData(form));
+    // A form of several buttons (the revert buttons of an author's commits): the pressed one says which.
+    const pressed = e.submitter;
+    if (pressed?.name) body.set(pressed.name, pressed.value);
+    root.dataset.acting = '1';
+    try {
+      const res = await fetch(form.action, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: {
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-csrf-token': main.getAttribute('data-csrf') ?? '',
+        },
+        body,
+      });
+      let answer = null;
+      try {
+        answer = await res.json();
+      } catch {
+        answer = null;
+      }
+      if (answer?.confirm) {
+        location.assign(answer.confirm);
+        return;
+      }
+      if (form.hasAttribute('data-closes')) form.closest('dialog')?.close();
+      if (answer && typeof answer.text === 'string') tell(answer.ok === true, answer.text);
+      else tell(false, `The action was not sent (${res.status}${answer?.error ? `: ${answer.error}` : ''}).`);
+      if (res.ok) {
+        form.reset(); // the typed reason was used
+        const nonce = form.querySelector('input[name=nonce]');
+        if (nonce) nonce.value = freshNonce(); // the next press is a new request
+      }
+      await refresh();
+    } catch {
+      tell(false, 'The action could not be sent: the server did not answer. Try again.');
+    } finally {
+      for (const b of buttons) b.disabled = false;
+      delete form.dataset.sending;
+      delete root.dataset.acting;
+    }
+  });
+
+  // ---- Confirmations: the confirm page of a form[data-confirm] opens in a <dialog> (outside
+  // <main>, so a live refresh leaves it open), and its Confirm is sent like any action. Without
+  // the dialog (an old browser, a failed fetch) the form goes to the confirm page as usual.
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) return;
+    if (typeof HTMLDialogElement !== 'function') return;
+    e.preventDefault();
+    const url = `${form.action}?${new URLSearchParams(new FormData(form))}`;
+    let section = null;
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      section = doc.querySelector('section.confirm');
+    } catch {
+      section = null;
+    }
+    if (!section) {
+      form.submit(); // the confirm page itself
+      return;
+    }
+    document.getElementById('confirm-dialog')?.remove();
+    const dialog = document.createElement('dialog');
+    dialog.id = 'confirm-dialog';
+    dialog.className = 'confirm-dialog';
+    dialog.setAttribute('aria-labelledby', 'confirm-title');
+    dialog.append(document.importNode(section, true));
+    const confirm = dialog.querySelector('form.confirm-form');
+    confirm?.setAttribute('data-action', '');
+    confirm?.setAttribute('data-closes', '');
+    // Cancel (a link back on the page) and "Back" close the dialog instead of navigating.
+    for (const a of dialog.querySelectorAll('a')) {
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        dialog.close();
+      });
+    }
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+
   if (main.hasAttribute('data-live') && 'EventSource' in window) {
     // EventSource reconnects by itself and sends Last-Event-ID: the server then
     // replays what this page missed, or says "everything" when it cannot tell.

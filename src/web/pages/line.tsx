@@ -3,16 +3,20 @@
  * the Slack card), the platform, the last trains (`?before=` pages), the mode,
  * auto-time as a week grid, freeze dates and what production runs.
  */
+
+import type { VNode } from 'preact';
 import { WEEKDAYS } from '../../domain/time.js';
 import { UnknownLineError } from '../../engine/engine.js';
 import { type CurrentTrain, type LinePage, readLinePage } from '../../engine/read/line-page.js';
 import type { RouteContext } from '../../http/router.js';
+import { linePageActions } from '../actions/page-actions.js';
+import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
 import { ScheduleLink } from '../schedule/view.js';
 import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
 
-export async function linePage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
+export async function linePage(web: WebContext, ctx: RouteContext & { me?: SignedIn }): Promise<PageResult> {
   const line = ctx.params.line ?? '';
   const beforeText = queryOf(ctx.req).get('before');
   if (!web.engine.lines.has(line)) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line.slice(0, 100)}”.`} /> };
@@ -20,7 +24,9 @@ export async function linePage(web: WebContext, ctx: RouteContext): Promise<Page
   const before = beforeText !== null && /^[1-9][0-9]{0,8}$/.test(beforeText) ? Number(beforeText) : null;
   try {
     const p = await readLinePage(web.engine, line, before);
-    return { title: line, live: [line], body: <LineView p={p} now={web.engine.deps.clock()} /> };
+    // The buttons this person may use (src/web/actions).
+    const actions = ctx.me ? linePageActions(web, p.lineState, ctx.me, lineHref(line)) : null;
+    return { title: line, live: [line], body: <LineView p={p} now={web.engine.deps.clock()} actions={actions} /> };
   } catch (err) {
     if (err instanceof UnknownLineError) return { status: 404, title: 'Not found', body: <NotFound what={`No line is called “${line.slice(0, 100)}”.`} /> };
     throw err;
@@ -31,7 +37,7 @@ const lineHref = (line: string) => `/lines/${encodeURIComponent(line)}`;
 const trainHref = (line: string, n: number) => `${lineHref(line)}/trains/${n}`;
 const firstLine = (m: string) => (m.split('\n')[0] ?? '').slice(0, 200);
 
-export function LineView({ p, now }: { p: LinePage; now: Date }) {
+export function LineView({ p, now, actions }: { p: LinePage; now: Date; actions?: VNode | null }) {
   return (
     <>
       <h1>{p.line}</h1>
@@ -57,6 +63,7 @@ export function LineView({ p, now }: { p: LinePage; now: Date }) {
       {p.whyIdle && <p class="idle">{p.whyIdle}</p>}
       <Current line={p.line} c={p.current} />
       <Platform p={p} now={now} />
+      {actions}
       <Trains p={p} />
       <AutoTime p={p} />
     </>

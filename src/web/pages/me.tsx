@@ -1,20 +1,24 @@
 /**
  * `GET /me`: my commits (waiting, on a train, deployed today), my pending
  * verifications, the trains I am the engineer of (docs/behaviour.md §7).
- * Verify buttons come with the pages' actions: until then each pending
- * verification links to its train page.
+ * A pending verification the rule would accept now has a Verify button
+ * (src/web/actions); otherwise it links to its train page.
  */
+
+import type { VNode } from 'preact';
 import { type MeJson, type MyCommitJson, readMe } from '../../engine/read/me.js';
+import { meVerifyButtons } from '../actions/page-actions.js';
 import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { firstLine, lineHref, ShortSha, TableWrap, Time, TrainLink, TrainState, trainHref, Where } from './parts.js';
 
 export async function mePage(web: WebContext, me: SignedIn): Promise<PageResult> {
   const data = await readMe(web.engine, me.email);
-  return { title: 'My changes', nav: 'me', live: '*', body: <Me data={data} /> };
+  const verify = await meVerifyButtons(web, me, data.verifications);
+  return { title: 'My changes', nav: 'me', live: '*', body: <Me data={data} verify={verify} /> };
 }
 
-export function Me({ data }: { data: MeJson }) {
+export function Me({ data, verify }: { data: MeJson; verify?: Map<string, VNode> }) {
   return (
     <>
       <h1>My changes</h1>
@@ -58,9 +62,11 @@ export function Me({ data }: { data: MeJson }) {
                     </td>
                     <td class="nowrap">{v.requestedAt ? <Time at={v.requestedAt} /> : ''}</td>
                     <td class="main">
-                      <a class="button" href={trainHref(v.line, v.train)}>
-                        Verify on the train page
-                      </a>
+                      {verify?.get(`${v.line} ${v.train}`) ?? (
+                        <a class="button" href={trainHref(v.line, v.train)}>
+                          Verify on the train page
+                        </a>
+                      )}
                     </td>
                   </tr>
                 ))}

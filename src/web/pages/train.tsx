@@ -7,6 +7,9 @@
 import { UnknownLineError } from '../../engine/engine.js';
 import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
 import type { RouteContext } from '../../http/router.js';
+import { RevertButton, RevertForm } from '../actions/forms.js';
+import { type TrainPageActions, trainPageActions } from '../actions/page-actions.js';
+import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
 import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from './parts.js';
@@ -17,14 +20,14 @@ export const LIVE_OUTPUT_BYTES = 64 * 1024;
 /** What the runner holds of the train's running local jobs, by job id (read when the page is rendered). */
 export type LiveOutputs = Map<number, string>;
 
-export async function trainPage(web: WebContext, ctx: RouteContext): Promise<PageResult> {
+export async function trainPage(web: WebContext, ctx: RouteContext & { me?: SignedIn }): Promise<PageResult> {
   const line = ctx.params.line ?? '';
   const text = ctx.params.n ?? '';
   const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : null;
   const authors = Number(queryOf(ctx.req).get('authors') ?? '1');
   if (!web.engine.lines.has(line)) return notFound(`No line is called “${line.slice(0, 100)}”.`);
   if (n === null) return notFound(`“${text.slice(0, 100)}” is not a train number.`);
-  let p: TrainPage | null;
+  let p: Awaited<ReturnType<typeof readTrainPage>>;
   try {
     p = await readTrainPage(web.engine, line, n, Number.isSafeInteger(authors) ? authors : 1);
   } catch (err) {
@@ -39,7 +42,10 @@ export async function trainPage(web: WebContext, ctx: RouteContext): Promise<Pag
     const out = await runner.liveOutput(j.id, LIVE_OUTPUT_BYTES).catch(() => null);
     if (out !== null) live.set(j.id, out);
   }
-  return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} /> };
+  // The buttons this person may use (src/web/actions).
+  const listed = p.authors.flatMap((g) => g.commits.map((c) => ({ sha: c.sha, message: c.message, authorEmail: g.authorEmail })));
+  const actions = ctx.me ? trainPageActions(web, p.lineState, n, ctx.me, trainHref(line, n), listed) : undefined;
+  return { title: `Train #${n} · ${line}`, live: [line], body: <TrainView p={p} live={live} actions={actions} /> };
 }
 
 function notFound(what: string): PageResult {
@@ -48,7 +54,7 @@ function notFound(what: string): PageResult {
 
 const trainHref = (line: string, n: number) => `/lines/${encodeURIComponent(line)}/trains/${n}`;
 
-export function TrainView({ p, live }: { p: TrainPage; live: LiveOutputs }) {
+export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutputs; actions?: TrainPageActions }) {
   const t = p.train;
   const verified = t.tickets.filter((k) => k.state === 'verified').length;
   return (
@@ -121,9 +127,10 @@ export function TrainView({ p, live }: { p: TrainPage; live: LiveOutputs }) {
           </>
         )}
       </dl>
+      {actions?.panel}
       <Timeline steps={p.timeline} />
       <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
-      <Commits p={p} />
+      <Commits p={p} revert={actions?.revert} />
     </>
   );
 }
@@ -207,7 +214,9 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
   );
 }
 
-function Commits({ p }: { p: TrainPage }) {
+type RevertOf = TrainPageActions['revert'] | undefined;
+
+function Commits({ p, revert }: { p: TrainPage; revert: RevertOf }) {
   const href = (page: number) => `${trainHref(p.line, p.train.number)}?authors=${page}#commits`;
   return (
     <section aria-labelledby="commits">
@@ -215,7 +224,7 @@ function Commits({ p }: { p: TrainPage }) {
       {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
       <ul class="authors">
         {p.authors.map((g) => (
-          <Author key={g.authorEmail} g={g} />
+          <Author key={g.authorEmail} g={g} revert={revert} />
         ))}
       </ul>
       {p.authorPages > 1 && <AuthorPager p={p} href={href} />}
@@ -233,7 +242,7 @@ function AuthorPager({ p, href }: { p: TrainPage; href: (page: number) => string
   );
 }
 
-function Author({ g }: { g: AuthorGroup }) {
+function Author({ g, revert }: { g: AuthorGroup; revert: RevertOf }) {
   const shown = g.commits.slice(0, COMMITS_SHOWN);
   const rest = g.commits.slice(COMMITS_SHOWN);
   const k = g.ticket;
@@ -261,11 +270,11 @@ function Author({ g }: { g: AuthorGroup }) {
             ` · ${k.externalKey}`
           ))}
       </p>
-      <CommitList commits={shown} />
+      <CommitList commits={shown} author={g.authorEmail} revert={revert} />
       {rest.length > 0 && (
         <details>
           <summary>{`${g.count - COMMITS_SHOWN} more`}</summary>
-          <CommitList commits={rest} />
+          <CommitList commits={rest} author={g.authorEmail} revert={revert} />
           {g.count > g.commits.length && <p class="muted">{`and ${g.count - g.commits.length} more not shown here`}</p>}
         </details>
       )}
@@ -273,14 +282,18 @@ function Author({ g }: { g: AuthorGroup }) {
   );
 }
 
-function CommitList({ commits }: { commits: AuthorGroup['commits'] }) {
-  return (
+function CommitList({ commits, author, revert }: { commits: AuthorGroup['commits']; author: string; revert: RevertOf }) {
+  const may = revert?.can(author) ?? false;
+  const list = (
     <ul class="commits">
       {commits.map((c) => (
         <li key={c.sha}>
           <code class="sha">{c.sha.slice(0, 8)}</code> {(c.message.split('\n')[0] ?? '').slice(0, 200)}
+          {may && <RevertButton sha={c.sha} />}
         </li>
       ))}
     </ul>
   );
+  // One form per list, each button reverting its commit (src/web/actions/forms.tsx).
+  return may && revert ? <RevertForm base={revert.base}>{list}</RevertForm> : list;
 }

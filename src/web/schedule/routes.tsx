@@ -16,26 +16,25 @@ import { IdempotencyKeyReusedError, type Reply } from '../../engine/engine.js';
 import { HttpError, type Router } from '../../http/router.js';
 import type { SignedIn } from '../auth/session.js';
 import { type PageResult, page, readForm, renderPage, type WebContext } from '../context.js';
+import { setFlash } from '../flash.js';
 import { NotFound } from '../pages/parts.js';
 import { queryOf, redirect } from '../respond.js';
-import { setFlash, takeFlash } from './flash.js';
 import { type ScheduleProps, ScheduleView, scheduleHref } from './view.js';
 
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 const newNonce = () => randomBytes(16).toString('base64url');
 
-export function scheduleRoutes(router: Router, web: WebContext, secret: string): void {
-  const secure = web.publicUrl.startsWith('https:');
-
+export function scheduleRoutes(router: Router, web: WebContext): void {
   router.add(
     'GET',
     '/lines/:line/schedule',
-    page(web, async ({ req, res, params, me }) => {
+    page(web, async ({ req, params, me, flash }) => {
       const line = params.line ?? '';
       if (!web.engine.lines.has(line)) return notFound(line);
-      const outcome = await takeFlash(req, res, secret, scheduleHref(line), secure, line);
+      // This page shows a schedule change's outcome beside its forms (and only this line's); the layout shows none.
+      const outcome = flash && flash.line === line ? { ok: flash.ok, text: flash.text } : null;
       const props = await pageProps(web, line, me, queryOf(req).get('month'));
-      return { title: `Schedule · ${line}`, body: <ScheduleView {...props} outcome={outcome} /> };
+      return { title: `Schedule · ${line}`, body: <ScheduleView {...props} outcome={outcome} />, flash: null };
     }),
   );
 
@@ -80,7 +79,7 @@ export function scheduleRoutes(router: Router, web: WebContext, secret: string):
       throw err;
     });
     log.info({ email, line, command: run.req.text.split(' ').slice(0, 2).join(' '), ok: reply.ok }, 'schedule change');
-    await setFlash(res, secret, scheduleHref(line), secure, { ...reply, line });
+    await setFlash(res, web, { ...reply, line });
     redirect(res, back);
   });
 }

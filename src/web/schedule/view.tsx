@@ -58,7 +58,7 @@ export function ScheduleView(p: ScheduleProps) {
 
 function Outcome({ line, reply }: { line: string; reply: Reply }) {
   return (
-    <div class={`outcome ${reply.ok ? 'outcome-ok' : 'outcome-refused'}`} role="status" data-testid="outcome">
+    <div class={`schedule-outcome ${reply.ok ? 'schedule-outcome-ok' : 'schedule-outcome-refused'}`} role="status" data-testid="schedule-outcome">
       <p>{reply.text}</p>
       {reply.ok && (
         <p>

@@ -1,0 +1,71 @@
+/**
+ * The buttons of each page, worked out for the signed-in person from the line's
+ * current state by dry runs of the real rules (src/domain/allowed-actions.ts).
+ */
+import type { VNode } from 'preact';
+import { lineActions, revertableAuthors, trainActions } from '../../domain/allowed-actions.js';
+import { findTrain } from '../../domain/deployability.js';
+import type { CommitRef, LineState } from '../../domain/model.js';
+import { norm } from '../../domain/policy.js';
+import type { SignedIn } from '../auth/session.js';
+import type { WebContext } from '../context.js';
+import { firstLine } from '../pages/parts.js';
+import { ActionForm, type FormBase, LineActionsPanel, TrainActionsPanel } from './forms.js';
+
+/** Platform commits offered in "start a train up to": the first ones, as the line page lists them. */
+const START_CHOICES = 50;
+
+export interface TrainPageActions {
+  panel: VNode | null;
+  /** Whose commits the person may revert (by author email, lower case), and the form's fields. */
+  revert: { base: FormBase; can: (authorEmail: string) => boolean };
+}
+
+/** A commit as the train page lists it: enough for the revert rule to say whose it is. */
+export interface ListedCommit {
+  sha: string;
+  authorEmail: string;
+  message: string;
+}
+
+// The line without its trains' commits (the pages read those a page at a time): no refusal reads them.
+const light = { withoutTrainCommits: true } as const;
+
+/** `state`: the line as the train page's read model loaded it (with train n, without the trains' commits). */
+export function trainPageActions(web: WebContext, state: LineState, n: number, me: SignedIn, back: string, listed: ListedCommit[]): TrainPageActions {
+  const line = state.settings.name;
+  const ctx = web.engine.context(me.email);
+  const base: FormBase = { line, csrf: me.csrf, back };
+  const train = findTrain(state, n);
+  const commits: CommitRef[] = listed.map((c) => ({ ...c, authorName: '', verifiedBy: null, verifiedAt: null }));
+  // A derailed train's commits are back on the platform (or on a later train): reverted from there.
+  const authors = train && train.state !== 'derailed' ? revertableAuthors(state, ctx, commits) : new Set<string>();
+  return {
+    panel: <TrainActionsPanel base={base} n={n} a={trainActions(state, ctx, n)} />,
+    revert: { base, can: (authorEmail) => authors.has(norm(authorEmail)) },
+  };
+}
+
+/** `state`: the line as the line page's read model loaded it. */
+export function linePageActions(web: WebContext, state: LineState, me: SignedIn, back: string): VNode | null {
+  const line = state.settings.name;
+  const ctx = web.engine.context(me.email);
+  const platform = state.platform.slice(0, START_CHOICES).map((c) => ({ sha: c.sha, label: `${c.sha.slice(0, 8)} ${c.authorEmail}: ${firstLine(c.message, 60)}` }));
+  return <LineActionsPanel base={{ line, csrf: me.csrf, back }} a={lineActions(state, ctx)} platform={platform} mode={state.settings.mode} />;
+}
+
+/** /me: a Verify button for each pending verification the rule would accept now (keyed `line train`). */
+export async function meVerifyButtons(web: WebContext, me: SignedIn, pending: { line: string; train: number }[]): Promise<Map<string, VNode>> {
+  const out = new Map<string, VNode>();
+  const ctx = web.engine.context(me.email);
+  for (const line of new Set(pending.map((p) => p.line))) {
+    if (!web.engine.lines.has(line)) continue;
+    const trains = pending.filter((p) => p.line === line).map((p) => p.train);
+    const { state } = await web.engine.read(line, { extraTrains: trains, ...light });
+    for (const n of trains) {
+      if (!trainActions(state, ctx, n).verify) continue;
+      out.set(`${line} ${n}`, <ActionForm base={{ line, csrf: me.csrf, back: '/me' }} id={`verify-${line}-${n}`} command={`verify ${n}`} label={`Verify train #${n}`} />);
+    }
+  }
+  return out;
+}
