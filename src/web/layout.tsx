@@ -14,7 +14,7 @@ export interface LayoutProps {
   /** Lines whose changes refresh this page; omitted: the page does not follow changes. */
   live?: string[] | '*';
   /** The navigation entry to mark as current. */
-  nav?: 'overview' | 'search' | 'history' | 'me';
+  nav?: 'overview' | 'search' | 'history' | 'me' | 'insights';
   /** What the search box holds (the search page). */
   query?: string;
   children: ComponentChildren;
@@ -48,6 +48,9 @@ export function Layout({ title, me, assets, live, nav, query, children }: Layout
               </a>
               <a href="/history" aria-current={current('history')}>
                 History
+              </a>
+              <a href="/insights" aria-current={current('insights')}>
+                Insights
               </a>
               <a href="/me" aria-current={current('me')}>
                 My changes
