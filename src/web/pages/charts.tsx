@@ -55,6 +55,15 @@ function YAxis({ max, format, height }: { max: number; format: (v: number) => st
   );
 }
 
+/** A duration on an axis, short enough for its margin: "45 s", "12 min", "5.5 h", "3.2 d". */
+export function axisDuration(seconds: number): string {
+  if (seconds === 0) return '0';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 360) / 10} h`;
+  return `${Math.round(seconds / 8640) / 10} d`;
+}
+
 /** Labels under the x axis: the first, the last and a few between (never crowded). */
 function XLabels({ labels, x, height }: { labels: string[]; x: (i: number) => number; height: number }) {
   const every = Math.max(1, Math.ceil(labels.length / 6));

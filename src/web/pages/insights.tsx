@@ -10,7 +10,7 @@ import { type InsightsJson, type Percentiles, readInsights } from '../../engine/
 import type { RouteContext } from '../../http/router.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { BarChart, LineChart, RangeBars } from './charts.js';
+import { axisDuration, BarChart, LineChart, RangeBars } from './charts.js';
 import { TableWrap, Time, TrainLink } from './parts.js';
 
 export const insightsHref = (line: string, days: number): string =>
@@ -74,7 +74,6 @@ function Selectors({ lines, line, days }: { lines: string[]; line: string; days:
 }
 
 const p50p90 = (p: Percentiles): string => (p.p50 === null ? '–' : `${formatDuration(p.p50)} (p90 ${formatDuration(p.p90)})`);
-const hours = (v: number): string => (v === 0 ? '0' : formatDuration(v));
 const SIGNALS: Record<FailureSignal, string> = { rollback: 'rollback', emergency: 'emergency reset', revert: 'revert of one of its commits' };
 
 export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
@@ -142,7 +141,7 @@ export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
               { name: 'p50', className: 'series-a', values: i.trend.map((b) => b.leadTimeSeconds.p50) },
               { name: 'p90', className: 'series-b', values: i.trend.map((b) => b.leadTimeSeconds.p90) },
             ]}
-            format={hours}
+            format={axisDuration}
           />
         </div>
         <p class="legend">
@@ -324,13 +323,37 @@ export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
       <section aria-labelledby="platform">
         <h2 id="platform">Platform length</h2>
         <p>{`Commits waiting for a train: ${i.platform.now} now, at most ${i.platform.max ?? 0} and ${i.platform.mean ?? 0} on average over the period (sampled every ${i.platform.sampleHours} h).`}</p>
-        <LineChart
-          id="chart-platform"
-          title="Commits waiting on the platform over the period"
-          desc={`Sampled every ${i.platform.sampleHours} hours: ${i.platform.now} now, at most ${i.platform.max ?? 0}, ${i.platform.mean ?? 0} on average.`}
-          labels={i.platform.points.map((p) => p.at.slice(5, 10))}
-          series={[{ name: 'platform', className: 'series-a', values: i.platform.points.map((p) => p.commits) }]}
-        />
+        <div class="chart-pair">
+          <LineChart
+            id="chart-platform"
+            title="Commits waiting on the platform over the period"
+            desc={`Sampled every ${i.platform.sampleHours} hours: ${i.platform.now} now, at most ${i.platform.max ?? 0}, ${i.platform.mean ?? 0} on average.`}
+            labels={i.platform.points.map((p) => p.at.slice(5, 10))}
+            series={[{ name: 'platform', className: 'series-a', values: i.platform.points.map((p) => p.commits) }]}
+          />
+          <TableWrap label="Platform length">
+            <table class="numbers">
+              <tbody>
+                <tr>
+                  <th scope="row">Waiting now</th>
+                  <td>{i.platform.now}</td>
+                </tr>
+                <tr>
+                  <th scope="row">At most</th>
+                  <td>{i.platform.max ?? 0}</td>
+                </tr>
+                <tr>
+                  <th scope="row">On average</th>
+                  <td>{i.platform.mean ?? 0}</td>
+                </tr>
+                <tr>
+                  <th scope="row">Sampled every</th>
+                  <td>{`${i.platform.sampleHours} h`}</td>
+                </tr>
+              </tbody>
+            </table>
+          </TableWrap>
+        </div>
         <details>
           <summary>The samples</summary>
           <TableWrap label="Platform length samples">
