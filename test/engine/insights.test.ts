@@ -46,7 +46,7 @@ beforeAll(async () => {
     ],
   });
   // Train 1: pushed at T, started an hour later, deployed at T+1h50.
-  await h.push('web', [ALICE]);
+  const [aliceSha] = await h.push('web', [ALICE]);
   await ship(1, T + H, [ALICE]);
   // Train 2 (T+2h → T+3h50); at T+4h Bob reverts his deployed commit: train 2 failed.
   h.set(new Date(T + 2 * H));
@@ -58,6 +58,9 @@ beforeAll(async () => {
   h.set(new Date(T + 5 * H));
   await h.push('web', [DAN]);
   await ship(3, T + 6 * H, [DAN]);
+  // A revert of train 1's commit while train 3 runs in production: not one of train 3's commits, so not its failure.
+  h.set(new Date(T + 6 * H + 55 * MIN));
+  await ok(h.cmd(ALICE, `revert ${aliceSha}`, 'web'));
   h.set(new Date(T + 7 * H));
   await ok(h.cmd(ADMIN, 'rollback 2', 'web'));
   h.set(new Date(T + 7 * H + 10 * MIN));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type PagesApp, startPagesApp } from '../support/pages-app.js';
 import { signIn, type WebClient } from '../support/web-client.js';
 
+const HOSTILE = '<img src=x onerror=alert(1)>';
 let p: PagesApp;
 let me: WebClient;
 
@@ -15,6 +16,10 @@ beforeAll(async () => {
   expect((await p.t.api('alice@example.com', 'verify', 'web')).ok).toBe(true);
   expect((await p.t.api(ADMIN, 'deploy', 'web')).ok).toBe(true);
   await p.trainIs('web', 1, 'deployed');
+  // A second train, derailed with a hostile reason: it must stay text.
+  await p.push('web', ['bob@example.com'], 'Second change');
+  await p.trainIs('web', 2, 'verifying');
+  expect((await p.t.api(ADMIN, `derail ${HOSTILE} broke staging`, 'web')).ok).toBe(true);
   me = await signIn(p.base, 'erin@example.com');
 }, 60_000);
 afterAll(() => p?.t.stop());
@@ -41,6 +46,10 @@ describe('the insights page', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect(html).toMatch(new RegExp(`<th scope="row">${today}</th><td>1</td><td>0</td>`));
     expect(html).toContain('No deployed train of this period was followed by');
+    // The derail and its reason, as text.
+    expect(html).toContain('1 train derailed');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)> broke staging');
+    expect(html).not.toContain(HOSTILE);
   });
 
   it('offers the lines and the periods as links, the current ones marked', async () => {
