@@ -80,7 +80,9 @@ describe('the insights page in Chromium', () => {
       }
       if (colorScheme === 'dark') {
         await page.goto(`${p.base}/insights?line=api`);
-        await page.screenshot({ path: path.join(shots, 'insights-phone-dark.png'), fullPage: true });
+        await page.screenshot({ path: path.join(shots, 'insights-phone-dark.png') });
+        await page.locator('#steps').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(shots, 'insights-phone-dark-steps.png') });
       }
       await context.close();
       context = undefined;

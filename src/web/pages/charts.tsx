@@ -10,7 +10,7 @@ import type { ComponentChildren } from 'preact';
 
 const W = 640;
 const H = 200;
-const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
+const PAD = { left: 58, right: 14, top: 14, bottom: 30 };
 
 interface Frame {
   /** Unique on the page: names the title and description for aria-labelledby. */
@@ -19,9 +19,9 @@ interface Frame {
   desc: string;
 }
 
-function Svg({ id, title, desc, height = H, children }: Frame & { height?: number; children: ComponentChildren }) {
+function Svg({ id, title, desc, width = W, height = H, children }: Frame & { width?: number; height?: number; children: ComponentChildren }) {
   return (
-    <svg class="chart" viewBox={`0 0 ${W} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMidYMid meet">
+    <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMidYMid meet">
       <title id={`${id}-title`}>{title}</title>
       <desc id={`${id}-desc`}>{desc}</desc>
       {children}
@@ -45,7 +45,7 @@ function YAxis({ max, format, height }: { max: number; format: (v: number) => st
         return (
           <g key={f}>
             <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y} y2={y} />
-            <text x={PAD.left - 6} y={y + 4} text-anchor="end">
+            <text x={PAD.left - 6} y={y + 5} text-anchor="end">
               {format(max * f)}
             </text>
           </g>
@@ -141,23 +141,25 @@ export function LineChart({ id, title, desc, labels, series, format = String }: 
 
 /** Horizontal bars, two per row (p50 solid, p90 lighter behind it): where the time goes. */
 export function RangeBars({ id, title, desc, rows, format }: Frame & { rows: { label: string; p50: number | null; p90: number | null }[]; format: (v: number) => string }) {
-  const rowH = 30;
+  // Narrower than the other charts: on a phone its words stay as large as theirs.
+  const width = 440;
+  const rowH = 34;
   const height = PAD.top + rows.length * rowH + 8;
   const left = 150;
   const max = niceMax(Math.max(0, ...rows.flatMap((r) => [r.p50 ?? 0, r.p90 ?? 0])));
-  const w = (v: number | null) => ((v ?? 0) / max) * (W - left - PAD.right - 80);
+  const w = (v: number | null) => ((v ?? 0) / max) * (width - left - PAD.right - 70);
   return (
-    <Svg id={id} title={title} desc={desc} height={height}>
+    <Svg id={id} title={title} desc={desc} width={width} height={height}>
       {rows.map((r, i) => {
         const y = PAD.top + i * rowH;
         return (
           <g key={r.label}>
-            <text class="label" x={left - 8} y={y + 16} text-anchor="end">
+            <text class="label" x={left - 8} y={y + 18} text-anchor="end">
               {r.label}
             </text>
-            <rect class="bar bar-p90" x={left} y={y + 4} width={w(r.p90)} height={16} />
-            <rect class="bar" x={left} y={y + 4} width={w(r.p50)} height={16} />
-            <text class="value" x={left + w(r.p90) + 6} y={y + 16}>
+            <rect class="bar bar-p90" x={left} y={y + 4} width={w(r.p90)} height={20} />
+            <rect class="bar" x={left} y={y + 4} width={w(r.p50)} height={20} />
+            <text class="value" x={left + w(r.p90) + 6} y={y + 18}>
               {r.p50 === null ? 'no data' : format(r.p50)}
             </text>
           </g>
