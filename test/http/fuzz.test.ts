@@ -34,6 +34,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/lines', auth: 'none' },
   { method: 'GET', path: '/api/search', auth: 'none' },
   { method: 'GET', path: '/api/history', auth: 'none' },
+  { method: 'GET', path: '/api/lines/:x/insights', auth: 'none' },
   // Without a session: 401 at once (a signed-in stream stays open; test/web/events.test.ts).
   { method: 'GET', path: '/events', auth: 'none' },
   // Web App pages (signed in: a session cookie; anonymous callers are sent to sign in, the job output route answers 401).
@@ -49,6 +50,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/search', auth: 'session' },
   { method: 'GET', path: '/history', auth: 'session' },
   { method: 'GET', path: '/me', auth: 'session' },
+  { method: 'GET', path: '/insights', auth: 'session' },
 ];
 
 // ---- generators ---------------------------------------------------------------
@@ -66,7 +68,7 @@ const pathFor = (route: Route) =>
   fc
     .tuple(
       fc.array(segment, { minLength: 2, maxLength: 2 }),
-      fc.constantFrom('', '', '?x=%zz', '?secret=%', '%', '/', '//', '?a=\u00ff', '?q=%25_%00', "?q=a'%22", '?limit=-1&before=x&actor=%zz'),
+      fc.constantFrom('', '', '?x=%zz', '?secret=%', '%', '/', '//', '?a=\u00ff', '?q=%25_%00', "?q=a'%22", '?limit=-1&before=x&actor=%zz', '?days=%00', '?line=%zz&days=99999999999999999999'),
       fc.boolean(),
     )
     .map(([segs, tail, keep]) => {
