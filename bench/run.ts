@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { bigTrain } from './big-train.js';
 import { commandApi } from './command-api.js';
 import { githubWebhook } from './github-webhook.js';
+import { insights } from './insights.js';
 import { pushToTrain } from './push-to-train.js';
 import { pushVsHistory } from './push-vs-history.js';
 import { slackAck } from './slack-ack.js';
@@ -24,7 +25,7 @@ import type { Benchmark, BenchResult } from './support/types.js';
 import { webEvents } from './web-events.js';
 import { webPages } from './web-pages.js';
 
-const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook, webPages, webEvents];
+const ALL: Benchmark[] = [commandApi, pushToTrain, bigTrain, pushVsHistory, slackAck, slackClick, githubWebhook, webPages, webEvents, insights];
 /** The whole run is stopped (and cleaned up) after this long. */
 const RUN_LIMIT_MS = 6 * 60_000;
 

@@ -12,6 +12,7 @@ import { parseSearch, searchCommits } from '../engine/read/search.js';
 import { lineStatusJson, trainJson } from '../engine/views.js';
 import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
+import { insightsApi } from './insights-api.js';
 import { Metrics } from './metrics.js';
 import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, type RouteContext, Router, readBody, requestPath, sendJson } from './router.js';
 
@@ -134,6 +135,12 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     if (typeof filters === 'string') throw new HttpError(400, filters);
     sendJson(res, 200, await readHistoryPage(engine, filters));
   });
+
+  router.add(
+    'GET',
+    '/api/lines/:line/insights',
+    insightsApi(engine, (req) => authorise(req, opts.apiToken)),
+  );
 
   opts.extend?.(router, metrics);
   return { router, metrics };

@@ -14,6 +14,7 @@ import { type PageHandler, page, type WebContext } from './context.js';
 import { LiveEvents } from './live/events.js';
 import { ChangeListener } from './live/listener.js';
 import { historyPage } from './pages/history.js';
+import { insightsPage } from './pages/insights.js';
 import { jobOutputRoute } from './pages/job-output.js';
 import { linePage } from './pages/line.js';
 import { mePage } from './pages/me.js';
@@ -52,6 +53,7 @@ export const webFeature: FeatureFactory = (ctx) => {
         ['/lines/:line/trains/:n', (c) => trainPage(web, c)],
         ['/search', (c) => searchPage(web, c)],
         ['/history', (c) => historyPage(web, c)],
+        ['/insights', (c) => insightsPage(web, c)],
         ['/me', ({ me }) => mePage(web, me)],
       ];
       for (const [path, handler] of pages) router.add('GET', path, page(web, handler));

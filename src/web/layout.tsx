@@ -16,7 +16,7 @@ export interface LayoutProps {
   /** Lines whose changes refresh this page; omitted: the page does not follow changes. */
   live?: string[] | '*';
   /** The navigation entry to mark as current. */
-  nav?: 'overview' | 'search' | 'history' | 'me';
+  nav?: 'overview' | 'search' | 'history' | 'me' | 'insights';
   /** What the search box holds (the search page). */
   query?: string;
   /** The outcome of the action just sent (without JavaScript); app.js writes it here otherwise. */
@@ -52,6 +52,9 @@ export function Layout({ title, me, assets, live, nav, query, flash, children }:
               </a>
               <a href="/history" aria-current={current('history')}>
                 History
+              </a>
+              <a href="/insights" aria-current={current('insights')}>
+                Insights
               </a>
               <a href="/me" aria-current={current('me')}>
                 My changes

@@ -34,6 +34,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/lines', auth: 'none' },
   { method: 'GET', path: '/api/search', auth: 'none' },
   { method: 'GET', path: '/api/history', auth: 'none' },
+  { method: 'GET', path: '/api/lines/:x/insights', auth: 'none' },
   // Without a session: 401 at once (a signed-in stream stays open; test/web/events.test.ts).
   { method: 'GET', path: '/events', auth: 'none' },
   // Web App pages (signed in: a session cookie; anonymous callers are sent to sign in, the job output route answers 401).
@@ -52,6 +53,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/search', auth: 'session' },
   { method: 'GET', path: '/history', auth: 'session' },
   { method: 'GET', path: '/me', auth: 'session' },
+  { method: 'GET', path: '/insights', auth: 'session' },
 ];
 
 // ---- generators ---------------------------------------------------------------
@@ -65,6 +67,8 @@ const segment = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(LINE, 'x'), badPercent).map(([a, b]) => a + b) },
 );
 /** The route's path with each parameter replaced, sometimes mangled around it too. */
+/** Query strings for the insights routes, besides the shared tails. */
+const INSIGHTS_TAILS = ['?days=%00', '?line=%zz&days=99999999999999999999'];
 const pathFor = (route: Route) =>
   fc
     .tuple(
@@ -75,7 +79,7 @@ const pathFor = (route: Route) =>
     .map(([segs, tail, keep]) => {
       let i = 0;
       const p = route.path.replace(/:x/g, () => segs[i++ % segs.length]!);
-      return keep ? p : p + tail;
+      return keep ? p : p + (p.includes('insights') && tail === '' ? INSIGHTS_TAILS[segs[0]!.length % 2]! : tail);
     });
 
 const hostileEmail = fc.oneof(
