@@ -15,7 +15,7 @@ describe('POST /webhooks/github: deleted refs and hostile commits', () => {
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
-      engine: {} as unknown as Engine, // not used by this route
+      engine: { deps: {}, lines: new Map() } as unknown as Engine, // not used by this route
       pool: {} as never,
       log: pino({ level: 'silent' }),
       extend: (router) =>

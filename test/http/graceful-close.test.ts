@@ -13,7 +13,7 @@ async function serverWithSlowRoute(ms: number, closeGraceMs?: number) {
   const server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
-    engine: {} as unknown as Engine, // not used by these routes
+    engine: { deps: {}, lines: new Map() } as unknown as Engine, // not used by these routes
     pool: {} as never,
     log: pino({ level: 'silent' }),
     closeGraceMs,

@@ -72,8 +72,10 @@ function LineCard({ l, attention }: { l: LineSummaryJson; attention: Attention |
         <span class="badge">{l.inAutoTime ? 'in auto-time' : 'outside auto-time'}</span>{' '}
         <span class="badge">{l.platformSize === 1 ? '1 commit waiting' : `${l.platformSize} commits waiting`}</span>
       </p>
-      {/* When nothing moves, "why nothing is moving" already gives the manual-mode reason: say it once. */}
-      {l.mode === 'manual' && !l.whyIdle && <p class="manual-why">{l.manualReason ? `Manual mode: ${l.manualReason}` : 'Manual mode: trains start only by hand.'}</p>}
+      {/* When "why nothing is moving" is the manual mode, it already gives the reason: say it once. */}
+      {l.mode === 'manual' && !l.whyIdle?.startsWith('The line is in manual mode') && (
+        <p class="manual-why">{l.manualReason ? `Manual mode: ${l.manualReason}` : 'Manual mode: trains start only by hand.'}</p>
+      )}
       {attention && <p class={`attn attn-${attention.level}`}>{attention.text}</p>}
       {l.train ? <TrainPart line={l.line} t={l.train} /> : <p class="train muted">No train yet.</p>}
       {l.whyIdle && (

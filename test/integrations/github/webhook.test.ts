@@ -65,7 +65,7 @@ beforeAll(async () => {
   server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
-    engine: {} as unknown as Engine, // not used by this route
+    engine: { deps: {}, lines: new Map() } as unknown as Engine, // not used by this route
     pool: {} as never,
     log: pino({ level: 'silent' }),
     extend: (router) => router.add('POST', '/webhooks/github', githubWebhookHandler(ports.opts)),
@@ -220,7 +220,7 @@ describe('POST /webhooks/github', () => {
     const s = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
-      engine: {} as unknown as Engine,
+      engine: { deps: {}, lines: new Map() } as unknown as Engine,
       pool: {} as never,
       log: pino({ level: 'silent' }),
       extend: (router) => router.add('POST', '/webhooks/github', githubWebhookHandler(failing)),
