@@ -222,9 +222,9 @@ describe('more actions from the pages, in Chromium: accepted, and refused withou
     expect(await p.t.status('web')).toMatchObject({ mode: 'manual', manualReason: 'release freeze' });
 
     await button(admin, 'Switch to schedule mode').click();
-    await outcome(admin)
-      .getByText(/schedule mode/)
-      .waitFor();
+    // The reply replaces the previous one (which never names schedule mode).
+    await expect.poll(() => outcome(admin).textContent()).toMatch(/^The line is now in schedule mode/);
+    expect(await outcome(admin).locator('p').getAttribute('data-ok')).toBe('true');
     expect(await p.t.status('web')).toMatchObject({ mode: 'schedule', manualReason: null });
     await button(admin, 'Switch to manual mode').waitFor();
   }, 60_000);
