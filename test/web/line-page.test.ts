@@ -60,9 +60,9 @@ describe('the line page', () => {
     expect(html).toContain('2 commits by 2 authors, the oldest waiting for');
     expect(html).toContain(`Carol's change &lt;img`);
     expect(html).toContain('No train deployed yet.');
-    expect(html).toContain('class="hour hour-part" title="mon 09:00');
-    expect(html).toContain('class="hour hour-in" title="fri 16:00');
-    expect(html).toMatch(/<th scope="row">sat<\/th>(<td class="hour hour-out"><\/td>){24}<\/tr>/);
+    expect(html).toContain('class="hour hour-part" data-hour="9" title="mon 09:00');
+    expect(html).toContain('class="hour hour-in" data-hour="16" title="fri 16:00');
+    expect(html).toMatch(/<th scope="row">sat<\/th>(<td class="hour hour-out" data-hour="\d+"><\/td>){24}<\/tr>/);
     expect(html).toContain('<li>2099-12-24</li>');
     expect(html).not.toContain('2000-01-01');
 

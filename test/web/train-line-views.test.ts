@@ -198,9 +198,9 @@ describe('the line page', () => {
     expect(html).toContain('rolled back from #4');
     expect(html).toContain('the oldest waiting for 1 h 30 min');
     // Monday 09:00 is half inside, 10:00 wholly; past freeze dates are not listed.
-    expect(html).toContain('class="hour hour-part" title="mon 09:00');
-    expect(html).toContain('class="hour hour-in" title="mon 10:00');
-    expect(html).toMatch(/<th scope="row">tue<\/th>(<td class="hour hour-out"><\/td>){24}<\/tr>/);
+    expect(html).toContain('class="hour hour-part" data-hour="9" title="mon 09:00');
+    expect(html).toContain('class="hour hour-in" data-hour="10" title="mon 10:00');
+    expect(html).toMatch(/<th scope="row">tue<\/th>(<td class="hour hour-out" data-hour="\d+"><\/td>){24}<\/tr>/);
     expect(html).toContain('Auto-time: ');
     expect(html).toContain('<li>2026-01-06</li>');
     expect(html).not.toContain('2025-12-24');

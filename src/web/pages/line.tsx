@@ -5,7 +5,6 @@
  */
 
 import type { VNode } from 'preact';
-import { WEEKDAYS } from '../../domain/time.js';
 import { UnknownLineError } from '../../engine/engine.js';
 import { type CurrentTrain, type LinePage, readLinePage } from '../../engine/read/line-page.js';
 import type { RouteContext } from '../../http/router.js';
@@ -14,7 +13,7 @@ import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
 import { ScheduleLink } from '../schedule/view.js';
-import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
+import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState, WeekGrid } from './parts.js';
 
 export async function linePage(web: WebContext, ctx: RouteContext & { me?: SignedIn }): Promise<PageResult> {
   const line = ctx.params.line ?? '';
@@ -217,41 +216,12 @@ function Trains({ p }: { p: LinePage }) {
   );
 }
 
-const CELL_TITLE = { in: 'auto-time', part: 'auto-time part of the hour', out: 'outside auto-time' } as const;
-
 function AutoTime({ p }: { p: LinePage }) {
   return (
     <section aria-labelledby="autotime">
       <h2 id="autotime">Auto-time</h2>
       <p class="muted">{`Hours in ${p.timezone}; trains start by themselves in the marked hours${p.mode === 'manual' ? ' (not now: the line is in manual mode)' : ''}.`}</p>
-      <TableWrap label="Auto-time by hour">
-        <table class="week">
-          <caption>{p.autoTimeText}</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span class="visually-hidden">Day</span>
-              </th>
-              {Array.from({ length: 24 }, (_, h) => (
-                <th scope="col" key={h}>
-                  {String(h).padStart(2, '0')}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {p.weekGrid.map((hours, d) => (
-              <tr key={d}>
-                <th scope="row">{WEEKDAYS[d]}</th>
-                {hours.map((cell, h) => (
-                  // The caption says it in words; a cell's title only where auto-time is (168 cells add up).
-                  <td key={h} class={`hour hour-${cell}`} title={cell === 'out' ? undefined : `${WEEKDAYS[d]} ${String(h).padStart(2, '0')}:00 ${CELL_TITLE[cell]}`} />
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <WeekGrid grid={p.weekGrid} caption={p.autoTimeText} />
       <ScheduleLink line={p.line} />
       <h3>Freeze dates</h3>
       {p.freezes.length === 0 ? (

@@ -1,6 +1,7 @@
 /** Small pieces several pages use. */
 import type { ComponentChildren } from 'preact';
 import type { Train } from '../../domain/index.js';
+import { WEEKDAYS } from '../../domain/time.js';
 
 export function TrainState({ state }: { state: Train['state'] }) {
   return <span class={`state state-${state}`}>{state}</span>;
@@ -136,5 +137,42 @@ export function TableWrap({ label, children }: { label: string; children: Compon
     <div class="table-wrap" tabIndex={0} role="region" aria-label={label}>
       {children}
     </div>
+  );
+}
+
+const hh = (h: number) => String(h).padStart(2, '0');
+const CELL_TITLE = { in: 'auto-time', part: 'auto-time part of the hour', out: 'outside auto-time' } as const;
+
+/** Auto-time as a week of hours (the line page and the schedule editor): 7 rows of 24 cells, from `autoTimeWeekGrid`. */
+export function WeekGrid({ grid, caption }: { grid: readonly (readonly ('in' | 'part' | 'out')[])[]; caption: string }) {
+  return (
+    <TableWrap label="Auto-time by hour">
+      <table class="week" data-testid="week-grid">
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">
+              <span class="visually-hidden">Day</span>
+            </th>
+            {Array.from({ length: 24 }, (_, h) => (
+              <th scope="col" key={h}>
+                {hh(h)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {grid.map((hours, d) => (
+            <tr key={d} data-day={WEEKDAYS[d]}>
+              <th scope="row">{WEEKDAYS[d]}</th>
+              {hours.map((cell, h) => (
+                // The caption says it in words; a cell's title only where auto-time is (168 cells add up).
+                <td key={h} class={`hour hour-${cell}`} data-hour={h} title={cell === 'out' ? undefined : `${WEEKDAYS[d]} ${hh(h)}:00 ${CELL_TITLE[cell]}`} />
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   );
 }

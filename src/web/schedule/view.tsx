@@ -9,7 +9,7 @@ import { autoTimeWeekGrid } from '../../domain/schedule.js';
 import { dayName, rowField, type WindowRow } from '../../domain/schedule-form.js';
 import { type AutoTimeWindow, WEEKDAYS, type Weekday } from '../../domain/time.js';
 import type { Reply } from '../../engine/engine.js';
-import { TableWrap } from '../pages/parts.js';
+import { WeekGrid as HourGrid } from '../pages/parts.js';
 
 /** Empty rows offered under each day's windows (without JavaScript there is no "add a row"). */
 export const BLANK_ROWS = 2;
@@ -79,40 +79,9 @@ function Hidden({ csrf, nonce, what }: { csrf: string; nonce: string; what: stri
   );
 }
 
-const hh = (h: number) => String(h).padStart(2, '0');
-const CELL_TITLE = { in: 'auto-time', part: 'auto-time part of the hour', out: 'outside auto-time' } as const;
-
 function WeekGrid({ windows }: { windows: AutoTimeWindow[] }) {
-  const grid = autoTimeWeekGrid(windows);
-  return (
-    <TableWrap label="Auto-time by hour">
-      <table class="week" data-testid="week-grid">
-        <caption>{windows.length ? 'Hours with auto-time are filled; a half-filled hour has auto-time for part of it.' : 'Auto-time is off (no windows).'}</caption>
-        <thead>
-          <tr>
-            <th scope="col">
-              <span class="visually-hidden">Day</span>
-            </th>
-            {Array.from({ length: 24 }, (_, h) => (
-              <th scope="col" key={h}>
-                {hh(h)}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {grid.map((hours, d) => (
-            <tr key={d} data-day={WEEKDAYS[d]}>
-              <th scope="row">{WEEKDAYS[d]}</th>
-              {hours.map((cell, h) => (
-                <td key={h} class={`hour hour-${cell}`} data-hour={h} title={cell === 'out' ? undefined : `${WEEKDAYS[d]} ${hh(h)}:00 ${CELL_TITLE[cell]}`} />
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
-  );
+  const caption = windows.length ? 'Hours with auto-time are filled; a half-filled hour has auto-time for part of it.' : 'Auto-time is off (no windows).';
+  return <HourGrid grid={autoTimeWeekGrid(windows)} caption={caption} />;
 }
 
 // Text fields, not type=time: a time input cannot hold 24:00 (the end of the day) and would drop it, and it
