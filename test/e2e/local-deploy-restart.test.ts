@@ -81,7 +81,12 @@ lines:
     await t.until('train #2 verifying', async () => (await t.status('web')).train?.state === 'verifying' && (await t.status('web')).train.number === 2);
     await t.api(CAROL, 'verify');
     expect((await t.api(CAROL, 'deploy')).ok).toBe(true);
-    await t.until('deploy running', async () => (await t.status('web')).train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'));
+    // Running, and its command already past its first line (on a loaded machine the wrapper can be killed before the command wrote anything).
+    await t.until(
+      'deploy running',
+      async () =>
+        readFileSync(marks, 'utf8').includes('train 2') && (await t.status('web')).train?.jobs.some((j: { kind: string; state: string }) => j.kind === 'deploy' && j.state === 'running'),
+    );
 
     // Conductor stops, and the job's process and record vanish with the machine (a reboot, a wiped data directory).
     await t.restart(async () => {
