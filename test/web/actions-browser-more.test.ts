@@ -306,3 +306,19 @@ describe('forgeries a browser can make', () => {
     expect(await ticket()).toBe('verified');
   }, 60_000);
 });
+
+describe('typed text across a live refresh', () => {
+  test('a field typed into, then left, keeps its text when the page refreshes itself; the fresh rows still arrive', async () => {
+    const page = await open(ADMIN, '/history');
+    await page.waitForFunction(() => document.documentElement.dataset.live === 'connected');
+    const actor = page.locator('input[name="actor"]');
+    await actor.fill('half-typed@exa');
+    await page.locator('h1').first().click(); // focus leaves the field
+    const before = Number((await page.evaluate(() => document.documentElement.dataset.refreshes)) ?? '0');
+    expect((await p.t.api(ADMIN, 'block typed-text check', 'web')).ok).toBe(true);
+    await page.waitForFunction((n) => Number(document.documentElement.dataset.refreshes ?? '0') > n, before);
+    await page.getByText('typed-text check').first().waitFor();
+    expect(await actor.inputValue()).toBe('half-typed@exa');
+    expect((await p.t.api(ADMIN, 'unblock', 'web')).ok).toBe(true);
+  });
+});

@@ -18,6 +18,12 @@
     return live === '*' || line === '*' || live.split(' ').includes(line);
   };
 
+  // Fields a person typed into since the page (or its form) was last sent.
+  const typed = new WeakSet();
+  document.addEventListener('input', (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) typed.add(e.target);
+  });
+
   async function refresh() {
     if (refreshing) {
       again = true;
@@ -34,7 +40,12 @@
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
       const fresh = doc.getElementById('main');
       if (!fresh) return;
-      window.Idiomorph.morph(main, fresh, { morphStyle: 'outerHTML', ignoreActiveValue: true });
+      window.Idiomorph.morph(main, fresh, {
+        morphStyle: 'outerHTML',
+        ignoreActiveValue: true,
+        // What a person typed stays, in the focused field and in any other (a reason typed before clicking elsewhere).
+        callbacks: { beforeAttributeUpdated: (attr, el) => !(attr === 'value' && typed.has(el)) },
+      });
       document.title = doc.title;
       root.dataset.refreshes = String(Number(root.dataset.refreshes ?? '0') + 1);
     } catch {
@@ -113,6 +124,7 @@
       else tell(false, `The action was not sent (${res.status}${answer?.error ? `: ${answer.error}` : ''}).`);
       if (res.ok) {
         form.reset(); // the typed reason was used
+        for (const field of form.elements) typed.delete(field);
         const nonce = form.querySelector('input[name=nonce]');
         if (nonce) nonce.value = freshNonce(); // the next press is a new request
       }
