@@ -65,7 +65,7 @@ describe('lineForPush: which line a push goes to', () => {
 describe('pushWarning: what the hook prints', () => {
   const NOW = new Date('2026-01-07T12:00:00Z'); // a Wednesday
   const ctx = ctxAt(ADMIN, NOW);
-  const after = (d: ReturnType<typeof setMode>): LineState => {
+  const stateOf = (d: ReturnType<typeof setMode>): LineState => {
     if (!d.ok) throw new Error(d.reply);
     return d.state;
   };
@@ -75,7 +75,7 @@ describe('pushWarning: what the hook prints', () => {
   });
 
   it('names manual mode, its reason and who set it', () => {
-    const s = after(setMode(aLine(), ctx, 'manual', 'release freeze'));
+    const s = stateOf(setMode(aLine(), ctx, 'manual', 'release freeze'));
     expect(s.settings.manualSetBy).toBe('admin@acme.test');
     const text = pushWarning(s, NOW).join('\n');
     expect(text).toContain('manual mode (release freeze), set by admin@acme.test');
@@ -86,7 +86,7 @@ describe('pushWarning: what the hook prints', () => {
   });
 
   it('names emergency mode', () => {
-    const s = after(emergency(aLine(), ctx, 'refs/conductor/backup', 'bad migration'));
+    const s = stateOf(emergency(aLine(), ctx, 'refs/conductor/backup', 'bad migration'));
     expect(isEmergency(s)).toBe(true);
     expect(s.settings.manualSetBy).toBe('admin@acme.test');
     expect(pushWarning(s, NOW).join('\n')).toContain('emergency mode: emergency reset by admin@acme.test: bad migration');
@@ -109,8 +109,8 @@ describe('pushWarning: what the hook prints', () => {
   });
 
   it('switching back to schedule mode forgets who set manual mode', () => {
-    const manual = after(setMode(aLine(), ctx, 'manual', 'x'));
-    const back = after(setMode(manual, ctx, 'schedule'));
+    const manual = stateOf(setMode(aLine(), ctx, 'manual', 'x'));
+    const back = stateOf(setMode(manual, ctx, 'schedule'));
     expect(back.settings.manualSetBy).toBeNull();
   });
 });
