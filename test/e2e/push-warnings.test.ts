@@ -186,3 +186,56 @@ lines:
     }
   }, 60_000);
 });
+
+describe('end to end: the pre-push hook with CONDUCTOR_API_TOKEN', () => {
+  const TOKEN = 'push-hook-token-0123456789';
+  let t: RunningApp;
+  let repo: string;
+  let base: string;
+
+  beforeAll(async () => {
+    ({ t, repo, base } = await startDemoLineApp({
+      tmpPrefix: 'conductor-prepush-token-',
+      env: { CONDUCTOR_API_TOKEN: TOKEN, CONDUCTOR_PUBLIC_URL: 'http://conductor.invalid' },
+      // Manual mode from the config file: nobody set it.
+      conductorYml: (r) => `
+admins: [${ADMIN}]
+lines:
+  - name: web
+    repo: ${r}
+    mode: manual
+    build: { command: "true" }
+    deploy: { command: "true" }
+`,
+    }));
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('embeds CONDUCTOR_PUBLIC_URL, is public, and sends conductor.token as a bearer token', async () => {
+    const res = await fetch(`${base}/hooks/pre-push`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("conductor_url='http://conductor.invalid'");
+    // The warning endpoint follows the status API's rule.
+    expect((await fetch(`${base}/api/push-warning?branch=main&line=web`)).status).toBe(401);
+
+    const work = await makeTempDir('conductor-prepush-token-clones-');
+    const dir = path.join(work, 'clone');
+    const git = (...args: string[]) => run('git', args, { cwd: dir });
+    await run('git', ['clone', '-q', repo, dir]);
+    await run('sh', ['-c', `curl -fsS ${base}/hooks/pre-push -o .git/hooks/pre-push && chmod +x .git/hooks/pre-push`], { cwd: dir });
+    await git('config', 'conductor.url', base);
+    const pushOnce = async (i: number) => {
+      await writeFile(path.join(dir, `t-${i}.txt`), `${i}\n`);
+      await git('add', '.');
+      await git('-c', 'user.name=carol', '-c', `user.email=${CAROL}`, 'commit', '-q', '-m', `T ${i}`);
+      const { stderr } = await git('push', 'origin', 'HEAD:refs/heads/main');
+      expect((await git('ls-remote', 'origin', 'refs/heads/main')).stdout.split('\t')[0]).toBe((await git('rev-parse', 'HEAD')).stdout.trim());
+      return stderr.split('\n').filter((l) => l.startsWith('conductor:'));
+    };
+    expect(await pushOnce(1)).toEqual([`conductor: ${base} refused the push check (is git config conductor.token set?); the push goes ahead.`]);
+    await git('config', 'conductor.token', TOKEN);
+    expect((await pushOnce(2)).join('\n')).toContain('Line web (main) is in manual mode, set in the config file.');
+  }, 60_000);
+});
