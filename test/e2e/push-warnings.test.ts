@@ -104,6 +104,33 @@ lines:
     expect(warnings.join('\n')).toContain(`Line web (main) is in manual mode (release freeze), set by ${ADMIN}.`);
   }, 60_000);
 
+  it('one push of several refs: the watched branch is asked about once, tags and other branches say nothing', async () => {
+    const dir = await cloneWithHook('several');
+    await push(dir, 'feature-y');
+    await git(dir, 'tag', 'v-several');
+    const head = (await git(dir, 'rev-parse', 'HEAD')).stdout.trim();
+    const { stderr } = await git(dir, 'push', 'origin', 'HEAD:refs/heads/main', 'HEAD:refs/heads/feature-z', 'refs/tags/v-several');
+    expect((await git(dir, 'ls-remote', 'origin', 'refs/heads/main')).stdout.split('\t')[0]).toBe(head);
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('conductor:'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('manual mode (release freeze)');
+  }, 60_000);
+
+  it('the lookup and warning endpoints answer scripts too', async () => {
+    const q = (p: Record<string, string>) => new URLSearchParams(p).toString();
+    const target = async (p: Record<string, string>) => (await (await fetch(`${base}/api/push-target?${q(p)}`)).json()) as { line: string | null };
+    expect(await target({ remote: `file://${repo}`, branch: 'refs/heads/main' })).toEqual({ line: 'web' });
+    expect(await target({ remote: `${repo}/`, branch: 'main' })).toEqual({ line: 'web' });
+    expect(await target({ remote: repo, branch: 'feature-x' })).toEqual({ line: null });
+    expect(await target({ remote: 'git@github.com:acme/other.git', branch: 'main' })).toEqual({ line: null });
+    expect(await target({ remote: 'anything', line: 'web', branch: 'main' })).toEqual({ line: 'web' });
+    expect((await fetch(`${base}/api/push-target?${q({ remote: repo })}`)).status).toBe(400);
+    expect((await fetch(`${base}/api/push-warning?${q({ branch: 'main' })}`)).status).toBe(400);
+    const quiet = await fetch(`${base}/api/push-warning?${q({ remote: repo, branch: 'feature-x' })}`);
+    expect(quiet.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await quiet.text()).toBe('');
+  });
+
   it('a push to a branch no line watches prints nothing', async () => {
     const dir = await cloneWithHook('unwatched');
     const { warnings } = await push(dir, 'feature-x');
