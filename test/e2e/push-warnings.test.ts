@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -103,6 +103,25 @@ lines:
     const { warnings } = await push(dir);
     expect(warnings.join('\n')).toContain(`Line web (main) is in manual mode (release freeze), set by ${ADMIN}.`);
   }, 60_000);
+
+  it('run directly by dash (and bash when present), the hook exits 0 and says the same', async () => {
+    const dir = await cloneWithHook('dash');
+    const sha = (await git(dir, 'rev-parse', 'HEAD')).stdout.trim();
+    const shells = ['dash', 'bash'].filter((sh) => ['/bin', '/usr/bin'].some((d) => existsSync(path.join(d, sh))));
+    expect(shells.length).toBeGreaterThan(0);
+    for (const sh of shells) {
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(sh, ['.git/hooks/pre-push', 'origin', repo], { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.once('error', reject);
+        child.once('close', (c) => resolve({ code: c, stderr: err }));
+        child.stdin.end(`refs/heads/work ${sha} refs/heads/main ${'0'.repeat(40)}\n`);
+      });
+      expect(code, sh).toBe(0);
+      expect(stderr, sh).toContain(`conductor: Line web (main) is in manual mode (release freeze), set by ${ADMIN}.`);
+    }
+  });
 
   it('one push of several refs: the watched branch is asked about once, tags and other branches say nothing', async () => {
     const dir = await cloneWithHook('several');
