@@ -91,7 +91,8 @@ export function pushWarning(s: LineState, now: Date): string[] {
   }
   if (mode === 'manual') {
     const reason = manualReason ? ` (${manualReason})` : '';
-    const by = manualSetBy ? `, set by ${manualSetBy}` : ', set in the config file';
+    // Unknown when the config file set it, or it was set before Conductor recorded who: say nothing rather than guess.
+    const by = manualSetBy ? `, set by ${manualSetBy}` : '';
     out.push(`Line ${where} is in manual mode${reason}${by}.`);
     out.push('Your commits wait on the platform until an admin runs `/conductor start`.');
     return out;

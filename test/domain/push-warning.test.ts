@@ -81,8 +81,8 @@ describe('pushWarning: what the hook prints', () => {
     expect(text).toContain('manual mode (release freeze), set by admin@acme.test');
   });
 
-  it('says when the config file put the line in manual mode', () => {
-    expect(pushWarning(aLine({ settings: { mode: 'manual' } }), NOW).join('\n')).toContain('manual mode, set in the config file');
+  it('names nobody when nobody is known to have set manual mode (the config file did)', () => {
+    expect(pushWarning(aLine({ settings: { mode: 'manual' } }), NOW)[0]).toBe('Line web (main) is in manual mode.');
   });
 
   it('names emergency mode', () => {

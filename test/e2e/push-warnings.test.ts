@@ -282,6 +282,6 @@ lines:
     };
     expect(await pushOnce(1)).toEqual([`conductor: ${base} refused the push check (is git config conductor.token set?); the push goes ahead.`]);
     await git('config', 'conductor.token', TOKEN);
-    expect((await pushOnce(2)).join('\n')).toContain('Line web (main) is in manual mode, set in the config file.');
+    expect((await pushOnce(2)).join('\n')).toContain('conductor: Line web (main) is in manual mode.');
   }, 60_000);
 });
