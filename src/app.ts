@@ -93,7 +93,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
       for (const f of features) f.routes?.(router, metrics);
       opts.extendRoutes?.(router);
     };
-    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, metrics, extend });
+    const pushWarnings = {
+      publicUrl: env.publicUrl,
+      targets: file.lines.map((l) => ({ name: l.name, repo: l.repo, github: l.github?.fullName ?? null, branch: l.branch })),
+    };
+    const http = await startHttpServer({ engine, pool: db.pool, log, apiToken: env.apiToken, port: env.port, host: opts.host, metrics, extend, pushWarnings });
     defer('http server', () => http.close());
 
     worker.current.start();

@@ -86,6 +86,8 @@ export interface LineSettings {
   branch: string;
   mode: LineMode;
   manualReason: string | null;
+  /** Who put the line in manual mode (an admin's `mode manual` or emergency reset); null in schedule mode or when the config file did. */
+  manualSetBy: string | null;
   autoTime: AutoTimeWindow[];
   freezes: string[];
   timezone: string;

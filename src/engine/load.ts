@@ -132,6 +132,7 @@ export async function loadLine(
       branch: line.branch,
       mode: line.mode,
       manualReason: line.manual_reason,
+      manualSetBy: line.manual_set_by,
       autoTime: line.auto_time,
       freezes: line.freezes,
       timezone: line.timezone,
@@ -168,6 +169,7 @@ interface LineRow {
   branch: string;
   mode: LineState['settings']['mode'];
   manual_reason: string | null;
+  manual_set_by: string | null;
   auto_time: AutoTimeWindow[];
   freezes: string[];
   timezone: string;

@@ -66,6 +66,7 @@ export async function saveDecision(
     fresh.length > 0 ||
     a.mode !== b.mode ||
     a.manualReason !== b.manualReason ||
+    a.manualSetBy !== b.manualSetBy ||
     a.timezone !== b.timezone ||
     JSON.stringify(a.autoTime) !== JSON.stringify(b.autoTime) ||
     JSON.stringify(a.freezes) !== JSON.stringify(b.freezes) ||
@@ -76,7 +77,7 @@ export async function saveDecision(
   ) {
     const p = after.production;
     await tx.execute`
-      UPDATE line SET mode = ${a.mode}::"LineMode", manual_reason = ${a.manualReason}, timezone = ${a.timezone},
+      UPDATE line SET mode = ${a.mode}::"LineMode", manual_reason = ${a.manualReason}, manual_set_by = ${a.manualSetBy}, timezone = ${a.timezone},
         auto_time = ${JSON.stringify(a.autoTime)}::jsonb, freezes = ${JSON.stringify(a.freezes)}::jsonb,
         deployed_sha = ${after.deployedSha}, known_head_sha = ${after.knownHeadSha},
         next_train_number = ${after.nextTrainNumber}, commit_seq = ${seq},

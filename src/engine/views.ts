@@ -1,6 +1,7 @@
 import type { LineState, Train } from '../domain/index.js';
 import { codeBlock, endSentence, goingTrain, inAutoTime, latestJob, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
-import { describeAutoTime, describeWindows } from '../domain/schedule.js';
+import { isEmergency } from '../domain/push-warning.js';
+import { describeAutoTime, describeWindows, isFrozen } from '../domain/schedule.js';
 
 /** behaviour.md §5: the train as the command API shows it. Extra fields only extend the contract. */
 export interface TrainJson {
@@ -34,6 +35,12 @@ export interface LineStatusJson {
   /** behaviour.md §9: what production runs (after a rollback, the train rolled back to). */
   production: { number: number; headSha: string; since: string; by: string; rolledBackFrom: number | null } | null;
   manualReason: string | null;
+  /** behaviour.md §8: who put the line in manual mode (null in schedule mode, or when the config file did). */
+  manualSetBy: string | null;
+  /** The manual mode came from an emergency reset. */
+  emergency: boolean;
+  /** Today (in the line's time zone) is a freeze date. */
+  frozenToday: boolean;
   whyIdle: string | null;
 }
 
@@ -77,6 +84,9 @@ export function lineStatusJson(s: LineState, now: Date): LineStatusJson {
     lastDeployed: s.lastDeployed,
     production: s.production && { ...s.production, since: s.production.since.toISOString() },
     manualReason: s.settings.manualReason,
+    manualSetBy: s.settings.mode === 'manual' ? s.settings.manualSetBy : null,
+    emergency: isEmergency(s),
+    frozenToday: isFrozen(now, s.settings.freezes, s.settings.timezone),
     whyIdle: whyIdle(s, now),
   };
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { checkEmail } from '../domain/identity.js';
+import type { PushTarget } from '../domain/push-warning.js';
 import { executeCommand } from '../engine/commands.js';
 import type { Engine } from '../engine/engine.js';
 import { IdempotencyKeyReusedError, UnknownLineError } from '../engine/engine.js';
@@ -14,6 +15,7 @@ import { checkDatabase } from '../store/database.js';
 import { migrationStatus } from '../store/migrate.js';
 import { insightsApi } from './insights-api.js';
 import { Metrics } from './metrics.js';
+import { pushWarningRoutes } from './push-warnings.js';
 import { answerError, HttpError, lingerOnEarlyAnswer, lingerThenDestroy, type RouteContext, Router, readBody, requestPath, sendJson } from './router.js';
 
 export interface HttpOptions {
@@ -24,6 +26,8 @@ export interface HttpOptions {
   apiToken?: string;
   /** The app's metrics (the engine counts into them too); a fresh set when not given. */
   metrics?: Metrics;
+  /** Push warnings (behaviour.md §8): CONDUCTOR_PUBLIC_URL and the lines' repositories; without them the hook routes are absent. */
+  pushWarnings?: { publicUrl: string; targets: PushTarget[] };
   /** Extra routes (Slack, webhooks) registered by the composition root. */
   extend?: (router: Router, metrics: Metrics) => void;
 }
@@ -141,6 +145,8 @@ export function buildRouter(opts: HttpOptions): { router: Router; metrics: Metri
     '/api/lines/:line/insights',
     insightsApi(engine, (req) => authorise(req, opts.apiToken)),
   );
+
+  if (opts.pushWarnings) pushWarningRoutes(router, { engine, ...opts.pushWarnings, authorise: (req) => authorise(req, opts.apiToken) });
 
   opts.extend?.(router, metrics);
   return { router, metrics };

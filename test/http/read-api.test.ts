@@ -45,6 +45,7 @@ describe('GET /api/lines, /api/search, /api/history', () => {
           line: 'web',
           mode: 'schedule',
           manualReason: null,
+          manualSetBy: null,
           inAutoTime: true,
           whyIdle: null,
           train: {
@@ -67,6 +68,7 @@ describe('GET /api/lines, /api/search, /api/history', () => {
           line: 'api',
           mode: 'manual',
           manualReason: null,
+          manualSetBy: null,
           inAutoTime: true,
           whyIdle: expect.stringContaining('manual mode'),
           train: null,

@@ -70,6 +70,7 @@ export function aLine(overrides: LineOverrides = {}): LineState {
       branch: 'main',
       mode: 'schedule',
       manualReason: null,
+      manualSetBy: null,
       autoTime: structuredClone(ALWAYS),
       freezes: [],
       timezone: 'UTC',

@@ -22,6 +22,7 @@ const noRawHostile = (html: string) => {
 const line = (over: Partial<LineSummaryJson> & { line: string }): LineSummaryJson => ({
   mode: 'schedule',
   manualReason: null,
+  manualSetBy: null,
   inAutoTime: true,
   whyIdle: null,
   train: null,
@@ -44,6 +45,12 @@ const train = (over: Partial<NonNullable<LineSummaryJson['train']>> = {}): NonNu
 });
 
 describe('Overview', () => {
+  it('names who put a line in manual mode, escaped', () => {
+    const html = render(h(Overview, { lines: [line({ line: 'held', mode: 'manual', manualReason: 'release freeze', manualSetBy: X, whyIdle: null })] }));
+    noRawHostile(html);
+    expect(html).toContain('Manual mode: release freeze (set by &lt;img src=x onerror=alert(1)>)');
+  });
+
   it('escapes every user string and lists the most urgent first: unknown outcome, failed job, deployable, blocked', () => {
     const html = render(
       h(Overview, {

@@ -15,6 +15,7 @@ export function setMode(s: LineState, ctx: Context, mode: LineMode, reason?: str
   const from = d.state.settings.mode;
   d.state.settings.mode = mode;
   d.state.settings.manualReason = manualReason;
+  d.state.settings.manualSetBy = mode === 'manual' ? ctx.actor : null;
   const what = mode === 'manual' ? 'trains start only by hand' : 'trains start by themselves inside auto-time';
   const because = why ? ` (${why})` : '';
   d.announce(`${ctx.actor} switched the line to ${mode} mode${because}: ${what}.`);

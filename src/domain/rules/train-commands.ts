@@ -124,6 +124,7 @@ export function emergency(s: LineState, ctx: Context, backupRef: string, reason?
   d.state.platform = [];
   d.state.settings.mode = 'manual';
   d.state.settings.manualReason = `emergency reset by ${ctx.actor}: ${why}`;
+  d.state.settings.manualSetBy = ctx.actor;
   d.state.knownHeadSha = target;
   d.emit({ kind: 'git.reset', targetSha: target, backupRef, removedShas: removed.map((c) => c.sha) });
   const list = removed.slice(0, 20).map((c) => `${short(c.sha)} ${c.authorEmail}: ${firstLine(c.message)}`);

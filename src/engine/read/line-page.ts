@@ -44,6 +44,8 @@ export interface LinePage {
   timezone: string;
   mode: LineState['settings']['mode'];
   manualReason: string | null;
+  /** Who put the line in manual mode; null in schedule mode or when the config file did. */
+  manualSetBy: string | null;
   inAutoTime: boolean;
   whyIdle: string | null;
   current: CurrentTrain | null;
@@ -88,6 +90,7 @@ export function shapeLinePage(s: LineState, x: LineExtras, now: Date): LinePage 
     timezone: settings.timezone,
     mode: settings.mode,
     manualReason: settings.manualReason,
+    manualSetBy: settings.mode === 'manual' ? settings.manualSetBy : null,
     inAutoTime: inAutoTime(s, now),
     whyIdle: whyIdle(s, now),
     current: t

@@ -29,6 +29,8 @@ export interface LineSummaryJson {
   line: string;
   mode: LineStatusJson['mode'];
   manualReason: string | null;
+  /** Who put the line in manual mode; null in schedule mode or when the config file did. */
+  manualSetBy: string | null;
   inAutoTime: boolean;
   whyIdle: string | null;
   /** The going train, else the newest one; null when the line never had a train. */
@@ -76,6 +78,7 @@ export function lineSummaryJson(s: LineState, now: Date, commitCount?: number): 
     line: status.line,
     mode: status.mode,
     manualReason: status.manualReason,
+    manualSetBy: status.manualSetBy,
     inAutoTime: status.inAutoTime,
     whyIdle: status.whyIdle,
     train: shown ? trainSummaryJson(s, shown, commitCount ?? shown.commits.length) : null,

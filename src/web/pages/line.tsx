@@ -42,7 +42,11 @@ export function LineView({ p, now, actions }: { p: LinePage; now: Date; actions?
       <h1>{p.line}</h1>
       <p class="meta">
         {`branch ${p.branch} · `}
-        {p.mode === 'manual' ? <span class="badge warn">{`manual mode${p.manualReason ? `: ${p.manualReason}` : ''}`}</span> : <span class="badge">schedule mode</span>}{' '}
+        {p.mode === 'manual' ? (
+          <span class="badge warn">{`manual mode${p.manualReason ? `: ${p.manualReason}` : ''}${p.manualSetBy ? ` (set by ${p.manualSetBy})` : ''}`}</span>
+        ) : (
+          <span class="badge">schedule mode</span>
+        )}{' '}
         <span class="badge">{p.inAutoTime ? 'in auto-time' : 'outside auto-time'}</span>
       </p>
       <p class="production" data-testid="production">

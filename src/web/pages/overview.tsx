@@ -74,7 +74,11 @@ function LineCard({ l, attention }: { l: LineSummaryJson; attention: Attention |
       </p>
       {/* When "why nothing is moving" is the manual mode, it already gives the reason: say it once. */}
       {l.mode === 'manual' && !l.whyIdle?.startsWith('The line is in manual mode') && (
-        <p class="manual-why">{l.manualReason ? `Manual mode: ${l.manualReason}` : 'Manual mode: trains start only by hand.'}</p>
+        <p class="manual-why">
+          {l.manualReason
+            ? `Manual mode: ${l.manualReason}${l.manualSetBy ? ` (set by ${l.manualSetBy})` : ''}`
+            : `Manual mode${l.manualSetBy ? ` (set by ${l.manualSetBy})` : ''}: trains start only by hand.`}
+        </p>
       )}
       {attention && <p class={`attn attn-${attention.level}`}>{attention.text}</p>}
       {l.train ? <TrainPart line={l.line} t={l.train} /> : <p class="train muted">No train yet.</p>}

@@ -22,6 +22,7 @@ export function aLine(overrides: Partial<LineState> = {}, settings: Partial<Line
       branch: 'main',
       mode: 'schedule',
       manualReason: null,
+      manualSetBy: null,
       autoTime: [],
       freezes: [],
       timezone: 'UTC',
