@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoLineApp, startDemoLineApp } from '../support/app-harness.js';
 import { type FakePrometheus, startFakePrometheus } from '../support/fake-prometheus.js';
+import { signIn } from '../support/web-client.js';
 
 const ADMIN = 'admin@example.com';
 const CAROL = 'carol@example.com';
@@ -140,6 +141,12 @@ ${extra}
     expect((await x.t.api(DAVE, 'verify')).ok).toBe(true);
     expect((await x.t.api(DAVE, 'deploy')).text).toContain(reason);
     expect(said()).toContain(`${reason}. 3 failures in a row. The line is blocked`);
+    // The train page shows the watch and its results.
+    const page = await (await signIn(x.base, 'watcher@example.com')).html(`/lines/web/trains/${n}`);
+    expect(page).toContain('data-health="failed"');
+    expect(page).toContain('3 failures in a row.');
+    expect(page.match(/<tr data-outcome="failed">/g)).toHaveLength(3);
+    expect(page).toContain('value 0.2 (healthy if &lt; 0.01)');
     // A train created after the trip is blocked too.
     expect((await x.t.api(ADMIN, 'derail')).ok).toBe(true);
     await x.t.until('train 3 created', async () => (await web()).train?.number === n + 2);
@@ -201,10 +208,15 @@ ${extra}
   }, 120_000);
 
   it('a command check: exit 1 is a failure with its exit code', async () => {
-    await start('', '{command: "echo checking $TRAIN; exit 1"}');
+    await start('', `{command: "echo '<img src=x onerror=alert(1)>' checking $TRAIN; exit 1"}`);
     const n = await ship(CAROL, 'Carol ships');
     await step(0);
-    expect(await checks(n)).toEqual([{ outcome: 'failed', value: null, exitCode: 1, message: `exit code 1: checking ${n}` }]);
+    expect(await checks(n)).toEqual([{ outcome: 'failed', value: null, exitCode: 1, message: `exit code 1: <img src=x onerror=alert(1)> checking ${n}` }]);
     expect((await trainJson(n)).health).toEqual({ state: 'watching', failures: 1 });
+    const page = await (await signIn(x.base, 'watcher@example.com')).html(`/lines/web/trains/${n}`);
+    expect(page).toContain('data-health="watching"');
+    expect(page).toContain('exit 1');
+    expect(page).toContain(`exit code 1: &lt;img src=x onerror=alert(1)> checking ${n}`);
+    expect(page).not.toContain('<img src=x');
   }, 90_000);
 });

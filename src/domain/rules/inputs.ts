@@ -243,11 +243,11 @@ function deployed(d: Draft, t: Train, j: Job): void {
   t.deployedAt = d.ctx.now;
   d.state.deployedSha = t.headSha;
   setProduction(d, t, j.requestedBy, null);
-  watchHealth(d, t);
   d.announce(`Train #${t.number} is deployed to production (${short(t.headSha)}).`, t.number, true);
   const authors = new Set(t.commits.map((c) => norm(c.authorEmail)));
   for (const a of authors) if (!isRobot(d.ctx.policy, a)) d.dm(a, `Your changes on train #${t.number} are in production.`, t.number);
   d.record('train.deployed', t.number, { headSha: t.headSha });
+  watchHealth(d, t);
 }
 
 /** Rule 13 and behaviour.md §9: the rollback job succeeded, so production runs that earlier train now. */
