@@ -101,8 +101,11 @@ ${extra}
     await step(10);
     expect(await checks(n)).toHaveLength(3);
     expect((await trainJson(n)).health).toEqual({ state: 'watching', failures: 0 });
+    const me = await signIn(x.base, 'watcher@example.com');
+    expect(await me.html('/lines/web')).toContain('data-health="watching"');
     await step(5 * 60);
     expect((await trainJson(n)).health).toEqual({ state: 'healthy', failures: 0 });
+    expect(said()).toContain(`Train #${n} passed its health checks: no trip in 5 minutes.`);
     await step(30);
     expect(await checks(n)).toHaveLength(3);
   }, 90_000);
