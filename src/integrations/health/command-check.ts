@@ -46,7 +46,7 @@ export function runCommandCheck(command: string, target: HealthTarget, timeoutMs
       clearTimeout(timer);
       const tail = output.replace(/\s+/g, ' ').trim().slice(-TAIL);
       const said = tail ? `: ${tail}` : '';
-      if (timedOut) resolve(unknown(`the check command did not finish within ${Math.round(timeoutMs / 1000)} s`));
+      if (timedOut) resolve(unknown(`the check command did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`));
       else if (code === null) resolve(unknown(`the check command was killed (${signal ?? 'signal'})`));
       else if (code === 0) resolve({ outcome: 'healthy', value: null, exitCode: 0, message: `exit code 0${said}` });
       else resolve({ outcome: 'failed', value: null, exitCode: code, message: `exit code ${code}${said}` });

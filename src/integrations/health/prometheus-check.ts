@@ -15,7 +15,8 @@ export async function runPrometheusCheck(baseUrl: string, query: string, healthy
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const cause = [e.cause?.code, e.cause?.message].filter(Boolean);
+    const why = e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : cause.length ? cause.join(': ') : e.message;
     return unknown(`${where} did not answer: ${why}`);
   }
   let body: unknown;
