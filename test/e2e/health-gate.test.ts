@@ -71,6 +71,8 @@ ${extra}
     await x.t.app.health.runDue();
   };
   const said = () => x.t.app.chat.messages.map((m: { text: string }) => m.text).join('\n');
+  /** Chat messages go out through the outbox, after the decision: wait for one. */
+  const saysSoon = (text: string) => x.t.until(`Conductor says "${text}"`, async () => said().includes(text));
 
   beforeAll(async () => {
     prom = await startFakePrometheus();
@@ -105,7 +107,7 @@ ${extra}
     expect(await me.html('/lines/web')).toContain('data-health="watching"');
     await step(5 * 60);
     expect((await trainJson(n)).health).toEqual({ state: 'healthy', failures: 0 });
-    expect(said()).toContain(`Train #${n} passed its health checks: no trip in 5 minutes.`);
+    await saysSoon(`Train #${n} passed its health checks: no trip in 5 minutes.`);
     await step(30);
     expect(await checks(n)).toHaveLength(3);
   }, 90_000);
@@ -143,7 +145,7 @@ ${extra}
     expect((await web()).train).toMatchObject({ number: n + 1, blocked: reason, deployable: false });
     expect((await x.t.api(DAVE, 'verify')).ok).toBe(true);
     expect((await x.t.api(DAVE, 'deploy')).text).toContain(reason);
-    expect(said()).toContain(`${reason}. 3 failures in a row. The line is blocked`);
+    await saysSoon(`${reason}. 3 failures in a row. The line is blocked`);
     // The train page shows the watch and its results.
     const page = await (await signIn(x.base, 'watcher@example.com')).html(`/lines/web/trains/${n}`);
     expect(page).toContain('data-health="failed"');
@@ -187,6 +189,8 @@ ${extra}
     expect(rows[3]!.message).toContain('did not answer: ECONNREFUSED');
     expect(rows[4]!.message).toContain('refused the query (HTTP 400: parse error)');
     expect((await trainJson(n)).health).toEqual({ state: 'watching', failures: 0 });
+    await saysSoon('could not run');
+    await x.t.until('the outbox is empty', async () => (await x.t.db.prisma.outboxItem.count({ where: { doneAt: null } })) === 0);
     expect(said().match(/could not run/g)).toHaveLength(1);
     await step(5 * 60);
     expect((await trainJson(n)).health).toEqual({ state: 'healthy', failures: 0 });
@@ -208,7 +212,7 @@ ${extra}
     const job = await x.t.db.prisma.job.findFirst({ where: { kind: 'rollback', train: { number: first } } });
     expect(job).toMatchObject({ requestedBy: 'conductor' });
     await x.t.until('production rolled back', async () => (await web()).lastDeployed?.number === first);
-    expect(said()).toContain(`Rolling back to train #${first} automatically.`);
+    await saysSoon(`Rolling back to train #${first} automatically.`);
   }, 120_000);
 
   it('a command check: exit 1 is a failure with its exit code', async () => {
