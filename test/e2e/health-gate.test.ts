@@ -107,6 +107,9 @@ ${extra}
     expect(await me.html('/lines/web')).toContain('data-health="watching"');
     await step(5 * 60);
     expect((await trainJson(n)).health).toEqual({ state: 'healthy', failures: 0 });
+    // The Prisma models match the hand-written migration (every column is read).
+    expect(await x.t.db.prisma.train.findFirst({ where: { number: n } })).toMatchObject({ healthState: 'healthy', healthFailures: 0, healthLast: 'healthy' });
+    expect(await x.t.db.prisma.line.findFirst({ where: { name: 'web' } })).toMatchObject({ healthBlock: null });
     await saysSoon(`Train #${n} passed its health checks: no trip in 5 minutes.`);
     await step(30);
     expect(await checks(n)).toHaveLength(3);
