@@ -13,9 +13,11 @@ import type { Router } from './http/router.js';
 import { startHttpServer } from './http/server.js';
 import { createLogChat } from './integrations/chat/log-chat.js';
 import { githubFeature } from './integrations/github/feature.js';
+import { realHealthProbe } from './integrations/health/real-probe.js';
 import { jenkinsFeature } from './integrations/jenkins/feature.js';
 import { jiraFeature } from './integrations/jira/feature.js';
 import { createLines } from './integrations/lines.js';
+import { HealthWatch } from './scheduler/health-watch.js';
 import { Leader } from './scheduler/leader.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { slackFeature } from './slack/feature.js';
@@ -70,6 +72,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
       lines: file.lines.map((l) => ({ name: l.name, pollSeconds: l.pollSeconds, codeHost: lines.ports.get(l.name)!.codeHost })),
     });
 
+    // behaviour.md §8: the health checks of watched trains, run by the leader like the tick.
+    const health = new HealthWatch({
+      engine,
+      leader,
+      log,
+      probe: opts.healthProbe ?? realHealthProbe,
+      pollMs: opts.healthPollMs,
+      lines: file.lines.flatMap((l) => (l.healthCheck ? [{ name: l.name, check: l.healthCheck }] : [])),
+    });
+
     const ctx: FeatureContext = { config, log, engine, lines, scheduler, leader, defer, databaseUrl, options: opts };
     const slack = slackFeature(ctx);
     const features = [githubFeature(ctx), jenkinsFeature(ctx), jiraFeature(ctx), slack, webFeature(ctx)].filter((f): f is Feature => f !== null);
@@ -104,6 +116,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     defer('outbox worker', () => worker.current!.stop());
     await scheduler.start();
     defer('scheduler', () => scheduler.stop());
+    health.start();
+    defer('health watch', () => health.stop());
     for (const f of features) {
       await f.start?.();
       if (f.stop) defer(f.name, () => f.stop!());
@@ -112,7 +126,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       { port: http.port, lines: file.lines.map((l) => l.name), source: config.source, slack: slack.parts ? (env.slack?.appToken ? 'socket mode' : 'http') : 'off' },
       'conductor is running',
     );
-    return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, outbox: worker.current, chat: logChat, slack: slack.parts, databaseUrl, stop };
+    return { port: http.port, url: `http://127.0.0.1:${http.port}`, engine, scheduler, health, outbox: worker.current, chat: logChat, slack: slack.parts, databaseUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -43,6 +43,7 @@ export function demoConfig(dataDir: string): FileConfig {
         reminderMinutes: 30,
         // So a push to the demo repository is seen within seconds.
         pollSeconds: 5,
+        healthCheck: null,
       },
     ],
   };

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { HEALTH_OPERATORS, type HealthCheckConfig, type HealthCondition, parseCondition } from '../domain/health.js';
 import { type AutoTimeWindow, parseDayItems, WEEKDAYS, type Weekday } from '../domain/time.js';
 import { ConfigError } from './errors.js';
 import { check, Invalid, leaf, list, problem, strictObject } from './schema.js';
@@ -56,6 +57,8 @@ export interface LineConfig {
   reminderMinutes: number;
   /** How often the remote is fetched, in seconds. */
   pollSeconds: number;
+  /** behaviour.md §8: the health check that watches each deploy, with the line's watch keys; null when none. */
+  healthCheck: HealthCheckConfig | null;
 }
 
 export interface FileConfig {
@@ -86,6 +89,9 @@ export const DEFAULTS = {
   jenkinsPollSeconds: 15,
   jiraPollSeconds: 60,
   jiraDoneStatus: 'Done',
+  healthIntervalSeconds: 30,
+  soakMinutes: 15,
+  failuresToTrip: 3,
 } as const;
 
 /** The whole week, all day: the auto-time of a line that does not set `autoTime`. */
@@ -289,6 +295,56 @@ const tickets = z.preprocess(
   }),
 );
 
+const healthyIf = leaf<HealthCondition>(`a comparison such as "< 0.01" (one of ${HEALTH_OPERATORS.join(' ')} and a number)`, (v) =>
+  typeof v === 'string' ? (parseCondition(v) ?? undefined) : undefined,
+);
+
+const httpUrl = leaf<string>('an http(s) URL such as http://prometheus:9090', (v) => {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const u = new URL(v.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? v.trim().replace(/\/+$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+type ProbeOnly = HealthCheckConfig['probe'];
+
+/** `{command}` or `{prometheus, query, healthyIf}`. */
+const healthCheck = strictObject(
+  {
+    command: nonEmptyString('a shell command').optional(),
+    prometheus: httpUrl.optional(),
+    query: nonEmptyString('a PromQL query').optional(),
+    healthyIf: healthyIf.optional(),
+  },
+  '{command: <shell command>} or {prometheus: <base URL>, query: <PromQL>, healthyIf: "< 0.01"}',
+).transform((h, ctx): ProbeOnly => {
+  if (h.command !== undefined) {
+    const extra = (['prometheus', 'query', 'healthyIf'] as const).filter((k) => h[k] !== undefined);
+    if (extra.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `set either command or prometheus (with query and healthyIf), not both (also set: ${extra.join(', ')})` });
+      return z.NEVER;
+    }
+    return { kind: 'command', command: h.command };
+  }
+  if (h.prometheus === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'missing: expected command: <shell command> or prometheus: <base URL> with query and healthyIf' });
+    return z.NEVER;
+  }
+  if (h.query === undefined || h.healthyIf === undefined) {
+    for (const k of ['query', 'healthyIf'] as const)
+      if (h[k] === undefined)
+        ctx.addIssue({ code: 'custom', path: [k], message: `missing: a prometheus check needs ${k === 'query' ? 'a PromQL query' : 'healthyIf, a comparison such as "< 0.01"'}` });
+    return z.NEVER;
+  }
+  return { kind: 'prometheus', baseUrl: h.prometheus, query: h.query, healthyIf: h.healthyIf };
+});
+
+/** The line keys that only mean something with a `healthCheck`. */
+const HEALTH_KEYS = ['intervalSeconds', 'soakMinutes', 'failuresToTrip', 'autoRollback'] as const;
+
 const lineSchema = strictObject(
   {
     name: leaf<string>('a line name of lower-case letters, digits, ".", "_" or "-", starting with a letter or digit', (v) => (typeof v === 'string' && LINE_NAME.test(v) ? v : undefined)),
@@ -316,6 +372,11 @@ const lineSchema = strictObject(
     maxCommits: positiveInt('a whole number greater than 0', Number.MAX_SAFE_INTEGER).optional(),
     reminderMinutes: minutes(DEFAULTS.reminderMinutes),
     pollSeconds: pollSeconds(DEFAULTS.pollSeconds),
+    healthCheck: healthCheck.optional(),
+    intervalSeconds: positiveInt('a whole number of seconds from 1 to 86400', 86_400, DEFAULTS.healthIntervalSeconds),
+    soakMinutes: minutes(DEFAULTS.soakMinutes),
+    failuresToTrip: positiveInt('a whole number from 1 to 1000', 1000, DEFAULTS.failuresToTrip),
+    autoRollback: leaf<boolean>('true or false', (v) => (typeof v === 'boolean' ? v : undefined), { default: false }),
   },
   'a line: a mapping with name, repo, build and deploy',
 );
@@ -440,6 +501,10 @@ export function validateConfigText(text: string, opts: ParseFileOptions): { conf
         ),
       );
     }
+    if (rawObject.healthCheck === undefined) {
+      for (const key of HEALTH_KEYS)
+        if (rawObject[key] !== undefined) problems.push(problem(prefix, at(key), `only applies to a health check: set healthCheck on line ${JSON.stringify(lineName)}, or remove ${key}`));
+    }
     if (!result.ok) return;
     const line = result.value;
 
@@ -467,6 +532,9 @@ export function validateConfigText(text: string, opts: ParseFileOptions): { conf
       maxCommits: line.maxCommits ?? null,
       reminderMinutes: line.reminderMinutes,
       pollSeconds: line.pollSeconds,
+      healthCheck: line.healthCheck
+        ? { probe: line.healthCheck, intervalSeconds: line.intervalSeconds, soakMinutes: line.soakMinutes, failuresToTrip: line.failuresToTrip, autoRollback: line.autoRollback }
+        : null,
     });
   });
 

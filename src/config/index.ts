@@ -137,6 +137,7 @@ export function engineConfig(config: AppConfig): EngineConfig {
       branch: l.branch,
       maxCommits: l.maxCommits ?? null,
       reminderMinutes: l.reminderMinutes,
+      health: l.healthCheck,
       timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: l.rollback.timeoutMinutes },
     })),
     policy: { admins: file.admins, robots: file.robots },

@@ -84,5 +84,6 @@ function signature(t: Train): string {
     t.blocked,
     t.tickets.map((k) => [k.authorEmail, k.state]),
     t.jobs.map((j) => [j.kind, j.attempt, j.state, j.url]),
+    t.health && [t.health.state, t.health.failures],
   ]);
 }

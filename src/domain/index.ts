@@ -3,11 +3,13 @@
 export * from './deployability.js';
 export { type Decision, Draft, refuse } from './draft.js';
 export * from './effects.js';
+export * from './health.js';
 export * from './identity.js';
 export { canAutoStart, inAutoTime, pickEngineer, platformBase, short } from './lifecycle.js';
 export * from './model.js';
 export * from './output-tail.js';
 export * from './policy.js';
+export * from './rules/health.js';
 export * from './rules/inputs.js';
 export * from './rules/people.js';
 export * from './rules/settings.js';

@@ -71,7 +71,8 @@ export function createTrain(d: Draft, commits: CommitRef[], opts: CreateOptions)
     headSha: head.sha,
     baseSha: opts.replaces?.baseSha ?? platformBase(s),
     engineer: opts.replaces ? opts.replaces.engineer : pickEngineer(commits, d.ctx),
-    blocked: null,
+    // behaviour.md §8: after a health check tripped, every train created until `unblock` is blocked.
+    blocked: s.healthBlock,
     derailReason: null,
     replaces: opts.replaces?.number ?? null,
     createdBy: opts.createdBy,
@@ -84,6 +85,7 @@ export function createTrain(d: Draft, commits: CommitRef[], opts: CreateOptions)
     commits,
     tickets: [],
     jobs: [],
+    health: null,
   };
   // Rule 6: verified changes stay verified while the new train builds.
   train.tickets = ticketsFor(train, d.ctx.policy, now, opts.replaces?.tickets).filter((k) => hasCarriedVerification(train, k));

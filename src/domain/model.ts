@@ -1,3 +1,4 @@
+import type { HealthPolicy, TrainHealth } from './health.js';
 import type { AutoTimeWindow } from './time.js';
 
 /**
@@ -79,6 +80,8 @@ export interface Train {
   commits: CommitRef[];
   tickets: Ticket[];
   jobs: Job[];
+  /** behaviour.md §8: the watch after its deploy, on a line with a health check; null otherwise. */
+  health: TrainHealth | null;
 }
 
 export interface LineSettings {
@@ -94,6 +97,8 @@ export interface LineSettings {
   maxCommits: number | null;
   reminderMinutes: number;
   timeouts: Record<JobKind, number>;
+  /** behaviour.md §8: the line's health-check watch settings; null when the line has no `healthCheck`. */
+  health: HealthPolicy | null;
 }
 
 export interface LineState {
@@ -111,6 +116,11 @@ export interface LineState {
   lastDeployed: { number: number; headSha: string } | null;
   /** The train and SHA of the last successful deploy or rollback; null until the first one. */
   production: Production | null;
+  /**
+   * behaviour.md §8: set when a health check tripped ("health check failed on train #N: …"):
+   * every train created until `unblock` is blocked with it.
+   */
+  healthBlock: string | null;
 }
 
 /** behaviour.md §9: what production runs, since when, by whom, and the train it replaced when it was a rollback. */

@@ -79,6 +79,13 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   'line.autotime': (w, d) => `${w} changed auto-time${str(d.before) ? ` from ${str(d.before)}` : ''} to ${str(d.after) ?? '?'}.`,
   'line.freeze-add': (w, d) => `${w} added the freeze date ${str(d.date) ?? '?'}.`,
   'line.freeze-remove': (w, d) => `${w} removed the freeze date ${str(d.date) ?? '?'}.`,
+  'line.unblocked': (w, d) => `${w} unblocked the line${str(d.was) ? ` (new trains were blocked: ${str(d.was)})` : ''}.`,
+  'health.watching': (_w, d, t) => `The health check started watching ${t}${str(d.until) ? ` until ${str(d.until)}` : ''}.`,
+  'health.healthy': (_w, _d, t) => `${capital(t)} passed its health checks: no trip during the soak.`,
+  'health.superseded': (_w, d, t) => `The health watch of ${t} ended early: train #${str(d.by) ?? '?'} was deployed after it.`,
+  'health.unknown': (_w, d, t) => `The health check of ${t} could not run${because(d.message)}.`,
+  'health.tripped': (_w, d, t) =>
+    `The health check tripped on ${t} after ${str(d.failures) ?? 'several'} failures in a row; the line is blocked${str(d.reason) ? ` (${str(d.reason)})` : ''}.`,
   'commit.revert-requested': (w, d) => `${w} asked to revert ${sha(d.sha)}.`,
   'commit.revert-failed': (_w, d) => `The revert of ${sha(d.sha)} that ${person(d.requestedBy)} asked for was not made.${str(d.reason) ? ` ${str(d.reason)}` : ''}`,
 };

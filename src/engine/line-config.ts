@@ -1,4 +1,4 @@
-import type { JobKind, Policy } from '../domain/index.js';
+import type { HealthCheckConfig, JobKind, Policy } from '../domain/index.js';
 
 /** What the engine needs to know of a line from the config file (runtime settings live in the database). */
 export interface LineRuntimeConfig {
@@ -9,6 +9,8 @@ export interface LineRuntimeConfig {
   timeouts: Record<JobKind, number>;
   /** The line's commits get GitHub commit statuses (the line names a GitHub repository and a token is set). */
   commitStatuses?: boolean;
+  /** behaviour.md §8: the line's health check; absent or null when it has none. */
+  health?: HealthCheckConfig | null;
 }
 
 export interface EngineConfig {

@@ -1,4 +1,4 @@
-import type { CommitRef, Job, LineState, Ticket, Train } from '../domain/index.js';
+import type { CommitRef, HealthCheckConfig, HealthPolicy, Job, LineState, Ticket, Train, TrainHealth } from '../domain/index.js';
 import type { AutoTimeWindow } from '../domain/time.js';
 import type { Sql } from '../store/sql.js';
 import type { LineRuntimeConfig } from './line-config.js';
@@ -55,6 +55,7 @@ export async function loadLine(
     SELECT t.* FROM train t
     WHERE t.line_id = ${line.id}
       AND (t.state IN ('delivering', 'verifying', 'deploying')
+           OR t.health_state = 'watching'
            OR t.number = ANY(${extra}::int[])
            OR EXISTS (SELECT 1 FROM job j WHERE j.train_id = t.id AND j.state IN ('queued', 'running', 'unknown')))
     ORDER BY t.number`;
@@ -124,6 +125,7 @@ export async function loadLine(
       commits: commitsByTrain.get(t.id) ?? [],
       tickets: ticketsByTrain.get(t.id) ?? [],
       jobs: jobsByTrain.get(t.id) ?? [],
+      health: toHealth(t),
     };
   });
   const state: LineState = {
@@ -139,6 +141,7 @@ export async function loadLine(
       maxCommits: cfg.maxCommits,
       reminderMinutes: cfg.reminderMinutes,
       timeouts: cfg.timeouts,
+      health: cfg.health ? healthPolicy(cfg.health) : null,
     },
     deployedSha: line.deployed_sha,
     knownHeadSha: line.known_head_sha,
@@ -156,6 +159,7 @@ export async function loadLine(
             by: line.production_by!,
             rolledBackFrom: line.production_rolled_back_from,
           },
+    healthBlock: line.health_block,
   };
   return { state, ids };
 }
@@ -183,6 +187,7 @@ interface LineRow {
   production_since: Date | null;
   production_by: string | null;
   production_rolled_back_from: number | null;
+  health_block: string | null;
 }
 
 interface TrainRow {
@@ -201,7 +206,18 @@ interface TrainRow {
   deploy_started_at: Date | null;
   deployed_at: Date | null;
   derailed_at: Date | null;
+  health_state: TrainHealth['state'] | null;
+  health_failures: number;
+  health_since: Date | null;
+  health_until: Date | null;
+  health_last: TrainHealth['last'];
 }
+
+const toHealth = (t: TrainRow): TrainHealth | null =>
+  t.health_state && t.health_since && t.health_until ? { state: t.health_state, failures: t.health_failures, since: t.health_since, until: t.health_until, last: t.health_last } : null;
+
+/** The domain's part of the config's health check (the probe is the runner's). */
+const healthPolicy = ({ probe: _probe, ...policy }: HealthCheckConfig): HealthPolicy => policy;
 
 interface CommitRow {
   id: number;

@@ -73,6 +73,7 @@ export async function saveDecision(
     after.deployedSha !== before.deployedSha ||
     after.knownHeadSha !== before.knownHeadSha ||
     after.nextTrainNumber !== before.nextTrainNumber ||
+    after.healthBlock !== before.healthBlock ||
     (after.production !== before.production && JSON.stringify(after.production) !== JSON.stringify(before.production))
   ) {
     const p = after.production;
@@ -82,7 +83,8 @@ export async function saveDecision(
         deployed_sha = ${after.deployedSha}, known_head_sha = ${after.knownHeadSha},
         next_train_number = ${after.nextTrainNumber}, commit_seq = ${seq},
         production_train = ${p?.number ?? null}, production_sha = ${p?.headSha ?? null}, production_since = ${p?.since ?? null},
-        production_by = ${p?.by ?? null}, production_rolled_back_from = ${p?.rolledBackFrom ?? null}, updated_at = now()
+        production_by = ${p?.by ?? null}, production_rolled_back_from = ${p?.rolledBackFrom ?? null},
+        health_block = ${after.healthBlock}, updated_at = now()
       WHERE id = ${lineId}`;
   }
 
@@ -104,7 +106,9 @@ export async function saveDecision(
       await tx.execute`
         UPDATE train SET state = ${t.state}::"TrainState", engineer_email = ${t.engineer}, blocked_reason = ${t.blocked},
           derail_reason = ${t.derailReason}, created_at = ${t.createdAt}, delivered_at = ${t.deliveredAt}, verified_at = ${t.verifiedAt},
-          deploy_started_at = ${t.deployStartedAt}, deployed_at = ${t.deployedAt}, derailed_at = ${t.derailedAt}
+          deploy_started_at = ${t.deployStartedAt}, deployed_at = ${t.deployedAt}, derailed_at = ${t.derailedAt},
+          health_state = ${t.health?.state ?? null}, health_failures = ${t.health?.failures ?? 0}, health_since = ${t.health?.since ?? null},
+          health_until = ${t.health?.until ?? null}, health_last = ${t.health?.last ?? null}
         WHERE id = ${trainId(ids.trains, t.number)}`;
     }
   }
@@ -284,5 +288,12 @@ function times(t: Train) {
 }
 
 function trainChanged(a: Train, b: Train): boolean {
-  return a.state !== b.state || a.engineer !== b.engineer || a.blocked !== b.blocked || a.derailReason !== b.derailReason || JSON.stringify(times(a)) !== JSON.stringify(times(b));
+  return (
+    a.state !== b.state ||
+    a.engineer !== b.engineer ||
+    a.blocked !== b.blocked ||
+    a.derailReason !== b.derailReason ||
+    JSON.stringify(times(a)) !== JSON.stringify(times(b)) ||
+    JSON.stringify(a.health) !== JSON.stringify(b.health)
+  );
 }

@@ -23,6 +23,8 @@ export interface TrainJson {
   jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean; outputTail: string | null }[];
   createdAt: string;
   deployedAt: string | null;
+  /** behaviour.md §8: the health watch after the deploy (null: never watched); `failures` are consecutive. */
+  health: { state: 'watching' | 'healthy' | 'failed'; failures: number } | null;
 }
 
 export interface LineStatusJson {
@@ -69,6 +71,7 @@ export function trainJson(s: LineState, t: Train): TrainJson {
     })),
     createdAt: t.createdAt.toISOString(),
     deployedAt: t.deployedAt?.toISOString() ?? null,
+    health: t.health ? { state: t.health.state, failures: t.health.failures } : null,
   };
 }
 
@@ -141,6 +144,7 @@ export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
   if (t.derailReason) lines.push(`Derailed: ${endSentence(t.derailReason)}`);
   for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state === 'unknown' ? 'outcome unknown: check production' : j.state}${j.url ? ` ${j.url}` : ''}`);
+  if (t.health) lines.push(`• health: ${t.health.state}${t.health.failures ? ` (${pluralWord(t.health.failures, 'failure')} in a row)` : ''}`);
   // The newest job's reason, when it failed: the word "failed" alone says nothing.
   const newest = t.jobs[t.jobs.length - 1];
   const tail = newest?.state === 'failed' ? outputTail(newest.output) : null;

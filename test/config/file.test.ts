@@ -106,6 +106,7 @@ lines:
           maxCommits: 20,
           reminderMinutes: 15,
           pollSeconds: 30,
+          healthCheck: null,
         },
         {
           name: 'api.v2',
@@ -124,6 +125,7 @@ lines:
           maxCommits: null,
           reminderMinutes: 30,
           pollSeconds: 60,
+          healthCheck: null,
         },
       ],
     });
@@ -155,6 +157,7 @@ lines:
           maxCommits: null,
           reminderMinutes: 30,
           pollSeconds: 60,
+          healthCheck: null,
         },
       ],
     });

@@ -62,6 +62,7 @@ describe('loadConfig', () => {
         maxCommits: null,
         reminderMinutes: 30,
         pollSeconds: 5,
+        healthCheck: null,
       },
     ]);
   });

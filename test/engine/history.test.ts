@@ -102,6 +102,20 @@ const TABLE: [string, HistoryEntry, string][] = [
   ],
   ['line.freeze-add', entry('line.freeze-add', { date: '2026-12-24' }, ADMIN, null), `${ADMIN} added the freeze date 2026-12-24.`],
   ['line.freeze-remove', entry('line.freeze-remove', { date: '2026-12-24' }, ADMIN, null), `${ADMIN} removed the freeze date 2026-12-24.`],
+  [
+    'line.unblocked',
+    entry('line.unblocked', { was: 'health check failed on train #3: value 0.2' }, ADMIN, null),
+    `${ADMIN} unblocked the line (new trains were blocked: health check failed on train #3: value 0.2).`,
+  ],
+  ['health.watching', entry('health.watching', { until: '2026-11-23T10:15:00.000Z' }, 'conductor'), 'The health check started watching train #3 until 2026-11-23T10:15:00.000Z.'],
+  ['health.healthy', entry('health.healthy', {}, 'conductor'), 'Train #3 passed its health checks: no trip during the soak.'],
+  ['health.superseded', entry('health.superseded', { by: 4, failures: 0 }, 'conductor'), 'The health watch of train #3 ended early: train #4 was deployed after it.'],
+  ['health.unknown', entry('health.unknown', { message: 'Prometheus did not answer' }, 'conductor'), 'The health check of train #3 could not run: Prometheus did not answer.'],
+  [
+    'health.tripped',
+    entry('health.tripped', { reason: 'health check failed on train #3: value 0.2', failures: 3, blocked: 4 }, 'conductor'),
+    'The health check tripped on train #3 after 3 failures in a row; the line is blocked (health check failed on train #3: value 0.2).',
+  ],
   ['commit.revert-requested', entry('commit.revert-requested', { sha: S1 }, A, null), `${A} asked to revert a1b2c3d4.`],
   [
     'commit.revert-failed',

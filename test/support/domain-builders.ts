@@ -77,6 +77,7 @@ export function aLine(overrides: LineOverrides = {}): LineState {
       maxCommits: null,
       reminderMinutes: 30,
       timeouts: { build: 30, deploy: 60, rollback: 60 },
+      health: null,
       ...settings,
     },
     deployedSha: BASE_SHA,
@@ -86,6 +87,7 @@ export function aLine(overrides: LineOverrides = {}): LineState {
     trains: [],
     lastDeployed: null,
     production: null,
+    healthBlock: null,
     ...rest,
   };
 }
@@ -123,7 +125,9 @@ const LIVE = new Set(['delivering', 'verifying', 'deploying']);
 export function reload(s: LineState, keep: number[] = []): LineState {
   return {
     ...s,
-    trains: s.trains.filter((t) => LIVE.has(t.state) || keep.includes(t.number) || t.jobs.some((j) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown')),
+    trains: s.trains.filter(
+      (t) => LIVE.has(t.state) || keep.includes(t.number) || t.health?.state === 'watching' || t.jobs.some((j) => j.state === 'queued' || j.state === 'running' || j.state === 'unknown'),
+    ),
   };
 }
 

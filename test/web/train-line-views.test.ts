@@ -81,6 +81,7 @@ function train(commits: CommitRef[], over: Partial<Train> = {}): Train {
       ),
     ),
     jobs: [job({})],
+    health: null,
     ...over,
   };
 }

@@ -5,6 +5,7 @@ import type { CommitRef, Context, Job, JobKind, LineState, Train } from '../mode
 import { codeBlock, outputTail } from '../output-tail.js';
 import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
+import { watchHealth } from './health.js';
 
 /**
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
@@ -246,6 +247,7 @@ function deployed(d: Draft, t: Train, j: Job): void {
   const authors = new Set(t.commits.map((c) => norm(c.authorEmail)));
   for (const a of authors) if (!isRobot(d.ctx.policy, a)) d.dm(a, `Your changes on train #${t.number} are in production.`, t.number);
   d.record('train.deployed', t.number, { headSha: t.headSha });
+  watchHealth(d, t);
 }
 
 /** Rule 13 and behaviour.md §9: the rollback job succeeded, so production runs that earlier train now. */

@@ -175,14 +175,25 @@ export function block(s: LineState, ctx: Context, reason: string): Decision {
 export function unblock(s: LineState, ctx: Context): Decision {
   const going = goingTrain(s);
   if (!canDrive(ctx.policy, going ?? currentTrain(s), ctx.actor)) return refuse(refusals.engineerOrAdmin('unblock the train', going ?? currentTrain(s)));
+  // behaviour.md §8: a tripped health check blocks the line itself (every new train), even with no train going.
+  if (!going && s.healthBlock) {
+    const d = new Draft(s, ctx);
+    const was = d.state.healthBlock;
+    d.state.healthBlock = null;
+    d.announce(`The line was unblocked by ${ctx.actor}: new trains are no longer blocked by the failed health check.`);
+    d.record('line.unblocked', null, { was });
+    return d.finish('Line unblocked: new trains are no longer blocked by the failed health check.');
+  }
   if (!going) return refuse('No train is going: there is nothing to unblock.');
-  if (!going.blocked) return refuse(`Train #${going.number} is not blocked.`);
+  if (!going.blocked && !s.healthBlock) return refuse(`Train #${going.number} is not blocked.`);
   const d = new Draft(s, ctx);
   const t = findTrain(d.state, going.number)!;
   const was = t.blocked;
   t.blocked = null;
-  d.announce(`Train #${t.number} was unblocked by ${ctx.actor}.`, t.number);
-  d.record('train.unblocked', t.number, { was });
+  const line = d.state.healthBlock;
+  d.state.healthBlock = null;
+  d.announce(`Train #${t.number} was unblocked by ${ctx.actor}.${line ? ' The failed health check no longer blocks new trains.' : ''}`, t.number);
+  d.record('train.unblocked', t.number, { was, ...(line ? { healthBlock: line } : {}) });
   return d.finish(`Train #${t.number} unblocked.`);
 }
 
@@ -243,28 +254,45 @@ export function retry(s: LineState, ctx: Context): Decision {
  * a rollback is allowed.
  */
 export function rollback(s: LineState, ctx: Context, targetNumber: number): Decision {
-  const target = findTrain(s, targetNumber);
   const current = currentTrain(s);
   if (!canDrive(ctx.policy, current, ctx.actor)) return refuse(refusals.engineerOrAdmin('roll back', current));
-  if (!target || target.state !== 'deployed') return refuse(`Train #${targetNumber} was never deployed: only a deployed train can be rolled back to.`);
-  const production = s.production ?? s.lastDeployed;
-  if (production && production.number === targetNumber) return refuse(`Train #${targetNumber} is what production runs now: roll back to another deployed train.`);
-  const busy = s.trains.flatMap((t) => t.jobs.filter((j) => j.kind === 'rollback' && (j.state === 'queued' || j.state === 'running')).map(() => t.number));
-  if (busy.length > 0) return refuse(`A rollback to train #${busy[0]} is already running.`);
+  const refused = rollbackRefusal(s, targetNumber);
+  if (refused) return refuse(refused);
   const d = new Draft(s, ctx);
+  const forward = startRollback(d, targetNumber, 'rollback');
+  return d.finish(`Rolling ${forward ? 'forward' : 'back'} to train #${targetNumber}.`);
+}
+
+/** Why a rollback to `targetNumber` cannot start, or null when it can (the same for people and for behaviour.md §8's automatic one). */
+export function rollbackRefusal(s: LineState, targetNumber: number): string | null {
+  const target = findTrain(s, targetNumber);
+  if (!target || target.state !== 'deployed') return `Train #${targetNumber} was never deployed: only a deployed train can be rolled back to.`;
+  const production = s.production ?? s.lastDeployed;
+  if (production && production.number === targetNumber) return `Train #${targetNumber} is what production runs now: roll back to another deployed train.`;
+  const busy = s.trains.flatMap((t) => t.jobs.filter((j) => j.kind === 'rollback' && (j.state === 'queued' || j.state === 'running')).map(() => t.number));
+  if (busy.length > 0) return `A rollback to train #${busy[0]} is already running.`;
+  return null;
+}
+
+/**
+ * Starts the rollback job and blocks the going train with `blockReason` ("rollback", or the
+ * failed health check's reason, which an automatic rollback keeps). True when it rolls forward.
+ */
+export function startRollback(d: Draft, targetNumber: number, blockReason: string): boolean {
+  const production = d.state.production ?? d.state.lastDeployed;
   const t = findTrain(d.state, targetNumber)!;
   addJob(d, t, 'rollback', t.headSha);
   const going = goingTrain(d.state);
-  if (going) going.blocked = 'rollback';
+  if (going) going.blocked = blockReason;
   const forward = production !== null && production.number < targetNumber;
   d.announce(
-    `${ctx.actor} is rolling production ${forward ? 'forward' : 'back'} to train #${targetNumber} (${short(t.headSha)}).${production ? ` Until it succeeds, production runs train #${production.number}.` : ''}` +
-      (going ? ` Train #${going.number} is blocked ("rollback").` : '') +
+    `${d.ctx.actor} is rolling production ${forward ? 'forward' : 'back'} to train #${targetNumber} (${short(t.headSha)}).${production ? ` Until it succeeds, production runs train #${production.number}.` : ''}` +
+      (going ? ` Train #${going.number} is blocked ("${blockReason}").` : '') +
       (forward ? '' : ' Next: revert the bad commit (`/conductor revert <sha>`), extend the train (`/conductor extend`), then unblock it.'),
     going?.number ?? null,
   );
   d.record('line.rollback', targetNumber, { headSha: t.headSha, blocked: going?.number ?? null, from: production?.number ?? null });
-  return d.finish(`Rolling ${forward ? 'forward' : 'back'} to train #${targetNumber}.`);
+  return forward;
 }
 
 /** Rule 5: push a revert commit (the code host does it; the revert lands on the platform). */

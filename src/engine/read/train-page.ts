@@ -61,6 +61,18 @@ export interface AuthorGroup {
   commits: { sha: string; message: string }[];
 }
 
+/** behaviour.md §8: one stored health check result. */
+export interface HealthCheckView {
+  checkedAt: Date;
+  outcome: 'healthy' | 'failed' | 'unknown';
+  value: number | null;
+  exitCode: number | null;
+  message: string;
+}
+
+/** Health check results the page shows at most (newest first); the rest are counted. */
+export const HEALTH_CHECKS_SHOWN = 200;
+
 export interface TrainPage {
   line: string;
   timezone: string;
@@ -78,6 +90,8 @@ export interface TrainPage {
   authorPage: number;
   authorPages: number;
   authors: AuthorGroup[];
+  /** behaviour.md §8: the watch after the deploy with its results (newest first), or null when never watched. */
+  health: (NonNullable<Train['health']> & { checks: HealthCheckView[]; total: number }) | null;
 }
 
 /** An author of the train and how many of its commits are theirs. */
@@ -98,6 +112,8 @@ export interface TrainExtras {
   authors: AuthorCount[];
   /** The commits of the page's authors (at most COMMITS_CARRIED each, oldest first). */
   pageCommits: Map<string, { sha: string; message: string }[]>;
+  /** The newest health check results (at most HEALTH_CHECKS_SHOWN), and how many there are. */
+  healthChecks?: { shown: HealthCheckView[]; total: number };
 }
 
 /** Pure: the page from a snapshot holding the train. */
@@ -151,6 +167,7 @@ export function shapeTrainPage(s: LineState, t: Train, x: TrainExtras, authorPag
         commits: x.pageCommits.get(a.authorEmail) ?? [],
       };
     }),
+    health: t.health ? { ...t.health, checks: x.healthChecks?.shown ?? [], total: x.healthChecks?.total ?? 0 } : null,
   };
 }
 
@@ -223,6 +240,15 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
           FROM train_commit tc JOIN commit c ON c.id = tc.commit_id
           WHERE tc.train_id = ${trainId} AND c.author_email = ANY(${emails}::text[])
         ) x WHERE rn <= ${COMMITS_CARRIED} ORDER BY position`;
+      const checks = t.health
+        ? await tx.query<{ checked_at: Date; outcome: HealthCheckView['outcome']; value: number | null; exit_code: number | null; message: string; total: number }>`
+            SELECT checked_at, outcome, value, exit_code, message, count(*) OVER ()::int AS total
+            FROM health_check WHERE train_id = ${trainId} ORDER BY checked_at DESC, id DESC LIMIT ${HEALTH_CHECKS_SHOWN}`
+        : [];
+      const healthChecks = {
+        shown: checks.map((c) => ({ checkedAt: c.checked_at, outcome: c.outcome, value: c.value, exitCode: c.exit_code, message: c.message })),
+        total: checks[0]?.total ?? 0,
+      };
       const pageCommits = new Map<string, { sha: string; message: string }[]>();
       for (const r of rows) pageCommits.set(r.author_email, [...(pageCommits.get(r.author_email) ?? []), { sha: r.sha, message: r.message }]);
       const page = shapeTrainPage(
@@ -237,6 +263,7 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
           jobIds: loaded.ids.jobs,
           authors: counts,
           pageCommits,
+          healthChecks,
         },
         authorPage,
       );

@@ -72,6 +72,13 @@ export function trainCard(state: LineState, train: Train, opts: TrainCardOptions
     blocks.push(section(`:no_entry: *Blocked:* ${escapeMrkdwn(truncate(train.blocked, 500))}`));
   }
 
+  // behaviour.md §8: a deployed train is watched by the line's health check (shown as such).
+  if (train.health) {
+    const f = train.health.failures;
+    const words = { watching: 'watching', healthy: 'healthy (the soak ended without a trip)', failed: 'failed: the line is blocked' }[train.health.state];
+    blocks.push(context(`:stethoscope: *Health check:* ${words}${f > 0 && train.health.state === 'watching' ? ` (${plural(f, 'failure')} in a row)` : ''}`));
+  }
+
   const status = statusSentence(train, reason, opts.mention, who);
   if (status) blocks.push(section(status));
 

@@ -92,6 +92,13 @@ function Current({ line, c }: { line: string; c: CurrentTrain | null }) {
         {`${c.commits} ${c.commits === 1 ? 'commit' : 'commits'} by ${c.authors} · engineer ${t.engineer ?? 'none'} · verified ${c.verified}/${t.tickets.length} · head `}
         <code class="sha">{t.headSha.slice(0, 8)}</code>
       </p>
+      {t.health && (
+        <p data-health={t.health.state}>
+          {'Health check: '}
+          <StateBadge state={t.health.state} />
+          {t.health.failures > 0 && t.health.state === 'watching' ? ` ${t.health.failures} ${t.health.failures === 1 ? 'failure' : 'failures'} in a row` : ''}
+        </p>
+      )}
       {t.blocked !== null && <p class="why">{`Blocked: ${t.blocked}`}</p>}
       {c.notDeployableReason !== null && <p class="why">{c.notDeployableReason}</p>}
       {t.derailReason !== null && <p class="why">{`Derailed: ${t.derailReason}`}</p>}

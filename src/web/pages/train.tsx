@@ -12,7 +12,7 @@ import { type TrainPageActions, trainPageActions } from '../actions/page-actions
 import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { formatDuration, NotFound, StateBadge, safeHref, Time, TrainState } from './parts.js';
+import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
 
 /** Bytes of a running job's output shown (and polled by the script). */
 export const LIVE_OUTPUT_BYTES = 64 * 1024;
@@ -92,6 +92,16 @@ export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutput
         <dd>
           <Time at={t.createdAt} /> {`by ${t.createdBy}`}
         </dd>
+        {p.health !== null && (
+          <>
+            <dt>Health</dt>
+            <dd>
+              <a href="#health">
+                <StateBadge state={p.health.state} />
+              </a>
+            </dd>
+          </>
+        )}
         {t.blocked !== null && (
           <>
             <dt>Blocked</dt>
@@ -130,6 +140,7 @@ export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutput
       {actions?.panel}
       <Timeline steps={p.timeline} />
       <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
+      {p.health && <Health h={p.health} />}
       <Commits p={p} revert={actions?.revert} />
     </>
   );
@@ -210,6 +221,62 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
           })}
         </ul>
       )}
+    </section>
+  );
+}
+
+const HEALTH_WORDS = {
+  watching: 'Watched by the line’s health check until the end of the soak.',
+  healthy: 'The soak ended without a trip.',
+  failed: 'The health check tripped: the line was blocked.',
+} as const;
+
+/** behaviour.md §8: the watch after the deploy, and every check result (newest first). */
+function Health({ h }: { h: NonNullable<TrainPage['health']> }) {
+  return (
+    <section aria-labelledby="health" data-health={h.state}>
+      <h2 id="health">Health checks</h2>
+      <p>
+        <StateBadge state={h.state} /> {` ${HEALTH_WORDS[h.state]} `}
+        {h.failures > 0 && <strong>{`${h.failures} ${h.failures === 1 ? 'failure' : 'failures'} in a row. `}</strong>}
+        <span class="muted">
+          {'Watched from '}
+          <Time at={h.since} />
+          {' to '}
+          <Time at={h.until} />.
+        </span>
+      </p>
+      {h.checks.length === 0 ? (
+        <p class="muted">No check has run yet.</p>
+      ) : (
+        <TableWrap label="Health check results">
+          <table class="stack health-checks">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Result</th>
+                <th scope="col">Value</th>
+                <th scope="col">Message</th>
+              </tr>
+            </thead>
+            <tbody>
+              {h.checks.map((c, i) => (
+                <tr key={i} data-outcome={c.outcome}>
+                  <td class="nowrap">
+                    <Time at={c.checkedAt} />
+                  </td>
+                  <td>
+                    <StateBadge state={c.outcome} />
+                  </td>
+                  <td data-label="Value">{c.value !== null ? String(c.value) : c.exitCode !== null ? `exit ${c.exitCode}` : '—'}</td>
+                  <td class="main">{c.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+      {h.total > h.checks.length && <p class="muted">{`The newest ${h.checks.length} of ${h.total} results.`}</p>}
     </section>
   );
 }

@@ -73,6 +73,7 @@ function aTrain(number: number, tickets: Ticket[]): Train {
     commits,
     tickets,
     jobs: [],
+    health: null,
   };
 }
 

@@ -29,6 +29,7 @@ export function aLine(overrides: Partial<LineState> = {}, settings: Partial<Line
       maxCommits: null,
       reminderMinutes: 30,
       timeouts: { build: 30, deploy: 60, rollback: 60 },
+      health: null,
       ...settings,
     },
     deployedSha: BASE,
@@ -38,6 +39,7 @@ export function aLine(overrides: Partial<LineState> = {}, settings: Partial<Line
     trains: [],
     lastDeployed: null,
     production: null,
+    healthBlock: null,
     ...overrides,
   };
 }
@@ -95,6 +97,7 @@ export function aTrain(number: number, commits: CommitRef[], overrides: Partial<
     commits,
     tickets: [],
     jobs: [],
+    health: null,
     ...overrides,
   };
 }

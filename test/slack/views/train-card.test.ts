@@ -107,6 +107,17 @@ describe('trainCard: content', () => {
     expect(allText(card('smallest', 'verifying, blocked').blocks)).toContain(':no_entry: *Blocked:* waiting for QA');
   });
 
+  it('a deployed train watched by its health check says so (behaviour.md §8)', () => {
+    const { line, train } = scenario('smallest', 'deployed');
+    const since = new Date('2026-11-23T10:00:00Z');
+    const until = new Date('2026-11-23T10:15:00Z');
+    const watched = { ...train, health: { state: 'watching' as const, failures: 2, since, until, last: 'failed' as const } };
+    expect(allText(trainCard(line, watched, { mention }).blocks)).toContain(':stethoscope: *Health check:* watching (2 failures in a row)');
+    const failed = { ...train, health: { state: 'failed' as const, failures: 3, since, until, last: 'failed' as const } };
+    expect(allText(trainCard(line, failed, { mention }).blocks)).toContain(':stethoscope: *Health check:* failed: the line is blocked');
+    expect(allText(trainCard(line, train, { mention }).blocks)).not.toContain('Health check');
+  });
+
   it('jobs: latest first, at most 4, each with its link', () => {
     const jobsText = textsOf(card('largest', 'deploy failed').blocks).find((t) => t.startsWith('*Jobs*'))!;
     const lines = jobsText.split('\n').slice(1);
