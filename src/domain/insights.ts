@@ -32,12 +32,14 @@ export function insightsGrain(days: number): InsightsGrain {
 }
 
 /** The failure signals of a deployed train, in the order the change failure rate looks for them. */
-export type FailureSignal = 'rollback' | 'emergency' | 'revert';
+export type FailureSignal = 'rollback' | 'emergency' | 'revert' | 'health';
 
 export const FAILURE_ACTIONS: Record<FailureSignal, string> = {
   rollback: 'line.rollback',
   emergency: 'line.emergency',
   revert: 'commit.revert-requested',
+  /** A health-gated deploy whose check tripped (behaviour.md §8). */
+  health: 'health.tripped',
 };
 
 /** The derail reasons Conductor writes itself, folded into one category each (the rest are people's words). */

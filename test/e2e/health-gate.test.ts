@@ -149,6 +149,10 @@ ${extra}
     expect((await x.t.api(DAVE, 'verify')).ok).toBe(true);
     expect((await x.t.api(DAVE, 'deploy')).text).toContain(reason);
     await saysSoon(`${reason}. 3 failures in a row. The line is blocked`);
+    // The insights count the tripped gate as a change failure of that train.
+    const insights = (await (await fetch(`${x.base}/api/lines/web/insights?days=7`)).json()) as { changeFailureRate: number; failures: { train: number; signal: string }[] };
+    expect(insights.failures).toContainEqual(expect.objectContaining({ train: n, signal: 'health' }));
+    expect(insights.changeFailureRate).toBeGreaterThan(0);
     // The train page shows the watch and its results.
     const page = await (await signIn(x.base, 'watcher@example.com')).html(`/lines/web/trains/${n}`);
     expect(page).toContain('data-health="failed"');

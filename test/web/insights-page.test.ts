@@ -37,7 +37,7 @@ describe('the insights page', () => {
     expect(html).toContain('Insights <span class="muted">· web, last 30 days</span>');
     expect(html).toMatch(/<div data-key="deployment-frequency"><dt>Deployment frequency<\/dt><dd class="figure">0.03 a day<\/dd><dd>1 production deploy, 0.23 a week.<\/dd>/);
     expect(html).toContain('Per commit, from the moment Conductor first saw it on the branch');
-    expect(html).toContain('followed, before the next deploy, by a rollback, an emergency reset or a revert');
+    expect(html).toContain('followed, before the next deploy, by a rollback, an emergency reset, a revert of one of their commits, or a tripped health check');
     expect(html).toMatch(/<div data-key="change-failure-rate"><dt>Change failure rate<\/dt><dd class="figure">0 %<\/dd>/);
     // Four charts, each one image with a title and a description.
     expect(html.match(/<svg class="chart"[^>]* role="img" aria-labelledby="(chart-[a-z]+)-title \1-desc"/g)).toHaveLength(4);

@@ -74,7 +74,7 @@ function Selectors({ lines, line, days }: { lines: string[]; line: string; days:
 }
 
 const p50p90 = (p: Percentiles): string => (p.p50 === null ? '–' : `${formatDuration(p.p50)} (p90 ${formatDuration(p.p90)})`);
-const SIGNALS: Record<FailureSignal, string> = { rollback: 'rollback', emergency: 'emergency reset', revert: 'revert of one of its commits' };
+const SIGNALS: Record<FailureSignal, string> = { rollback: 'rollback', emergency: 'emergency reset', revert: 'revert of one of its commits', health: 'tripped health check' };
 
 export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
   const labels = i.trend.map((b) => b.start.slice(5));
@@ -108,7 +108,7 @@ export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
             <dt>Change failure rate</dt>
             <dd class="figure">{formatRate(i.changeFailureRate)}</dd>
             <dd>{`${i.failedDeployments} of ${i.deployments} deploys.`}</dd>
-            <dd class="definition">Deployed trains followed, before the next deploy, by a rollback, an emergency reset or a revert of one of their commits.</dd>
+            <dd class="definition">Deployed trains followed, before the next deploy, by a rollback, an emergency reset, a revert of one of their commits, or a tripped health check.</dd>
           </div>
           <div data-key="time-to-restore">
             <dt>Time to restore</dt>
@@ -179,7 +179,7 @@ export function Insights({ lines, i }: { lines: string[]; i: InsightsJson }) {
       <section aria-labelledby="failures">
         <h2 id="failures">Failed deploys</h2>
         {i.failures.length === 0 ? (
-          <p class="note">No deployed train of this period was followed by a rollback, an emergency reset or a revert of its commits.</p>
+          <p class="note">No deployed train of this period was followed by a rollback, an emergency reset, a revert of its commits or a tripped health check.</p>
         ) : (
           <TableWrap label="Failed deploys">
             <table class="numbers">
