@@ -80,7 +80,8 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   'line.freeze-add': (w, d) => `${w} added the freeze date ${str(d.date) ?? '?'}.`,
   'line.freeze-remove': (w, d) => `${w} removed the freeze date ${str(d.date) ?? '?'}.`,
   'line.unblocked': (w, d) => `${w} unblocked the line${str(d.was) ? ` (new trains were blocked: ${str(d.was)})` : ''}.`,
-  'health.watching': (_w, d, t) => `The health check started watching ${t}${str(d.until) ? ` until ${str(d.until)}` : ''}.`,
+  // The sentence has no time zone to hand (`/api/history` text too): the end of the soak is said in UTC, readably.
+  'health.watching': (_w, d, t) => `The health check started watching ${t}${untilUtc(d.until)}.`,
   'health.healthy': (_w, _d, t) => `${capital(t)} passed its health checks: no trip during the soak.`,
   'health.superseded': (_w, d, t) => `The health watch of ${t} ended early: train #${str(d.by) ?? '?'} was deployed after it.`,
   'health.unknown': (_w, d, t) => `The health check of ${t} could not run${because(d.message)}.`,
@@ -89,6 +90,11 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   'commit.revert-requested': (w, d) => `${w} asked to revert ${sha(d.sha)}.`,
   'commit.revert-failed': (_w, d) => `The revert of ${sha(d.sha)} that ${person(d.requestedBy)} asked for was not made.${str(d.reason) ? ` ${str(d.reason)}` : ''}`,
 };
+
+function untilUtc(until: unknown): string {
+  const at = typeof until === 'string' ? new Date(until) : null;
+  return at && !Number.isNaN(at.getTime()) ? ` until ${localTime(at, 'UTC')} UTC` : '';
+}
 
 const capital = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
 

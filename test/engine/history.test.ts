@@ -107,7 +107,7 @@ const TABLE: [string, HistoryEntry, string][] = [
     entry('line.unblocked', { was: 'health check failed on train #3: value 0.2' }, ADMIN, null),
     `${ADMIN} unblocked the line (new trains were blocked: health check failed on train #3: value 0.2).`,
   ],
-  ['health.watching', entry('health.watching', { until: '2026-11-23T10:15:00.000Z' }, 'conductor'), 'The health check started watching train #3 until 2026-11-23T10:15:00.000Z.'],
+  ['health.watching', entry('health.watching', { until: '2026-11-23T10:15:00.000Z' }, 'conductor'), 'The health check started watching train #3 until 2026-11-23 10:15 UTC.'],
   ['health.healthy', entry('health.healthy', {}, 'conductor'), 'Train #3 passed its health checks: no trip during the soak.'],
   ['health.superseded', entry('health.superseded', { by: 4, failures: 0 }, 'conductor'), 'The health watch of train #3 ended early: train #4 was deployed after it.'],
   ['health.unknown', entry('health.unknown', { message: 'Prometheus did not answer' }, 'conductor'), 'The health check of train #3 could not run: Prometheus did not answer.'],
