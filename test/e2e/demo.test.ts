@@ -66,6 +66,8 @@ describe('end to end: the demo line', () => {
     expect(deployed.lastDeployed).toEqual({ number: 1, headSha: sha2 });
 
     // What people would read in Slack went to the log chat, in order.
+    // Delivered by the outbox after the commit: wait for the last of them rather than race it.
+    await t.until('the deploy is announced', async () => t.app.chat.messages.some((m) => m.text.startsWith('Train #1 is deployed to production')));
     const said = t.app.chat.messages.map((m) => m.text);
     expect(said).toContain('Train #1 is deployed to production (' + sha2.slice(0, 8) + ').');
     expect(t.app.chat.messages.filter((m) => m.kind === 'dm' && m.to === 'carol@example.com').map((m) => m.text)).toEqual(

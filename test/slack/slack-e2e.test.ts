@@ -110,7 +110,10 @@ describe('Slack end to end', () => {
     // Each state change is a short reply in the card's thread; the deploy is broadcast to the channel too.
     const thread = slack.thread(c1.ts, CH);
     expect(thread.length).toBeGreaterThanOrEqual(3);
-    const deployedReply = slack.callsTo('chat.postMessage').find((c) => c.args.thread_ts === c1.ts && String(c.args.text).includes('deployed to production'));
+    // Delivered by the outbox after the commit: wait for it rather than race it.
+    const isDeployedReply = (c: { args: Record<string, unknown> }) => c.args.thread_ts === c1.ts && String(c.args.text).includes('deployed to production');
+    await slack.waitFor(() => slack.callsTo('chat.postMessage').some(isDeployedReply), 10_000);
+    const deployedReply = slack.callsTo('chat.postMessage').find(isDeployedReply);
     expect(String(deployedReply?.args.reply_broadcast)).toBe('true');
     await slack.waitFor(() => slack.dms(USERS.alice.id).some((m) => m.text.includes('in production')));
     expect(a && b).toBeTruthy();
