@@ -19,7 +19,8 @@ export type Command =
   | { name: 'start'; sha?: string }
   | { name: 'derail'; reason?: string }
   | { name: 'extend' }
-  | { name: 'revert'; sha: string }
+  /** `extend`: `revert <sha> and extend` (behaviour.md §8): the train is extended with the revert once it lands. */
+  | { name: 'revert'; sha: string; extend?: true }
   | { name: 'emergency'; reason?: string }
   | { name: 'block'; reason: string }
   | { name: 'unblock' }

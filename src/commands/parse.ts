@@ -120,8 +120,11 @@ function parseSubcommand(name: CommandName, args: string[]): Command {
     }
     case 'revert': {
       if (args[0] === undefined) fail(name, '`revert` needs the SHA of the commit to revert.');
-      atMost(name, args, 1);
-      return { name, sha: parseSha(name, args[0]) };
+      const sha = parseSha(name, args[0]);
+      const rest = args.slice(1).map((a) => a.toLowerCase());
+      if (rest.length === 0) return { name, sha };
+      if ((rest.length === 1 && rest[0] === 'extend') || (rest.length === 2 && rest[0] === 'and' && rest[1] === 'extend')) return { name, sha, extend: true };
+      return fail(name, `Unexpected \`${args.slice(1).join(' ')}\` after \`revert ${args[0]}\`: add nothing, or \`and extend\`.`);
     }
     case 'derail':
     case 'emergency': {

@@ -26,7 +26,12 @@ export const USAGE: readonly UsageEntry[] = [
     who: 'engineer or admin',
   },
   { name: 'extend', usage: 'extend', description: 'Replace the going train by a new one made of its commits plus the platform.', who: 'engineer or admin' },
-  { name: 'revert', usage: 'revert <sha>', description: 'Push a revert of a commit to the branch.', who: "the commit author, or admins for anyone's commit" },
+  {
+    name: 'revert',
+    usage: 'revert <sha> [and extend]',
+    description: 'Push a revert of a commit to the branch; with `and extend`, the going train is extended with the revert once it lands.',
+    who: "the commit author, or admins for anyone's commit; `and extend`: admins, or the engineer for the culprit the search found",
+  },
   { name: 'emergency', usage: 'emergency [reason]', description: 'Emergency reset: manual mode, derail, force-push the branch back to before the train.', who: 'admins' },
   { name: 'block', usage: 'block <reason>', description: 'Stop the going train from deploying.', who: 'engineer or admin' },
   { name: 'unblock', usage: 'unblock', description: 'Lift the block on the going train.', who: 'engineer or admin' },

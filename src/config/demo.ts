@@ -41,6 +41,8 @@ export function demoConfig(dataDir: string): FileConfig {
         tickets: { kind: 'builtin' },
         maxCommits: null,
         reminderMinutes: 30,
+        bisect: true,
+        bisectParallel: DEFAULTS.bisectParallel,
         // So a push to the demo repository is seen within seconds.
         pollSeconds: 5,
         healthCheck: null,

@@ -59,6 +59,9 @@ export interface LineConfig {
   pollSeconds: number;
   /** behaviour.md §8: the health check that watches each deploy, with the line's watch keys; null when none. */
   healthCheck: HealthCheckConfig | null;
+  /** behaviour.md §8: culprit finding after a failed build (default on), and how many of its builds run at once (default 2). */
+  bisect: boolean;
+  bisectParallel: number;
 }
 
 export interface FileConfig {
@@ -92,6 +95,7 @@ export const DEFAULTS = {
   healthIntervalSeconds: 30,
   soakMinutes: 15,
   failuresToTrip: 3,
+  bisectParallel: 2,
 } as const;
 
 /** The whole week, all day: the auto-time of a line that does not set `autoTime`. */
@@ -377,6 +381,8 @@ const lineSchema = strictObject(
     soakMinutes: minutes(DEFAULTS.soakMinutes),
     failuresToTrip: positiveInt('a whole number from 1 to 1000', 1000, DEFAULTS.failuresToTrip),
     autoRollback: leaf<boolean>('true or false', (v) => (typeof v === 'boolean' ? v : undefined), { default: false }),
+    bisect: leaf<boolean>('true or false', (v) => (typeof v === 'boolean' ? v : undefined), { default: true }),
+    bisectParallel: positiveInt('a whole number from 1 to 8', 8, DEFAULTS.bisectParallel),
   },
   'a line: a mapping with name, repo, build and deploy',
 );
@@ -535,6 +541,8 @@ export function validateConfigText(text: string, opts: ParseFileOptions): { conf
       healthCheck: line.healthCheck
         ? { probe: line.healthCheck, intervalSeconds: line.intervalSeconds, soakMinutes: line.soakMinutes, failuresToTrip: line.failuresToTrip, autoRollback: line.autoRollback }
         : null,
+      bisect: line.bisect,
+      bisectParallel: line.bisectParallel,
     });
   });
 

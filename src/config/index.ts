@@ -138,6 +138,7 @@ export function engineConfig(config: AppConfig): EngineConfig {
       maxCommits: l.maxCommits ?? null,
       reminderMinutes: l.reminderMinutes,
       health: l.healthCheck,
+      bisect: { enabled: l.bisect, parallel: l.bisectParallel },
       timeouts: { build: l.build.timeoutMinutes, deploy: l.deploy.timeoutMinutes, rollback: l.rollback.timeoutMinutes },
     })),
     policy: { admins: file.admins, robots: file.robots },

@@ -5,12 +5,13 @@
  * so a button is shown exactly when the command would be accepted now.
  */
 
-import type { ConfirmCommand } from './confirmation.js';
+import { type ConfirmCommand, goingCommit } from './confirmation.js';
 import { failedDeploys, findTrain, goingTrain } from './deployability.js';
 import type { Decision } from './draft.js';
 import type { CommitRef, Context, LineState } from './model.js';
 import { norm } from './policy.js';
 import { engineer, reopen, verify } from './rules/people.js';
+import { revertAndExtend } from './rules/revert-extend.js';
 import { setMode } from './rules/settings.js';
 import { block, currentTrain, deploy, derail, emergency, extend, retry, revert, rollback, start, unblock } from './rules/train-commands.js';
 
@@ -119,7 +120,7 @@ export function lineActions(full: LineState, ctx: Context): LineActions {
 }
 
 /** Would a confirmed command be refused now? Asked before a confirmation is shown, so nobody confirms in vain. */
-export function confirmRefusal(full: LineState, ctx: Context, command: ConfirmCommand, arg: { reason?: string; train?: number }): string | null {
+export function confirmRefusal(full: LineState, ctx: Context, command: ConfirmCommand, arg: { reason?: string; train?: number; sha?: string }): string | null {
   const s = light(full);
   let d: Decision;
   switch (command) {
@@ -135,6 +136,12 @@ export function confirmRefusal(full: LineState, ctx: Context, command: ConfirmCo
     case 'rollback':
       d = arg.train === undefined ? { ok: false, reply: 'Name the train to roll back to: `/conductor rollback <train>`.' } : rollback(s, ctx, arg.train);
       break;
+    case 'revert-extend': {
+      // On the whole line: the rule looks the commit up among the going train's commits.
+      const c = goingCommit(full, arg.sha);
+      d = c === 'ambiguous' ? { ok: false, reply: `${arg.sha} matches several commits: give more characters.` } : revertAndExtend(full, ctx, c, arg.sha ?? '');
+      break;
+    }
   }
   return d.ok ? null : d.reply;
 }

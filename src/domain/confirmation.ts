@@ -10,11 +10,27 @@ import type { CommitRef, LineState, Train } from './model.js';
 import { norm } from './policy.js';
 import { count, firstLine, plural, shortSha, truncate } from './text.js';
 
-export type ConfirmCommand = 'derail' | 'extend' | 'emergency' | 'rollback';
+/** `revert-extend`: `revert <sha> and extend` (behaviour.md §8). */
+export type ConfirmCommand = 'derail' | 'extend' | 'emergency' | 'rollback' | 'revert-extend';
 
 export const CONFIRM_COMMANDS: readonly ConfirmCommand[] = ['derail', 'extend', 'emergency', 'rollback'];
 
 export const isConfirmCommand = (name: string): name is ConfirmCommand => (CONFIRM_COMMANDS as readonly string[]).includes(name);
+
+/** The confirmation a parsed command needs, or null: a plain `revert` needs none, `revert <sha> and extend` does. */
+export function confirmCommandOf(c: { name: string; extend?: boolean }): ConfirmCommand | null {
+  if (c.name === 'revert') return c.extend ? 'revert-extend' : null;
+  return isConfirmCommand(c.name) ? c.name : null;
+}
+
+/** A commit of the going train named by a SHA prefix: null when none, `ambiguous` when several. */
+export function goingCommit(s: LineState, sha: string | undefined): CommitRef | null | 'ambiguous' {
+  const going = goingTrain(s);
+  if (!going || !sha) return null;
+  const prefix = sha.toLowerCase();
+  const found = going.commits.filter((c) => c.sha.startsWith(prefix));
+  return found.length > 1 ? 'ambiguous' : (found[0] ?? null);
+}
 
 export interface Confirmation {
   title: string;
@@ -25,6 +41,8 @@ export interface Confirmation {
 export interface ConfirmArgs {
   reason?: string;
   train?: number;
+  /** `revert-extend`: the commit to revert. */
+  sha?: string;
   backupRefPreview?: string;
   now?: Date;
 }
@@ -68,7 +86,25 @@ export function describeConfirmation(state: LineState, command: ConfirmCommand, 
       return describeEmergency(state, arg);
     case 'rollback':
       return describeRollback(state, arg);
+    case 'revert-extend':
+      return describeRevertExtend(state, arg);
   }
+}
+
+function describeRevertExtend(s: LineState, arg: { sha?: string }): Confirmation {
+  const going = goingTrain(s);
+  if (!going) return { title: 'Revert and extend', lines: ['No train is going: there is nothing to extend.'], danger: false };
+  const c = goingCommit(s, arg.sha);
+  if (c === 'ambiguous') return { title: 'Revert and extend', lines: [`${arg.sha} matches several commits of train #${going.number}: give more characters.`], danger: false };
+  if (!c) return { title: 'Revert and extend', lines: [`${arg.sha ?? 'That commit'} is not on train #${going.number}.`], danger: false };
+  const culprit = going.bisect?.state === 'found' && going.bisect.culprit?.sha === c.sha;
+  const lines = [
+    `${commitLine(c)}${culprit ? ' — the first commit whose build fails, found by the culprit search.' : ''}`,
+    `A revert of it will be pushed to ${s.settings.branch}; it lands on the platform.`,
+    `Then ${trainPhrase(going)} will be derailed and replaced by train #${s.nextTrainNumber}: its own commits, the revert, and every commit on the platform by then (${plural(s.platform.length, 'commit')} now).`,
+    'Verifications carry over; the engineer stays.',
+  ];
+  return { title: truncate(`Revert and extend #${going.number}`, TITLE_MAX), lines, danger: true };
 }
 
 function describeDerail(s: LineState, arg: { reason?: string; train?: number; now?: Date }): Confirmation {
@@ -189,7 +225,7 @@ function describeRollback(s: LineState, arg: { train?: number }): Confirmation {
  * changed meanwhile.
  */
 export function confirmationMark(state: LineState, command: ConfirmCommand, arg: ConfirmArgs): string {
-  const words = describeConfirmation(state, command, { reason: arg.reason, train: arg.train, now: arg.now });
+  const words = describeConfirmation(state, command, { reason: arg.reason, train: arg.train, sha: arg.sha, now: arg.now });
   const live = state.trains.filter((t) => t.state !== 'deployed' && t.state !== 'derailed').map((t) => [t.number, t.state, t.headSha, t.blocked]);
   return JSON.stringify({
     command,

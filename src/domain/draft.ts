@@ -83,7 +83,9 @@ function signature(t: Train): string {
     t.engineer,
     t.blocked,
     t.tickets.map((k) => [k.authorEmail, k.state]),
-    t.jobs.map((j) => [j.kind, j.attempt, j.state, j.url]),
+    // The culprit search's builds show as its count (below): a card update per search build would flood Slack.
+    t.jobs.filter((j) => j.kind !== 'bisect').map((j) => [j.kind, j.attempt, j.state, j.url]),
     t.health && [t.health.state, t.health.failures],
+    t.bisect && [t.bisect.state, t.bisect.builds],
   ]);
 }

@@ -13,7 +13,8 @@ export type Effect =
   | { kind: 'job.start'; train: number; jobKind: JobKind; attempt: number }
   | { kind: 'job.stop'; train: number; jobKind: JobKind; attempt: number }
   /** `requestedByName`: the revert commit's author name (behaviour.md §10); absent in items written before it existed. */
-  | { kind: 'git.revert'; sha: string; requestedBy: string; requestedByName?: string }
+  /** `extend`: "Revert it and extend" (behaviour.md §8): once the revert lands, the train is extended with it. */
+  | { kind: 'git.revert'; sha: string; requestedBy: string; requestedByName?: string; extend?: { train: number } }
   | { kind: 'git.reset'; targetSha: string; backupRef: string; removedShas: string[] }
   | { kind: 'tickets.open'; train: number };
 

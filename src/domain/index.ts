@@ -1,5 +1,6 @@
 /** The domain: pure train rules. No I/O, no clock, no randomness of its own. */
 
+export * from './bisect.js';
 export * from './deployability.js';
 export { type Decision, Draft, refuse } from './draft.js';
 export * from './effects.js';
@@ -12,6 +13,7 @@ export * from './policy.js';
 export * from './rules/health.js';
 export * from './rules/inputs.js';
 export * from './rules/people.js';
+export * from './rules/revert-extend.js';
 export * from './rules/settings.js';
 export * from './rules/train-commands.js';
 export * from './tickets.js';

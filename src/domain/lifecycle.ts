@@ -1,11 +1,15 @@
+import { cancelBisect } from './bisect.js';
 import { goingTrain, isGoing } from './deployability.js';
 import type { Draft } from './draft.js';
 import { isValidEmail } from './identity.js';
+import { addJob, stopJobs } from './jobs.js';
 import type { CommitRef, Context, LineState, Train } from './model.js';
 import { SYSTEM_ACTOR } from './model.js';
 import { isRobot, norm } from './policy.js';
 import { isInAutoTime } from './schedule.js';
 import { hasCarriedVerification, ticketsFor } from './tickets.js';
+
+export { addJob, stopJobs };
 
 /** The branch commit just before the platform: the head of a train still deploying, else the deployed head. */
 export function platformBase(s: LineState): string {
@@ -86,6 +90,7 @@ export function createTrain(d: Draft, commits: CommitRef[], opts: CreateOptions)
     tickets: [],
     jobs: [],
     health: null,
+    bisect: null,
   };
   // Rule 6: verified changes stay verified while the new train builds.
   train.tickets = ticketsFor(train, d.ctx.policy, now, opts.replaces?.tickets).filter((k) => hasCarriedVerification(train, k));
@@ -113,25 +118,6 @@ export function createTrain(d: Draft, commits: CommitRef[], opts: CreateOptions)
   return train;
 }
 
-export function addJob(d: Draft, train: Train, kind: Train['jobs'][number]['kind'], sha: string): void {
-  const attempt = train.jobs.filter((j) => j.kind === kind).length + 1;
-  train.jobs.push({
-    kind,
-    state: 'queued',
-    attempt,
-    sha,
-    requestedBy: d.ctx.actor,
-    externalId: null,
-    url: null,
-    output: null,
-    createdAt: d.ctx.now,
-    startedAt: null,
-    finishedAt: null,
-    timeoutAt: null,
-  });
-  d.emit({ kind: 'job.start', train: train.number, jobKind: kind, attempt });
-}
-
 /**
  * Ends a going train (or one whose production deploy failed): stops its jobs
  * and puts its commits back at the front of the platform (rule 7).
@@ -141,19 +127,10 @@ export function derailTrain(d: Draft, train: Train, reason: string, returnCommit
   train.state = 'derailed';
   train.derailReason = reason;
   train.derailedAt = d.ctx.now;
+  // behaviour.md §8: a derail or extend ends the culprit search; its builds stop with the train's.
+  cancelBisect(d, train, reason.startsWith('extended') ? `the train was ${reason}` : `the train was derailed (${reason})`);
   stopJobs(d, train);
   if (returnCommits) d.state.platform = [...train.commits, ...d.state.platform];
-}
-
-export function stopJobs(d: Draft, train: Train): void {
-  for (const j of train.jobs) {
-    if (j.state === 'queued' || j.state === 'running') {
-      j.state = 'failed';
-      j.finishedAt = d.ctx.now;
-      j.output = (j.output ?? '') + '\n[stopped by Conductor]';
-      d.emit({ kind: 'job.stop', train: train.number, jobKind: j.kind, attempt: j.attempt });
-    }
-  }
 }
 
 export function distinctAuthors(commits: CommitRef[]): string[] {

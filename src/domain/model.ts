@@ -1,3 +1,4 @@
+import type { Bisect, BisectPolicy } from './bisect.js';
 import type { HealthPolicy, TrainHealth } from './health.js';
 import type { AutoTimeWindow } from './time.js';
 
@@ -10,7 +11,12 @@ import type { AutoTimeWindow } from './time.js';
 export type LineMode = 'schedule' | 'manual';
 export type TrainStatus = 'delivering' | 'verifying' | 'deploying' | 'deployed' | 'derailed';
 export type TicketStatus = 'pending' | 'verified';
-export type JobKind = 'build' | 'deploy' | 'rollback';
+/** `bisect`: a build of one commit of a failed train, run by the culprit search (behaviour.md §8) with the line's build job. */
+export type JobKind = 'build' | 'deploy' | 'rollback' | 'bisect';
+/** The kinds a line configures a job (and a timeout) for; a `bisect` job runs the build job. */
+export type ConfiguredJobKind = Exclude<JobKind, 'bisect'>;
+/** The configured job a job of this kind runs. */
+export const configuredKind = (kind: JobKind): ConfiguredJobKind => (kind === 'bisect' ? 'build' : kind);
 /**
  * `unknown`: a deploy or rollback whose outcome nobody can tell (its Conductor
  * died while it ran and left no record of how it ended, or it never reported
@@ -82,6 +88,8 @@ export interface Train {
   jobs: Job[];
   /** behaviour.md §8: the watch after its deploy, on a line with a health check; null otherwise. */
   health: TrainHealth | null;
+  /** behaviour.md §8: the search for the first failing commit after a failed build; null when none ran. */
+  bisect: Bisect | null;
 }
 
 export interface LineSettings {
@@ -96,9 +104,11 @@ export interface LineSettings {
   timezone: string;
   maxCommits: number | null;
   reminderMinutes: number;
-  timeouts: Record<JobKind, number>;
+  timeouts: Record<ConfiguredJobKind, number>;
   /** behaviour.md §8: the line's health-check watch settings; null when the line has no `healthCheck`. */
   health: HealthPolicy | null;
+  /** behaviour.md §8: culprit finding (`bisect`, `bisectParallel`); absent means on, two builds at once. */
+  bisect?: BisectPolicy;
 }
 
 export interface LineState {

@@ -169,7 +169,7 @@ async function dispatch(engine: Engine, line: string, actor: string, c: Command,
       return run((s, ctx) => domain.engineer(s, ctx, who));
     }
     case 'revert':
-      return revertCommand(engine, line, actor, c.sha, { inputKey, fingerprint, displayName });
+      return revertCommand(engine, line, actor, c.sha, { inputKey, fingerprint, displayName, extend: c.extend === true });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Effect } from '../domain/index.js';
-import { redactSecrets, revertAuthorName } from '../domain/index.js';
+import { configuredKind, redactSecrets, revertAuthorName } from '../domain/index.js';
 import { dispatchEffects, type EffectHandlers, type EffectItem, type OutboxPayloads } from './effects.js';
 import type { Engine } from './engine.js';
 import { PermanentEffectError } from './errors.js';
@@ -11,7 +11,7 @@ import type { BuildRunner } from './ports/build-runner.js';
 import type { Chat } from './ports/chat.js';
 import type { CodeHost } from './ports/code-host.js';
 import type { TicketDesk } from './ports/ticket-desk.js';
-import { revertNotMade } from './revert.js';
+import { extendAfterRevert, revertNotMade } from './revert.js';
 import { ticketSyncGaveUp } from './tickets-outside.js';
 
 /** The integrations of one line. */
@@ -89,6 +89,7 @@ export function engineEffectHandlers(deps: DeliveryDeps): Pick<EffectHandlers, E
         return;
       }
       await deps.fetchNow(p.line);
+      if (p.extend) await extendAfterRevert(engine, { line: p.line, train: p.extend.train, sha: p.sha, revertSha: result.revertSha, requestedBy: p.requestedBy });
     },
     'git.reset': async (item) => {
       const p = known(item);
@@ -175,7 +176,7 @@ async function startJob(deps: DeliveryDeps, p: OutboxPayloads['job.start'], key:
       branch: cfg.branch,
       engineer: job.train.engineerEmail,
       conductorUrl: deps.publicUrl,
-      timeoutMinutes: cfg.timeouts[job.kind],
+      timeoutMinutes: cfg.timeouts[configuredKind(job.kind)],
       idempotencyKey: key,
     });
   } catch (err) {

@@ -1,4 +1,4 @@
-import type { HealthCheckConfig, JobKind, Policy } from '../domain/index.js';
+import type { BisectPolicy, ConfiguredJobKind, HealthCheckConfig, Policy } from '../domain/index.js';
 
 /** What the engine needs to know of a line from the config file (runtime settings live in the database). */
 export interface LineRuntimeConfig {
@@ -6,11 +6,13 @@ export interface LineRuntimeConfig {
   branch: string;
   maxCommits: number | null;
   reminderMinutes: number;
-  timeouts: Record<JobKind, number>;
+  timeouts: Record<ConfiguredJobKind, number>;
   /** The line's commits get GitHub commit statuses (the line names a GitHub repository and a token is set). */
   commitStatuses?: boolean;
   /** behaviour.md §8: the line's health check; absent or null when it has none. */
   health?: HealthCheckConfig | null;
+  /** behaviour.md §8: culprit finding; absent: on, two builds at once. */
+  bisect?: BisectPolicy;
 }
 
 export interface EngineConfig {

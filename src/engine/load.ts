@@ -1,4 +1,4 @@
-import type { CommitRef, HealthCheckConfig, HealthPolicy, Job, LineState, Ticket, Train, TrainHealth } from '../domain/index.js';
+import type { Bisect, CommitRef, HealthCheckConfig, HealthPolicy, Job, LineState, Ticket, Train, TrainHealth } from '../domain/index.js';
 import type { AutoTimeWindow } from '../domain/time.js';
 import type { Sql } from '../store/sql.js';
 import type { LineRuntimeConfig } from './line-config.js';
@@ -126,6 +126,7 @@ export async function loadLine(
       tickets: ticketsByTrain.get(t.id) ?? [],
       jobs: jobsByTrain.get(t.id) ?? [],
       health: toHealth(t),
+      bisect: toBisect(t.bisect),
     };
   });
   const state: LineState = {
@@ -142,6 +143,7 @@ export async function loadLine(
       reminderMinutes: cfg.reminderMinutes,
       timeouts: cfg.timeouts,
       health: cfg.health ? healthPolicy(cfg.health) : null,
+      ...(cfg.bisect ? { bisect: cfg.bisect } : {}),
     },
     deployedSha: line.deployed_sha,
     knownHeadSha: line.known_head_sha,
@@ -211,10 +213,14 @@ interface TrainRow {
   health_since: Date | null;
   health_until: Date | null;
   health_last: TrainHealth['last'];
+  /** jsonb: the culprit search, its dates as ISO strings. */
+  bisect: (Omit<Bisect, 'startedAt' | 'endedAt'> & { startedAt: string; endedAt: string | null }) | null;
 }
 
 const toHealth = (t: TrainRow): TrainHealth | null =>
   t.health_state && t.health_since && t.health_until ? { state: t.health_state, failures: t.health_failures, since: t.health_since, until: t.health_until, last: t.health_last } : null;
+
+const toBisect = (b: TrainRow['bisect']): Bisect | null => (b ? { ...b, startedAt: new Date(b.startedAt), endedAt: b.endedAt ? new Date(b.endedAt) : null } : null);
 
 /** The domain's part of the config's health check (the probe is the runner's). */
 const healthPolicy = ({ probe: _probe, ...policy }: HealthCheckConfig): HealthPolicy => policy;

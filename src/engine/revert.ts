@@ -15,7 +15,8 @@ export async function revertCommand(
   line: string,
   actor: string,
   sha: string,
-  opts: { inputKey?: string; fingerprint?: string; displayName?: () => Promise<string | null> },
+  /** `extend`: "revert it and extend" (behaviour.md §8). */
+  opts: { inputKey?: string; fingerprint?: string; displayName?: () => Promise<string | null>; extend?: boolean },
 ): Promise<Reply> {
   // The use case runs twice (on a snapshot for refusals, then under the line lock): git and Slack are asked once.
   let check: Promise<RevertCheck> | undefined;
@@ -34,7 +35,8 @@ export async function revertCommand(
         ? { sha: m.sha, authorName: m.author_name, authorEmail: m.author_email, message: m.message, verifiedBy: m.verified_by, verifiedAt: m.verified_at }
         : null;
       // The rule first: whose commit it is decides who may revert it, before anything about its state.
-      const first = domain.revert(state, ctx, target, sha);
+      const rule = opts.extend ? domain.revertAndExtend : domain.revert;
+      const first = rule(state, ctx, target, sha);
       if (!first.ok || !target) return { decision: first };
       if (m!.state === 'removed') return { decision: domain.refuse(`${sha} was removed from the branch (an emergency reset or a force push); there is nothing to revert.`) };
 
@@ -49,7 +51,7 @@ export async function revertCommand(
         SELECT author_name FROM commit WHERE line_id = ${loaded.ids.lineId} AND lower(author_email) = lower(${actor})
         ORDER BY position DESC LIMIT 1`;
       const authorName = domain.revertAuthorName(actor, { slackName: await slackName, lastCommitName: mine?.author_name });
-      return { decision: domain.revert(state, ctx, target, sha, { authorName }) };
+      return { decision: rule(state, ctx, target, sha, { authorName }) };
     },
     { inputKey: opts.inputKey, fingerprint: opts.fingerprint, precheck: true },
   );
@@ -89,4 +91,17 @@ export async function revertNotMade(engine: Engine, f: { line: string; sha: stri
   await engine.run(f.line, SYSTEM_ACTOR, ({ state, ctx }) => ({ decision: domain.revertFailed(state, ctx, f.sha, f.requestedBy, f.reason) }), {
     inputKey: `${f.inputKey}:not-made`,
   });
+}
+
+/**
+ * behaviour.md §8: the revert "Revert it and extend" asked for was pushed and
+ * fetched: extend the train with it. Not keyed: a refusal would be kept for the
+ * key, and "not on the platform yet" must be asked again. The state makes it
+ * idempotent instead: a train that already carries the revert is not extended
+ * again. A revert not on the platform yet throws, so the outbox tries the whole
+ * item again (the revert itself is idempotent by the item's key).
+ */
+export async function extendAfterRevert(engine: Engine, f: { line: string; train: number; sha: string; revertSha: string; requestedBy: string }): Promise<void> {
+  const reply = await engine.run(f.line, SYSTEM_ACTOR, ({ state, ctx }) => ({ decision: domain.extendWithRevert(state, ctx, f) }));
+  if (!reply.ok && reply.text === domain.REVERT_NOT_LANDED) throw new Error(`the revert of ${f.sha} is not on the platform of ${f.line} yet`);
 }

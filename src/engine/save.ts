@@ -108,7 +108,8 @@ export async function saveDecision(
           derail_reason = ${t.derailReason}, created_at = ${t.createdAt}, delivered_at = ${t.deliveredAt}, verified_at = ${t.verifiedAt},
           deploy_started_at = ${t.deployStartedAt}, deployed_at = ${t.deployedAt}, derailed_at = ${t.derailedAt},
           health_state = ${t.health?.state ?? null}, health_failures = ${t.health?.failures ?? 0}, health_since = ${t.health?.since ?? null},
-          health_until = ${t.health?.until ?? null}, health_last = ${t.health?.last ?? null}
+          health_until = ${t.health?.until ?? null}, health_last = ${t.health?.last ?? null},
+          bisect = ${t.bisect ? JSON.stringify(t.bisect) : null}::jsonb
         WHERE id = ${trainId(ids.trains, t.number)}`;
     }
   }
@@ -294,6 +295,7 @@ function trainChanged(a: Train, b: Train): boolean {
     a.blocked !== b.blocked ||
     a.derailReason !== b.derailReason ||
     JSON.stringify(times(a)) !== JSON.stringify(times(b)) ||
-    JSON.stringify(a.health) !== JSON.stringify(b.health)
+    JSON.stringify(a.health) !== JSON.stringify(b.health) ||
+    JSON.stringify(a.bisect) !== JSON.stringify(b.bisect)
   );
 }

@@ -1,5 +1,5 @@
 import type { LineState, Train } from '../domain/index.js';
-import { codeBlock, endSentence, goingTrain, inAutoTime, latestJob, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
+import { bisectSummary, codeBlock, endSentence, goingTrain, inAutoTime, latestJob, maxBuilds, notDeployableReason, outputTail, pluralAgree, pluralWord, short } from '../domain/index.js';
 import { isEmergency } from '../domain/push-warning.js';
 import { describeAutoTime, describeWindows, isFrozen } from '../domain/schedule.js';
 
@@ -19,12 +19,30 @@ export interface TrainJson {
   /**
    * `unknown` (behaviour.md §9): a deploy or rollback whose outcome nobody can tell; a person decides.
    * `outputTail`: the last lines of a failed job's output (redacted), else null.
+   * `bisect` (behaviour.md §8): a build of the culprit search, at `sha`.
    */
-  jobs: { kind: 'build' | 'deploy'; state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown'; url: string | null; attempt: number; rollback: boolean; outputTail: string | null }[];
+  jobs: {
+    kind: 'build' | 'deploy' | 'bisect';
+    state: 'queued' | 'running' | 'succeeded' | 'failed' | 'unknown';
+    url: string | null;
+    attempt: number;
+    rollback: boolean;
+    outputTail: string | null;
+    sha: string;
+  }[];
   createdAt: string;
   deployedAt: string | null;
   /** behaviour.md §8: the health watch after the deploy (null: never watched); `failures` are consecutive. */
   health: { state: 'watching' | 'healthy' | 'failed'; failures: number } | null;
+  /** behaviour.md §8: the culprit search after a failed build (null: none ran); `range` when flaky. */
+  bisect: {
+    state: 'running' | 'found' | 'flaky' | 'cancelled';
+    culprit: { sha: string; authorEmail: string } | null;
+    builds: number;
+    maxBuilds: number;
+    range: { fromSha: string; toSha: string } | null;
+    reason: string | null;
+  } | null;
 }
 
 export interface LineStatusJson {
@@ -62,16 +80,20 @@ export function trainJson(s: LineState, t: Train): TrainJson {
     tickets: t.tickets.map((k) => ({ authorEmail: k.authorEmail, state: k.state })),
     // A rollback runs the deploy job for an earlier head: it is a deploy.
     jobs: t.jobs.map((j) => ({
-      kind: j.kind === 'build' ? 'build' : 'deploy',
+      kind: j.kind === 'build' || j.kind === 'bisect' ? j.kind : 'deploy',
       state: j.state,
       url: j.url,
       attempt: j.attempt,
       rollback: j.kind === 'rollback',
       outputTail: j.state === 'failed' ? outputTail(j.output) : null,
+      sha: j.sha,
     })),
     createdAt: t.createdAt.toISOString(),
     deployedAt: t.deployedAt?.toISOString() ?? null,
     health: t.health ? { state: t.health.state, failures: t.health.failures } : null,
+    bisect: t.bisect
+      ? { state: t.bisect.state, culprit: t.bisect.culprit, builds: t.bisect.builds, maxBuilds: maxBuilds(t.bisect.commits), range: t.bisect.range, reason: t.bisect.reason }
+      : null,
   };
 }
 
@@ -143,10 +165,14 @@ export function trainSummary(s: LineState, t: Train): string {
 export function trainText(s: LineState, t: Train, maxCommits = 30): string {
   const lines = [trainSummary(s, t)];
   if (t.derailReason) lines.push(`Derailed: ${endSentence(t.derailReason)}`);
-  for (const j of t.jobs) lines.push(`• ${j.kind} #${j.attempt}: ${j.state === 'unknown' ? 'outcome unknown: check production' : j.state}${j.url ? ` ${j.url}` : ''}`);
+  for (const j of t.jobs) {
+    const at = j.kind === 'bisect' ? ` at ${short(j.sha)}` : '';
+    lines.push(`• ${j.kind} #${j.attempt}${at}: ${j.state === 'unknown' ? 'outcome unknown: check production' : j.state}${j.url ? ` ${j.url}` : ''}`);
+  }
+  if (t.bisect) lines.push(`• culprit search: ${bisectSummary(t)}`);
   if (t.health) lines.push(`• health: ${t.health.state}${t.health.failures ? ` (${pluralWord(t.health.failures, 'failure')} in a row)` : ''}`);
   // The newest job's reason, when it failed: the word "failed" alone says nothing.
-  const newest = t.jobs[t.jobs.length - 1];
+  const newest = t.jobs.filter((j) => j.kind !== 'bisect').at(-1);
   const tail = newest?.state === 'failed' ? outputTail(newest.output) : null;
   if (newest && tail) lines.push(`The last lines of the ${newest.kind}'s output:${codeBlock(tail)}`);
   for (const k of t.tickets) lines.push(`• ${k.authorEmail}: ${k.state}`);

@@ -63,7 +63,7 @@ export async function createLines(ctx: LinesContext): Promise<Lines> {
  */
 function lineRunner(line: LineConfig, ctx: LinesContext, jenkinsRunners: JenkinsRunner[]): BuildRunner {
   const { env, file } = ctx.config;
-  const jobs: Record<JobKind, JobConfig> = { build: line.build, deploy: line.deploy, rollback: line.rollback };
+  const jobs: Record<Exclude<JobKind, 'bisect'>, JobConfig> = { build: line.build, deploy: line.deploy, rollback: line.rollback };
   const commandOf = (j: JobConfig) => (j.kind === 'command' ? j.command : 'false');
   const shell = createShellRunner({
     commands: { build: commandOf(jobs.build), deploy: commandOf(jobs.deploy), rollback: commandOf(jobs.rollback) },
@@ -88,8 +88,8 @@ function lineRunner(line: LineConfig, ctx: LinesContext, jenkinsRunners: Jenkins
     onResult: ctx.onResult,
   });
   jenkinsRunners.push(jenkins);
-  const pick = (kind: JobKind) => (jobs[kind].kind === 'jenkins' ? jenkins : shell);
-  return createRoutedRunner({ build: pick('build'), deploy: pick('deploy'), rollback: pick('rollback') });
+  const pick = (kind: Exclude<JobKind, 'bisect'>) => (jobs[kind].kind === 'jenkins' ? jenkins : shell);
+  return createRoutedRunner({ build: pick('build'), deploy: pick('deploy'), rollback: pick('rollback'), bisect: pick('build') });
 }
 
 /** Built-in tickets, or Jira (one desk per project, reused so its memory of created issues helps retries). */

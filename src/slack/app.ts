@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { SlackEnv } from '../config/env.js';
 import { confirmRefusal } from '../domain/allowed-actions.js';
-import { isConfirmCommand } from '../domain/confirmation.js';
+import { type ConfirmCommand, confirmCommandOf } from '../domain/confirmation.js';
 import { backupRef, type CommandRequest, prepareCommand, runPrepared } from '../engine/commands.js';
 import type { Db } from '../engine/db.js';
 import type { EffectHandlers, EffectKind, OutboxPayloads } from '../engine/effects.js';
@@ -48,7 +48,6 @@ export interface SlackParts {
 }
 
 /** Commands that change a lot at once: in Slack they ask for confirmation in a modal first. */
-const CONFIRMED = new Set(['derail', 'extend', 'emergency', 'rollback']);
 
 // Over 80 lines on purpose: Bolt's listeners are registered on one App and share its client, directory and after-ack queue; each listener is short.
 export function createSlack(o: SlackOptions): SlackParts {
@@ -125,20 +124,21 @@ export function createSlack(o: SlackOptions): SlackParts {
       return;
     }
 
-    if (CONFIRMED.has(prepared.command.name)) {
+    const confirmKind = confirmCommandOf(prepared.command);
+    if (confirmKind) {
       await ack(); // first: the modal must open within trigger_id's 3 s
       const email = await directory.emailOf(command.user_id);
       if (!email) {
         await respond({ response_type: 'ephemeral', text: noEmail });
         return;
       }
-      const refusal = await dryRun(o.engine, prepared.line, email, prepared.command);
+      const refusal = await dryRun(o.engine, prepared.line, email, confirmKind, prepared.command);
       if (refusal) {
         await respond({ response_type: 'ephemeral', text: escapeMrkdwn(refusal) });
         return;
       }
       const { state } = await o.engine.read(prepared.line, { extraTrains: prepared.command.name === 'rollback' ? [prepared.command.train] : [] });
-      const what = describeConfirmation(state, prepared.command.name as 'derail', confirmArgs(prepared.command, prepared.line, o.engine.deps.clock()));
+      const what = describeConfirmation(state, confirmKind, confirmArgs(prepared.command, prepared.line, o.engine.deps.clock()));
       await slackCall(() =>
         client.views.open({
           trigger_id: command.trigger_id,
@@ -273,18 +273,22 @@ async function dmText(client: WebClient, user: string, text: string): Promise<vo
 }
 
 /** Would the command be refused? Checked before a confirmation is shown, so nobody confirms in vain. */
-async function dryRun(engine: Engine, line: string, actor: string, command: { name: string } & Record<string, unknown>): Promise<string | null> {
+async function dryRun(engine: Engine, line: string, actor: string, kind: ConfirmCommand, command: { name: string } & Record<string, unknown>): Promise<string | null> {
   const extra = command.name === 'rollback' ? [command.train as number] : [];
   const { state } = await engine.read(line, { extraTrains: extra });
-  if (!isConfirmCommand(command.name)) return null;
   // The same dry run as the web's confirm page (src/domain/allowed-actions.ts).
-  return confirmRefusal(state, engine.context(actor), command.name, { reason: command.reason as string | undefined, train: command.train as number | undefined });
+  return confirmRefusal(state, engine.context(actor), kind, {
+    reason: command.reason as string | undefined,
+    train: command.train as number | undefined,
+    sha: command.sha as string | undefined,
+  });
 }
 
 function confirmArgs(command: { name: string } & Record<string, unknown>, line: string, now: Date) {
   return {
     reason: command.reason as string | undefined,
     train: command.train as number | undefined,
+    sha: command.sha as string | undefined,
     backupRefPreview: backupRef(line, now),
     now,
   };

@@ -79,6 +79,14 @@ export async function pressButton(engine: Engine, action: ActionId, value: Actio
       return guarded(engine, value, actor, inputKey, going, (s, ctx) => domain.extend(s, ctx), 'extend the train');
     case ACTIONS.derail:
       return guarded(engine, value, actor, inputKey, derailable, (s, ctx) => domain.derail(s, ctx, 'derailed from Slack'), 'derail the train');
+    case ACTIONS.revertExtend: {
+      // The button names the train; the culprit is the one its search found. The command's rule checks the rest under the lock.
+      const { state } = await engine.read(value.line);
+      const going = goingTrain(state);
+      const culprit = going?.number === value.train && going.bisect?.state === 'found' ? going.bisect.culprit : null;
+      if (!culprit) return { ok: false, text: `Train #${value.train} has no culprit to revert now: the button is from an earlier state of the train.` };
+      return executeCommand(engine, { user: actor, line: value.line, text: `revert ${culprit.sha} and extend`, inputKey });
+    }
   }
 }
 

@@ -13,6 +13,8 @@ export const ACTIONS = {
   retry: 'train.retry',
   extend: 'train.extend',
   derail: 'train.derail',
+  /** behaviour.md §8: revert the culprit the search found and extend the train with the revert. */
+  revertExtend: 'train.revert-extend',
 } as const;
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 

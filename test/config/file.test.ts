@@ -107,6 +107,8 @@ lines:
           reminderMinutes: 15,
           pollSeconds: 30,
           healthCheck: null,
+          bisect: true,
+          bisectParallel: 2,
         },
         {
           name: 'api.v2',
@@ -126,6 +128,8 @@ lines:
           reminderMinutes: 30,
           pollSeconds: 60,
           healthCheck: null,
+          bisect: true,
+          bisectParallel: 2,
         },
       ],
     });
@@ -158,6 +162,8 @@ lines:
           reminderMinutes: 30,
           pollSeconds: 60,
           healthCheck: null,
+          bisect: true,
+          bisectParallel: 2,
         },
       ],
     });

@@ -63,6 +63,8 @@ describe('loadConfig', () => {
         reminderMinutes: 30,
         pollSeconds: 5,
         healthCheck: null,
+        bisect: true,
+        bisectParallel: 2,
       },
     ]);
   });

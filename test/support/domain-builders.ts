@@ -78,6 +78,8 @@ export function aLine(overrides: LineOverrides = {}): LineState {
       reminderMinutes: 30,
       timeouts: { build: 30, deploy: 60, rollback: 60 },
       health: null,
+      // The culprit search (behaviour.md §8) is off in the baseline, so rule tests see only the train's own jobs; test/domain/bisect.test.ts turns it on.
+      bisect: { enabled: false, parallel: 2 },
       ...settings,
     },
     deployedSha: BASE_SHA,

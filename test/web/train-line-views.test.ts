@@ -82,6 +82,7 @@ function train(commits: CommitRef[], over: Partial<Train> = {}): Train {
     ),
     jobs: [job({})],
     health: null,
+    bisect: null,
     ...over,
   };
 }

@@ -1,7 +1,8 @@
+import { bisectBuilt, cancelBisect, startBisect } from '../bisect.js';
 import { findTrain, isLive, latestJob } from '../deployability.js';
 import { type Decision, Draft, refuse } from '../draft.js';
 import { short, stopJobs } from '../lifecycle.js';
-import type { CommitRef, Context, Job, JobKind, LineState, Train } from '../model.js';
+import { type CommitRef, type Context, configuredKind, type Job, type JobKind, type LineState, type Train } from '../model.js';
 import { codeBlock, outputTail } from '../output-tail.js';
 import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
@@ -54,6 +55,8 @@ export function commitsArrived(
   if (commits.length > 0) {
     // In manual mode, Draft.finish adds the warning rule 8 asks for.
     d.announce(`${commits.length} new commit${commits.length === 1 ? '' : 's'} on the platform (${d.state.platform.length} waiting).`);
+    // behaviour.md §8: new commits (perhaps the fix) end a running culprit search.
+    for (const t of d.state.trains) cancelBisect(d, t, 'new commits were pushed');
     d.record('commits.arrived', null, { count: commits.length, headSha, rewritten });
   } else if (rewritten) {
     d.record('branch.rewritten', null, { headSha });
@@ -82,7 +85,7 @@ export function jobStarted(s: LineState, ctx: Context, ref: JobRef, externalId: 
   j.externalId = externalId;
   j.url = url;
   j.startedAt = ctx.now;
-  j.timeoutAt = new Date(ctx.now.getTime() + s.settings.timeouts[j.kind] * 60_000);
+  j.timeoutAt = new Date(ctx.now.getTime() + s.settings.timeouts[configuredKind(j.kind)] * 60_000);
   d.record('job.started', t.number, { kind: j.kind, attempt: j.attempt, externalId, url });
   return d.finish(`The ${j.kind} of train #${t.number} is running.`);
 }
@@ -102,7 +105,8 @@ export function jobFinished(s: LineState, ctx: Context, ref: JobRef, outcome: Jo
   const how: JobOutcome = outcome === true ? 'succeeded' : outcome === false ? 'failed' : outcome;
   const found = liveJob(s, ref);
   if (!found || !isOpen(found.j.state)) return refuse('That job has already finished.');
-  if (latestJob(found.t, ref.kind) !== found.j) return refuse('A newer attempt of that job exists.');
+  // The culprit search runs several `bisect` jobs at once: each one's result counts.
+  if (ref.kind !== 'bisect' && latestJob(found.t, ref.kind) !== found.j) return refuse('A newer attempt of that job exists.');
   if (how === 'unknown' && found.j.state === 'unknown') return refuse("That job's outcome is already unknown.");
   const d = new Draft(s, ctx);
   const { t, j } = liveJob(d.state, ref)!;
@@ -123,6 +127,12 @@ function settle(d: Draft, t: Train, j: Job, succeeded: boolean, timedOut: boolea
   j.state = succeeded ? 'succeeded' : 'failed';
   j.finishedAt = d.ctx.now;
   d.record(succeeded ? 'job.succeeded' : 'job.failed', t.number, { kind: j.kind, attempt: j.attempt, timedOut, ...(settledBy ? { settledBy } : {}) });
+  if (j.kind === 'bisect') {
+    bisectBuilt(d, t, j);
+    return d.finish(`The bisect build of train #${t.number} at ${short(j.sha)} ${succeeded ? 'succeeded' : 'failed'}.`);
+  }
+  // behaviour.md §8: a retry that builds makes the culprit search pointless.
+  if (succeeded && j.kind === 'build') cancelBisect(d, t, 'a retry of the build succeeded');
   if (!succeeded) {
     failed(d, t, j.kind, timedOut, j.url, j.output);
     return d.finish(`The ${j.kind} of train #${t.number} failed.`);
@@ -140,6 +150,15 @@ function settle(d: Draft, t: Train, j: Job, succeeded: boolean, timedOut: boolea
  * by itself.
  */
 function outcomeUnknown(d: Draft, t: Train, j: Job, why: string): void {
+  if (j.kind === 'bisect') {
+    // A search build: counted as failed (the confirmation builds catch a wrong answer).
+    j.state = 'failed';
+    j.finishedAt = d.ctx.now;
+    j.output = `${j.output ?? ''}\n[conductor] outcome unknown (${why}); counted as failed.`.trimStart();
+    d.record('job.failed', t.number, { kind: j.kind, attempt: j.attempt, unknown: true });
+    bisectBuilt(d, t, j);
+    return;
+  }
   if (j.kind === 'build') {
     j.state = 'failed';
     j.finishedAt = d.ctx.now;
@@ -192,7 +211,7 @@ export function markJob(s: LineState, ctx: Context, outcome: 'succeeded' | 'fail
 
 /** A failed job is told with the tail of its output: the reason is usually in its last lines. */
 function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: string | null, output: string | null): void {
-  const what = timedOut ? `timed out after ${d.state.settings.timeouts[kind]} minutes` : 'failed';
+  const what = timedOut ? `timed out after ${d.state.settings.timeouts[configuredKind(kind)]} minutes` : 'failed';
   const link = url ? ` (${url})` : '';
   const next =
     kind === 'build' ? 'Retry it, or revert the bad commit and extend, or derail.' : kind === 'deploy' ? 'Retry the deploy, or roll back.' : 'Retry the rollback with `/conductor rollback`.';
@@ -201,6 +220,7 @@ function failed(d: Draft, t: Train, kind: JobKind, timedOut: boolean, url: strin
   const who = t.engineer ? `${t.engineer}: ` : '';
   d.announce(`${who}the ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number, true);
   if (t.engineer) d.dm(t.engineer, `The ${kind} of train #${t.number} ${what}${link}. ${next}${last}`, t.number);
+  if (kind === 'build') startBisect(d, t);
 }
 
 /** Delivery succeeded: the train is on staging; authors are asked to verify (rule 9). */
@@ -282,7 +302,12 @@ export function tick(s: LineState, ctx: Context): Decision {
       if (j.state === 'running' && j.timeoutAt && j.timeoutAt.getTime() <= now) {
         d.emit({ kind: 'job.stop', train: t.number, jobKind: j.kind, attempt: j.attempt });
         d.record('job.timed-out', t.number, { kind: j.kind, attempt: j.attempt });
-        if (j.kind === 'build') {
+        if (j.kind === 'bisect') {
+          j.state = 'failed';
+          j.finishedAt = ctx.now;
+          j.output = (j.output ?? '') + '\n[timed out]';
+          bisectBuilt(d, t, j);
+        } else if (j.kind === 'build') {
           j.state = 'failed';
           j.finishedAt = ctx.now;
           j.output = (j.output ?? '') + '\n[timed out]';
@@ -291,7 +316,7 @@ export function tick(s: LineState, ctx: Context): Decision {
           // Rule 12 counts it as failed, but for production "failed" would invite a second deploy
           // nobody decided on: it did not report back, so its outcome is unknown (behaviour.md §9).
           j.output = (j.output ?? '') + '\n[timed out]';
-          outcomeUnknown(d, t, j, `it did not report back within ${s.settings.timeouts[j.kind]} minutes (Conductor asked its runner to stop it)`);
+          outcomeUnknown(d, t, j, `it did not report back within ${s.settings.timeouts[configuredKind(j.kind)]} minutes (Conductor asked its runner to stop it)`);
         }
       }
     }

@@ -99,15 +99,21 @@ export function extend(s: LineState, ctx: Context): Decision {
   if (!going) return refuse('No train is going: there is nothing to extend.');
   if (s.platform.length === 0) return refuse('The platform is empty: push the revert first (it lands on the platform), then extend. To rebuild the same commits, use `retry`.');
   const d = new Draft(s, ctx);
-  const old = findTrain(d.state, going.number)!;
+  const next = extendGoing(d, going.number, ctx.actor);
+  return d.finish(`Train #${going.number} extended into train #${next.number} (${plural(next.commits.length, 'commit')}).`);
+}
+
+/** Rule 6's change itself: the going train is derailed and replaced by its commits plus the whole platform. */
+export function extendGoing(d: Draft, number: number, by: string, how = `by ${by}`): Train {
+  const old = findTrain(d.state, number)!;
   const platform = d.state.platform;
   derailTrain(d, old, `extended into train #${d.state.nextTrainNumber}`, false);
-  const next = createTrain(d, [...old.commits, ...platform], { createdBy: ctx.actor, replaces: old });
+  const next = createTrain(d, [...old.commits, ...platform], { createdBy: by, replaces: old });
   d.announce(
-    `Train #${old.number} was extended by ${ctx.actor} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`,
+    `Train #${old.number} was extended ${how} into train #${next.number} with ${platform.length} more commit${platform.length === 1 ? '' : 's'}; verifications carry over.`,
     old.number,
   );
-  return d.finish(`Train #${old.number} extended into train #${next.number} (${plural(next.commits.length, 'commit')}).`);
+  return next;
 }
 
 /** Rule 8: emergency reset. Manual mode, derail, force the branch back to before the train. */

@@ -4,7 +4,8 @@
  * (`src/integrations/runner/shell-runner.ts`).
  */
 
-export type JobKind = 'build' | 'deploy' | 'rollback';
+/** `bisect`: a build of one commit for the culprit search (behaviour.md §8); it runs the line's build job. */
+export type JobKind = 'build' | 'deploy' | 'rollback' | 'bisect';
 
 export interface JobRequest {
   jobId: number;

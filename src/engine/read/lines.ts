@@ -59,7 +59,7 @@ export function trainSummaryJson(s: LineState, t: Train, commitCount = t.commits
 function jobProblem(t: Train): TrainSummaryJson['jobProblem'] {
   // Newest first: the job a person would retry or check now.
   for (const j of [...t.jobs].reverse()) {
-    if (latestJob(t, j.kind) !== j) continue;
+    if (j.kind === 'bisect' || latestJob(t, j.kind) !== j) continue;
     if (j.state === 'failed' || j.state === 'unknown') return { kind: j.kind, state: j.state, attempt: j.attempt };
   }
   return null;

@@ -44,7 +44,7 @@ export interface JenkinsRunnerOptions {
   user: string;
   apiToken: string;
   /** Jenkins job names per kind (folders as `a/b`). */
-  jobs: Record<JobKind, string>;
+  jobs: Record<Exclude<JobKind, 'bisect'>, string>;
   pollSeconds: number;
   log: Logger;
   onResult: (r: JobResult) => Promise<void> | void;
@@ -118,7 +118,8 @@ export function createJenkinsRunner(opts: JenkinsRunnerOptions): JenkinsRunner {
   let closed = false;
 
   function jobName(kind: JobKind): string {
-    return opts.jobs[kind];
+    // A culprit-search build runs the line's build job with SHA set to the commit tried.
+    return opts.jobs[kind === 'bisect' ? 'build' : kind];
   }
 
   function remembered(key: string): void {

@@ -96,7 +96,8 @@ export function createShellRunner(opts: ShellRunnerOptions): BuildRunner {
   let closed = false;
 
   function commandFor(kind: JobRequest['kind']): string {
-    if (kind === 'build') return opts.commands.build;
+    // A culprit-search build is the line's build, at the commit tried (SHA).
+    if (kind === 'build' || kind === 'bisect') return opts.commands.build;
     if (kind === 'deploy') return opts.commands.deploy;
     return opts.commands.rollback ?? opts.commands.deploy;
   }

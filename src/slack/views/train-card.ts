@@ -5,6 +5,8 @@
  * summarising (at most `maxAuthors` authors, a few commits each).
  */
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { bisectSummary } from '../../domain/bisect.js';
+import { describeConfirmation } from '../../domain/confirmation.js';
 import { isGoing, isLive, latestJob, notDeployableReason } from '../../domain/deployability.js';
 import type { Job, LineState, Train, TrainStatus } from '../../domain/model.js';
 import { outputTail } from '../../domain/output-tail.js';
@@ -43,6 +45,7 @@ const JOB_LABEL: Record<Job['kind'], string> = {
   build: 'Build + staging',
   deploy: 'Production deploy',
   rollback: 'Rollback',
+  bisect: 'Culprit search build',
 };
 
 /** How many commit lines the card lists in all; each shown author gets at least 3. */
@@ -78,6 +81,9 @@ export function trainCard(state: LineState, train: Train, opts: TrainCardOptions
     const words = { watching: 'watching', healthy: 'healthy (the soak ended without a trip)', failed: 'failed: the line is blocked' }[train.health.state];
     blocks.push(context(`:stethoscope: *Health check:* ${words}${f > 0 && train.health.state === 'watching' ? ` (${plural(f, 'failure')} in a row)` : ''}`));
   }
+
+  // behaviour.md §8: the culprit search after a failed build.
+  if (train.bisect) blocks.push(section(`:mag: *Culprit search:* ${escapeMrkdwn(truncate(bisectSummary(train), 1000))}`));
 
   const status = statusSentence(train, reason, opts.mention, who);
   if (status) blocks.push(section(status));
@@ -160,8 +166,10 @@ function statusSentence(train: Train, reason: string | null, mention: (email: st
 }
 
 function jobsText(train: Train, max: number): string | null {
-  if (train.jobs.length === 0) return null;
-  const newest = [...train.jobs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt);
+  // The culprit search's builds are summed up in its own line; they would crowd out the train's jobs.
+  const own = train.jobs.filter((j) => j.kind !== 'bisect');
+  if (own.length === 0) return null;
+  const newest = [...own].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt);
   const lines = newest.slice(0, max).map((j) => {
     const url = j.url && j.url.length <= 1000 ? ` · ${link(j.url, 'open')}` : '';
     // A job the runner could not start yet says what it waits for ("waiting for Jenkins: …").
@@ -179,7 +187,7 @@ function jobsText(train: Train, max: number): string | null {
  */
 function failedJobTail(train: Train): string | null {
   if (!isLive(train)) return null;
-  const newest = [...train.jobs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt)[0];
+  const newest = train.jobs.filter((j) => j.kind !== 'bisect').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.attempt - a.attempt)[0];
   if (!newest || newest.state !== 'failed') return null;
   const tail = outputTail(newest.output);
   if (!tail) return null;
@@ -266,6 +274,17 @@ function buttons(state: LineState, train: Train, reason: string | null): Button[
   const retryKind = train.state === 'deploying' ? 'deploy' : 'build';
   const failed = latestJob(train, retryKind)?.state === 'failed';
   if (failed) out.push(actionButton(ACTIONS.retry, `:repeat: Retry ${retryKind}`, value));
+  // behaviour.md §8: one click reverts the culprit the search found and extends the train with the revert.
+  const culprit = going && train.bisect?.state === 'found' ? train.commits.find((c) => c.sha === train.bisect?.culprit?.sha) : undefined;
+  if (culprit) {
+    const what = describeConfirmation(state, 'revert-extend', { sha: culprit.sha });
+    out.push(
+      actionButton(ACTIONS.revertExtend, ':leftwards_arrow_with_hook: Revert it and extend', value, {
+        style: 'danger',
+        confirm: confirmDialog(truncate(what.title, 100), what.lines.join('\n'), 'Revert and extend', 'danger'),
+      }),
+    );
+  }
   // behaviour.md §9: running a deploy of unknown outcome again is a person's decision, taken after checking production.
   if (train.state === 'deploying' && latestJob(train, 'deploy')?.state === 'unknown') {
     const text = `Nobody can tell how the last deploy of train #${train.number} ended. Check production first: if it already runs this train, record it with \`/conductor job succeeded ${train.number}\` instead of deploying again.`;

@@ -7,7 +7,7 @@
  * Works without JavaScript.
  */
 import { confirmRefusal } from '../../domain/allowed-actions.js';
-import { confirmAdvice, confirmationMark, describeConfirmation, isConfirmCommand } from '../../domain/confirmation.js';
+import { confirmAdvice, confirmationMark, confirmCommandOf, describeConfirmation } from '../../domain/confirmation.js';
 import { backupRef, prepareCommand } from '../../engine/commands.js';
 import type { RouteContext } from '../../http/router.js';
 import type { SignedIn } from '../auth/session.js';
@@ -29,8 +29,8 @@ export async function confirmPage(web: WebContext, ctx: RouteContext & { me: Sig
 
   const p = prepareCommand(web.engine, { user: ctx.me.email, line, text });
   if (!p.ok) return refused(p.reply.text, 400);
-  const name = p.command.name;
-  if (p.line !== line || !isConfirmCommand(name)) return refused(`\`${text.slice(0, 200)}\` needs no confirmation on ${line}.`, 400);
+  const name = confirmCommandOf(p.command);
+  if (p.line !== line || !name) return refused(`\`${text.slice(0, 200)}\` needs no confirmation on ${line}.`, 400);
   const arg = confirmArgsOf(p.command);
   const { state } = await web.engine.read(line, { extraTrains: arg.train !== undefined ? [arg.train] : [] });
   const now = web.engine.deps.clock();

@@ -7,7 +7,7 @@
  * page with the reply as a flash; with `Accept: application/json`, `{ok, text}`.
  */
 import { createHash } from 'node:crypto';
-import { type ConfirmCommand, confirmationMark, isConfirmCommand } from '../../domain/confirmation.js';
+import { confirmationMark, confirmCommandOf } from '../../domain/confirmation.js';
 import type { Context, LineState } from '../../domain/model.js';
 import { prepareCommand, runPrepared } from '../../engine/commands.js';
 import { IdempotencyKeyReusedError } from '../../engine/engine.js';
@@ -68,12 +68,13 @@ export function actionRoute(web: WebContext): Handler {
 
     let precondition: ((state: LineState, ctx: Context) => string | null) | undefined;
     const mark = form.get('mark') ?? '';
-    if (isConfirmCommand(name)) {
+    const confirmKind = confirmCommandOf(prepared.command);
+    if (confirmKind) {
       // Derail, extend, emergency and rollback act only once confirmed, on the state that was confirmed.
       const confirm = `${confirmHref(line)}?${new URLSearchParams({ command: text, back })}`;
       if (!mark) return wantsJson ? answer(false, 'This action needs a confirmation first.', 200, { confirm }) : redirect(res, confirm);
       const args = confirmArgsOf(prepared.command);
-      precondition = (state, ctx) => (markDigest(text, confirmationMark(state, name as ConfirmCommand, { ...args, now: ctx.now })) === mark ? null : STALE);
+      precondition = (state, ctx) => (markDigest(text, confirmationMark(state, confirmKind, { ...args, now: ctx.now })) === mark ? null : STALE);
     }
 
     const nonce = form.get('nonce') ?? '';
@@ -104,7 +105,7 @@ export function actionRoute(web: WebContext): Handler {
 /** The commands the pages send (SPEC §7 "Actions"); reading commands stay in Slack and the API. */
 const ACTIONS = new Set(['verify', 'reopen', 'deploy', 'engineer', 'block', 'unblock', 'retry', 'extend', 'derail', 'rollback', 'revert', 'start', 'emergency', 'mode', 'job']);
 
-export function confirmArgsOf(c: { name: string }): { reason?: string; train?: number } {
-  const x = c as { reason?: string; train?: number };
-  return { reason: x.reason, train: x.train };
+export function confirmArgsOf(c: { name: string }): { reason?: string; train?: number; sha?: string } {
+  const x = c as { reason?: string; train?: number; sha?: string };
+  return { reason: x.reason, train: x.train, sha: x.sha };
 }

@@ -74,6 +74,7 @@ function aTrain(number: number, tickets: Ticket[]): Train {
     tickets,
     jobs: [],
     health: null,
+    bisect: null,
   };
 }
 

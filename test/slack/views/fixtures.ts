@@ -98,6 +98,7 @@ export function aTrain(number: number, commits: CommitRef[], overrides: Partial<
     tickets: [],
     jobs: [],
     health: null,
+    bisect: null,
     ...overrides,
   };
 }
