@@ -26,7 +26,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !=
 const sha = (v: unknown): string => (str(v) ?? '?').slice(0, 8);
 const commits = (n: unknown): string => (Number(n) === 1 ? '1 commit' : `${str(n) ?? 'some'} commits`);
 const attempt = (d: Details): string => (typeof d.attempt === 'number' && d.attempt > 1 ? ` (attempt ${d.attempt})` : '');
-const jobName = (d: Details): string => (d.kind === 'deploy' ? 'production deploy' : (str(d.kind) ?? 'job'));
+const jobName = (d: Details): string => (d.kind === 'deploy' ? 'production deploy' : d.kind === 'bisect' ? 'culprit search build' : (str(d.kind) ?? 'job'));
 const because = (v: unknown): string => (str(v) ? `: ${str(v)}` : '');
 const person = (v: unknown): string => str(v) ?? 'someone';
 
@@ -87,7 +87,16 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   'health.unknown': (_w, d, t) => `The health check of ${t} could not run${because(d.message)}.`,
   'health.tripped': (_w, d, t) =>
     `The health check tripped on ${t} after ${str(d.failures) ?? 'several'} failures in a row; the line is blocked${str(d.reason) ? ` (${str(d.reason)})` : ''}.`,
-  'commit.revert-requested': (w, d) => `${w} asked to revert ${sha(d.sha)}.`,
+  'bisect.started': (_w, d, t) => `The build of ${t} failed: Conductor started looking for the first failing commit among ${commits(d.commits)} (at most ${str(d.maxBuilds) ?? '?'} builds).`,
+  'bisect.built': (_w, d, t) => `A culprit search build of ${t} at ${sha(d.sha)} ${d.passed ? 'succeeded' : 'failed'}.`,
+  'bisect.found': (_w, d, t) => `The culprit search of ${t} found that the build first fails at ${sha(d.sha)} (${person(d.authorEmail)}), after ${str(d.builds) ?? '?'} builds.`,
+  'bisect.flaky': (_w, d, t) => `The culprit search of ${t} could not split ${sha(d.fromSha)}…${sha(d.toSha)}: the build results disagree (a flaky build?).`,
+  'bisect.cancelled': (_w, d, t) => `The culprit search of ${t} was cancelled${because(d.why)}.`,
+  'commit.revert-requested': (w, d) => `${w} asked to revert ${sha(d.sha)}${typeof d.extend === 'number' ? ` and to extend train #${d.extend} with the revert` : ''}.`,
+  'commit.revert-landed': (_w, d, t) =>
+    typeof d.extended === 'number'
+      ? `The revert of ${sha(d.sha)} (${sha(d.revertSha)}) landed; ${t} was extended into train #${d.extended} with it.`
+      : `The revert of ${sha(d.sha)} (${sha(d.revertSha)}) landed, but ${t} was no longer going: nothing was extended.`,
   'commit.revert-failed': (_w, d) => `The revert of ${sha(d.sha)} that ${person(d.requestedBy)} asked for was not made.${str(d.reason) ? ` ${str(d.reason)}` : ''}`,
 };
 

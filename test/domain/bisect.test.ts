@@ -1,6 +1,22 @@
 /** behaviour.md §8: culprit finding — the search's plan, its bound, its answers, and what ends it. */
 import { describe, expect, it } from 'vitest';
-import { type Bisect, type BisectPolicy, derail, extend, type Job, jobFinished, jobStarted, maxBuilds, probes, retry, SYSTEM_ACTOR } from '../../src/domain/index.js';
+import {
+  type Bisect,
+  type BisectPolicy,
+  derail,
+  extend,
+  extendWithRevert,
+  type Job,
+  jobFinished,
+  jobStarted,
+  maxBuilds,
+  probes,
+  REVERT_NOT_LANDED,
+  retry,
+  revertAndExtend,
+  SYSTEM_ACTOR,
+  setMode,
+} from '../../src/domain/index.js';
 import { ADMIN, ALICE, aCommit, aLine, announcements, BOB, CAROL, dmsTo, effectsOf, ok, ROBOT, Sim } from '../support/domain-builders.js';
 
 const AUTHORS = [ALICE, BOB, CAROL];
@@ -278,5 +294,79 @@ describe('timeouts and unknown outcomes', () => {
     expect(bisectOf(sim).state).toBe('running');
     expect(openBisectJobs(sim).length).toBeGreaterThan(0);
     expect(sim.train(1).state).toBe('delivering');
+  });
+});
+
+describe('revert it and extend', () => {
+  const foundAt = (k: number): Sim => {
+    const sim = failedTrain(8);
+    const bad = new Set(
+      sim
+        .train(1)
+        .commits.slice(k)
+        .map((c) => c.sha),
+    );
+    runSearch(sim, (sha) => bad.has(sha));
+    return sim;
+  };
+
+  it('the engineer may, for the culprit the search found; an author who is not the engineer may not; an admin may for any commit of the train', () => {
+    const sim = foundAt(4);
+    const t = sim.train(1);
+    const culprit = t.commits[4]!;
+    const other = t.commits[1]!;
+    const engineer = t.engineer!;
+    const notEngineer = AUTHORS.find((a) => a !== engineer)!;
+    const r = sim.as(engineer, revertAndExtend, culprit, culprit.sha);
+    expect(r.ok, r.reply).toBe(true);
+    expect(effectsOf(r, 'git.revert')).toEqual([{ kind: 'git.revert', sha: culprit.sha, requestedBy: engineer, requestedByName: expect.any(String), extend: { train: 1 } }]);
+    expect(sim.as(engineer, revertAndExtend, other, other.sha).ok).toBe(false);
+    const refused = sim.as(notEngineer, revertAndExtend, culprit, culprit.sha);
+    expect(refused.ok).toBe(false);
+    expect(refused.reply).toContain('Only an admin, or the engineer of train #1');
+    expect(sim.as(ADMIN, revertAndExtend, other, other.sha).ok).toBe(true);
+  });
+
+  it('refuses a commit that is not on the going train, and when no train is going', () => {
+    const sim = foundAt(2);
+    const stranger = aCommit('ff1', ALICE);
+    expect(sim.as(ADMIN, revertAndExtend, stranger, stranger.sha).reply).toContain('is not on train #1');
+    sim.keep.push(1);
+    ok(sim.as(ADMIN, setMode, 'manual', 'hold'));
+    ok(sim.as(ADMIN, derail, 'stop'));
+    const c = sim.train(1).commits[2]!;
+    expect(sim.as(ADMIN, revertAndExtend, c, c.sha).reply).toContain('No train is going');
+  });
+
+  it('once the revert lands, the train is extended with it, once; before it lands the outbox is told to try again', () => {
+    const sim = foundAt(3);
+    const culprit = sim.train(1).commits[3]!;
+    const revertCommit = aCommit('aaa1', ADMIN, `Revert "Change number 3"`);
+    const f = { train: 1, sha: culprit.sha, revertSha: revertCommit.sha, requestedBy: ADMIN };
+    expect(sim.as(SYSTEM_ACTOR, extendWithRevert, f).reply).toBe(REVERT_NOT_LANDED);
+    sim.keep.push(1);
+    ok(sim.push(revertCommit));
+    const d = ok(sim.as(SYSTEM_ACTOR, extendWithRevert, f));
+    expect(sim.train(1).state).toBe('derailed');
+    const t2 = sim.goingOrFail;
+    expect(t2.commits.map((c) => c.sha)).toEqual([...sim.train(1).commits.map((c) => c.sha), revertCommit.sha]);
+    expect(t2.createdBy).toBe(ADMIN);
+    expect(announcements(d).some((t) => t.includes(`for ${ADMIN}'s "revert it and extend" of ${culprit.sha.slice(0, 8)}`))).toBe(true);
+    // Redelivered: the train already carries the revert, nothing happens twice.
+    expect(sim.as(SYSTEM_ACTOR, extendWithRevert, f).ok).toBe(false);
+    expect(sim.goingOrFail.number).toBe(t2.number);
+  });
+
+  it('a train that is no longer going is left alone, and that is said', () => {
+    const sim = foundAt(3);
+    sim.keep.push(1);
+    const culprit = sim.train(1).commits[3]!;
+    ok(sim.as(ADMIN, setMode, 'manual', 'hold'));
+    ok(sim.as(ADMIN, derail, 'by hand'));
+    const revertCommit = aCommit('aaa2', ADMIN, 'Revert');
+    ok(sim.push(revertCommit));
+    const d = ok(sim.as(SYSTEM_ACTOR, extendWithRevert, { train: 1, sha: culprit.sha, revertSha: revertCommit.sha, requestedBy: ADMIN }));
+    expect(announcements(d)[0]).toContain('train #1 is no longer going: nothing was extended');
+    expect(sim.going).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ const USERS = {
 type Who = keyof typeof USERS;
 
 /** One line (own repository and channel) per test, so the tests do not depend on each other. */
-const LINES = ['claim', 'retry', 'extend', 'derail', 'stale', 'reopen', 'junk', 'home'] as const;
+const LINES = ['claim', 'retry', 'extend', 'derail', 'stale', 'reopen', 'junk', 'home', 'culprit'] as const;
 type Line = (typeof LINES)[number];
 
 /** The buttons of the train card, end to end: signed block_actions in, Slack calls / database / status API out. */
@@ -291,4 +291,36 @@ describe('Slack buttons', () => {
     expect(slack.dms(USERS.alice.id).some((m) => m.text.includes('Verified your changes'))).toBe(false);
     slack.expectNoUnexpectedCalls();
   });
+
+  it('Revert it and extend (behaviour.md §8): the card names the culprit the search found; the engineer reverts it and extends in one click, others are refused', async () => {
+    const shas = await push('culprit', [
+      ['alice', 'Fine change'],
+      ['bob', 'Breaks the build', 'broken.txt'],
+      ['alice', 'Another fine change'],
+    ]);
+    await untilTrain('culprit', 1, (x) => x.bisect?.state === 'found');
+    expect((await train('culprit', 1)).bisect.culprit).toEqual({ sha: shas[1], authorEmail: USERS.bob.email });
+    await slack.waitFor(() => !!button(card('culprit', 1), ACTIONS.revertExtend), 10_000);
+    const text = JSON.stringify(card('culprit', 1)?.blocks);
+    expect(text).toContain(`*Culprit search:* The build first fails at ${shas[1]!.slice(0, 8)} (bob, \\"Breaks the build\\").`);
+    // The usual confirmation, in Slack's own dialog, with the words of the web's confirm page.
+    const b = button(card('culprit', 1), ACTIONS.revertExtend);
+    expect(b.confirm.title.text).toBe('Revert and extend #1');
+    expect(b.confirm.text.text).toContain('A revert of it will be pushed to main');
+    await slack.waitFor(() => threadOf('culprit', 1).some((m) => m.includes(`The build first fails at ${shas[1]!.slice(0, 8)}`)), 10_000);
+    await slack.waitFor(() => slack.dms(USERS.bob.id).some((m) => m.text.includes(`The build first fails at ${shas[1]!.slice(0, 8)}`)), 10_000);
+
+    // Bob wrote it but does not drive the train: refused, nothing happens.
+    const refused = await press('bob', ACTIONS.revertExtend, 'culprit', 1);
+    expect(refused.text).toContain('Only an admin, or the engineer of train #1');
+    expect(await audits('culprit', 'commit.revert-requested')).toBe(0);
+
+    const ok = await press('alice', ACTIONS.revertExtend, 'culprit', 1);
+    expect(ok.text).toContain(`Reverting ${shas[1]!.slice(0, 8)}; train #1 will be extended with the revert`);
+    await untilTrain('culprit', 2, (x) => x.state === 'verifying');
+    const t2 = await train('culprit', 2);
+    expect(t2.commits).toHaveLength(4);
+    expect((await train('culprit', 1)).state).toBe('derailed');
+    slack.expectNoUnexpectedCalls();
+  }, 60_000);
 });

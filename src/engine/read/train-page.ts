@@ -5,8 +5,8 @@
  * page shows. Big trains stay cheap to show: commits are grouped by author and
  * only one page of authors carries its commits.
  */
-import type { Job, LineState, Train } from '../../domain/index.js';
-import { notDeployableReason, outputTail } from '../../domain/index.js';
+import type { Bisect, Job, LineState, Train } from '../../domain/index.js';
+import { maxBuilds, notDeployableReason, outputTail } from '../../domain/index.js';
 import { inTransaction } from '../../store/sql.js';
 import type { Engine } from '../engine.js';
 import { historySentence } from '../history.js';
@@ -32,6 +32,8 @@ export interface JobView {
   /** The job's database id: the live output route names it. */
   id: number | null;
   kind: Job['kind'];
+  /** The commit built (a culprit search build's is the commit it tried). */
+  sha: string;
   state: Job['state'];
   attempt: number;
   url: string | null;
@@ -92,6 +94,15 @@ export interface TrainPage {
   authors: AuthorGroup[];
   /** behaviour.md §8: the watch after the deploy with its results (newest first), or null when never watched. */
   health: (NonNullable<Train['health']> & { checks: HealthCheckView[]; total: number }) | null;
+  /** behaviour.md §8: the culprit search after a failed build, with the culprit's commit, or null when none ran. */
+  bisect: (Bisect & { maxBuilds: number; culpritCommit: CulpritCommit | null }) | null;
+}
+
+export interface CulpritCommit {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  message: string;
 }
 
 /** An author of the train and how many of its commits are theirs. */
@@ -114,6 +125,8 @@ export interface TrainExtras {
   pageCommits: Map<string, { sha: string; message: string }[]>;
   /** The newest health check results (at most HEALTH_CHECKS_SHOWN), and how many there are. */
   healthChecks?: { shown: HealthCheckView[]; total: number };
+  /** The commit the culprit search found (read from the records: the loaded train carries no commits). */
+  culprit?: CulpritCommit | null;
 }
 
 /** Pure: the page from a snapshot holding the train. */
@@ -132,6 +145,7 @@ export function shapeTrainPage(s: LineState, t: Train, x: TrainExtras, authorPag
   const jobs: JobView[] = t.jobs.map((j) => ({
     id: x.jobIds.get(jobKey(t.number, j.kind, j.attempt)) ?? null,
     kind: j.kind,
+    sha: j.sha,
     state: j.state,
     attempt: j.attempt,
     url: j.url,
@@ -168,7 +182,13 @@ export function shapeTrainPage(s: LineState, t: Train, x: TrainExtras, authorPag
       };
     }),
     health: t.health ? { ...t.health, checks: x.healthChecks?.shown ?? [], total: x.healthChecks?.total ?? 0 } : null,
+    bisect: t.bisect ? { ...t.bisect, maxBuilds: maxBuilds(t.bisect.commits), culpritCommit: x.culprit ?? culpritIn(t.commits, t.bisect.culprit?.sha ?? null) } : null,
   };
+}
+
+function culpritIn(commits: Train['commits'], sha: string | null): CulpritCommit | null {
+  const c = sha ? commits.find((x) => x.sha === sha) : undefined;
+  return c ? { sha: c.sha, authorName: c.authorName, authorEmail: c.authorEmail, message: c.message } : null;
 }
 
 /**
@@ -249,6 +269,11 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
         shown: checks.map((c) => ({ checkedAt: c.checked_at, outcome: c.outcome, value: c.value, exitCode: c.exit_code, message: c.message })),
         total: checks[0]?.total ?? 0,
       };
+      const culpritSha = t.bisect?.culprit?.sha ?? null;
+      const [culprit] = culpritSha
+        ? await tx.query<{ sha: string; author_name: string; author_email: string; message: string }>`
+            SELECT sha, author_name, author_email, message FROM commit WHERE line_id = ${lineId} AND sha = ${culpritSha}`
+        : [];
       const pageCommits = new Map<string, { sha: string; message: string }[]>();
       for (const r of rows) pageCommits.set(r.author_email, [...(pageCommits.get(r.author_email) ?? []), { sha: r.sha, message: r.message }]);
       const page = shapeTrainPage(
@@ -264,6 +289,7 @@ export async function readTrainPage(engine: Engine, line: string, n: number, aut
           authors: counts,
           pageCommits,
           healthChecks,
+          culprit: culprit ? { sha: culprit.sha, authorName: culprit.author_name, authorEmail: culprit.author_email, message: culprit.message } : null,
         },
         authorPage,
       );

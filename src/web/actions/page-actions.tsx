@@ -4,13 +4,14 @@
  */
 import type { VNode } from 'preact';
 import { lineActions, revertableAuthors, trainActions } from '../../domain/allowed-actions.js';
-import { findTrain } from '../../domain/deployability.js';
-import type { CommitRef, LineState } from '../../domain/model.js';
+import { findTrain, goingTrain } from '../../domain/deployability.js';
+import type { CommitRef, Context, LineState } from '../../domain/model.js';
 import { norm } from '../../domain/policy.js';
+import { revertAndExtend } from '../../domain/rules/revert-extend.js';
 import type { SignedIn } from '../auth/session.js';
 import type { WebContext } from '../context.js';
 import { firstLine } from '../pages/parts.js';
-import { ActionForm, type FormBase, LineActionsPanel, TrainActionsPanel } from './forms.js';
+import { ActionForm, ConfirmForm, type FormBase, LineActionsPanel, TrainActionsPanel } from './forms.js';
 
 /** Platform commits offered in "start a train up to": the first ones, as the line page lists them. */
 const START_CHOICES = 50;
@@ -19,6 +20,8 @@ export interface TrainPageActions {
   panel: VNode | null;
   /** Whose commits the person may revert (by author email, lower case), and the form's fields. */
   revert: { base: FormBase; can: (authorEmail: string) => boolean };
+  /** behaviour.md §8: "Revert it and extend" for the culprit the search found, when the person may. */
+  revertExtend: VNode | null;
 }
 
 /** A commit as the train page lists it: enough for the revert rule to say whose it is. */
@@ -43,7 +46,23 @@ export function trainPageActions(web: WebContext, state: LineState, n: number, m
   return {
     panel: <TrainActionsPanel base={base} n={n} a={trainActions(state, ctx, n)} />,
     revert: { base, can: (authorEmail) => authors.has(norm(authorEmail)) },
+    revertExtend: revertExtendForm(state, ctx, n, base),
   };
+}
+
+/**
+ * The one action of a found culprit: a dry run of the real rule. The page's line
+ * carries no train commits, so the train is given the culprit, the only commit
+ * the rule looks for.
+ */
+function revertExtendForm(state: LineState, ctx: Context, n: number, base: FormBase): VNode | null {
+  const going = goingTrain(state);
+  const culprit = going?.number === n && going.bisect?.state === 'found' ? going.bisect.culprit : null;
+  if (!going || !culprit) return null;
+  const c: CommitRef = { sha: culprit.sha, authorEmail: culprit.authorEmail, authorName: '', message: '', verifiedBy: null, verifiedAt: null };
+  const withCulprit: LineState = { ...state, trains: state.trains.map((t) => (t.number === n ? { ...t, commits: [c] } : t)) };
+  if (!revertAndExtend(withCulprit, ctx, c, c.sha).ok) return null;
+  return <ConfirmForm base={base} id="revert-extend" command={`revert ${culprit.sha.slice(0, 12)} and extend`} label="Revert it and extend…" />;
 }
 
 /** `state`: the line as the line page's read model loaded it. */

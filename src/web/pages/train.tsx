@@ -4,6 +4,7 @@
  * script), and commits grouped by author with their tickets, a page of authors
  * at a time so a 5,000-commit train stays readable.
  */
+import type { VNode } from 'preact';
 import { UnknownLineError } from '../../engine/engine.js';
 import { type AuthorGroup, COMMITS_SHOWN, type JobView, readTrainPage, type TimelineStep, type TrainPage } from '../../engine/read/train-page.js';
 import type { RouteContext } from '../../http/router.js';
@@ -12,7 +13,7 @@ import { type TrainPageActions, trainPageActions } from '../actions/page-actions
 import type { SignedIn } from '../auth/session.js';
 import type { PageResult, WebContext } from '../context.js';
 import { queryOf } from '../respond.js';
-import { formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
+import { firstLine, formatDuration, NotFound, StateBadge, safeHref, TableWrap, Time, TrainState } from './parts.js';
 
 /** Bytes of a running job's output shown (and polled by the script). */
 export const LIVE_OUTPUT_BYTES = 64 * 1024;
@@ -92,6 +93,16 @@ export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutput
         <dd>
           <Time at={t.createdAt} /> {`by ${t.createdBy}`}
         </dd>
+        {p.bisect !== null && (
+          <>
+            <dt>Culprit search</dt>
+            <dd>
+              <a href="#culprit">
+                <StateBadge state={p.bisect.state} />
+              </a>
+            </dd>
+          </>
+        )}
         {p.health !== null && (
           <>
             <dt>Health</dt>
@@ -140,6 +151,7 @@ export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutput
       {actions?.panel}
       <Timeline steps={p.timeline} />
       <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
+      {p.bisect && <CulpritSearch p={p} action={actions?.revertExtend ?? null} />}
       {p.health && <Health h={p.health} />}
       <Commits p={p} revert={actions?.revert} />
     </>
@@ -180,8 +192,14 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
             return (
               <li key={`${j.kind}-${j.attempt}`} class="job" data-job={`${j.kind}-${j.attempt}`}>
                 <p>
-                  <strong>{j.kind === 'deploy' ? 'production deploy' : j.kind}</strong>
-                  {j.attempt > 1 && ` (attempt ${j.attempt})`} <StateBadge state={j.state} />
+                  <strong>{j.kind === 'deploy' ? 'production deploy' : j.kind === 'bisect' ? 'culprit search build' : j.kind}</strong>
+                  {j.kind === 'bisect' && (
+                    <>
+                      {' at '}
+                      <code class="sha">{j.sha.slice(0, 8)}</code>
+                    </>
+                  )}
+                  {j.attempt > 1 && j.kind !== 'bisect' && ` (attempt ${j.attempt})`} <StateBadge state={j.state} />
                   {j.startedAt && (
                     <>
                       {' started '}
@@ -220,6 +238,70 @@ function Jobs({ line, train, jobs, live }: { line: string; train: number; jobs: 
             );
           })}
         </ul>
+      )}
+    </section>
+  );
+}
+
+/** behaviour.md §8: the search for the commit that broke the build, its builds, and its one action. */
+function CulpritSearch({ p, action }: { p: TrainPage; action: VNode | null }) {
+  const b = p.bisect!;
+  const builds = p.jobs.filter((j) => j.kind === 'bisect');
+  const c = b.culpritCommit;
+  return (
+    <section aria-labelledby="culprit" data-bisect={b.state}>
+      <h2 id="culprit">Culprit search</h2>
+      <p>
+        <StateBadge state={b.state} /> {b.state === 'running' && 'Building some of the train’s commits to find the first one whose build fails. The train itself waits as it is.'}
+        {b.state === 'found' &&
+          (c ? (
+            <strong data-testid="culprit">
+              {'The build first fails at '}
+              <code class="sha">{c.sha.slice(0, 8)}</code>
+              {` (${c.authorName || c.authorEmail}, “${firstLine(c.message, 72)}”).`}
+            </strong>
+          ) : (
+            <strong data-testid="culprit">{`The build first fails at ${b.culprit?.sha.slice(0, 8) ?? '?'}.`}</strong>
+          ))}
+        {b.state === 'flaky' && (
+          <strong>
+            {'The build results disagree between '}
+            <code class="sha">{b.range?.fromSha.slice(0, 8)}</code>
+            {' and '}
+            <code class="sha">{b.range?.toSha.slice(0, 8)}</code>
+            {' (a flaky build?): that range could not be split. Retry the build, or look at those commits by hand.'}
+          </strong>
+        )}
+        {b.state === 'cancelled' && `Cancelled: ${b.reason ?? 'no reason recorded'}.`} <span class="muted">{`${b.builds} of at most ${b.maxBuilds} builds (⌈log₂ ${b.commits}⌉ + 2).`}</span>
+      </p>
+      {b.state === 'found' && action}
+      {builds.length > 0 && (
+        <TableWrap label="Culprit search builds">
+          <table class="stack bisect-builds">
+            <thead>
+              <tr>
+                <th scope="col">Build</th>
+                <th scope="col">Commit</th>
+                <th scope="col">Result</th>
+                <th scope="col">Took</th>
+              </tr>
+            </thead>
+            <tbody>
+              {builds.map((j) => (
+                <tr key={j.attempt} data-sha={j.sha}>
+                  <td>{`#${j.attempt}`}</td>
+                  <td>
+                    <code class="sha">{j.sha.slice(0, 8)}</code>
+                  </td>
+                  <td>
+                    <StateBadge state={j.state} />
+                  </td>
+                  <td data-label="Took">{j.durationMs !== null ? formatDuration(j.durationMs) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
       )}
     </section>
   );
