@@ -95,11 +95,18 @@ describe('revert', () => {
   okTable([
     ['revert abc1234', { name: 'revert', sha: 'abc1234' }],
     ['revert 0123456789ABCDEF0123456789abcdef01234567', { name: 'revert', sha: '0123456789abcdef0123456789abcdef01234567' }],
+    // behaviour.md §8: revert it and extend.
+    ['revert abc1234 and extend', { name: 'revert', sha: 'abc1234', extend: true }],
+    ['revert abc1234 AND Extend', { name: 'revert', sha: 'abc1234', extend: true }],
+    ['revert abc1234 extend', { name: 'revert', sha: 'abc1234', extend: true }],
   ]);
   errTable('revert', [
     ['revert', '`revert` needs the SHA'],
     ['revert main', '`main` is not a commit SHA'],
     ['revert abc1234 because', 'Unexpected `because`'],
+    ['revert abc1234 and', 'add nothing, or `and extend`'],
+    ['revert abc1234 and extend now', 'Unexpected `and extend now`'],
+    ['revert and extend', '`and` is not a commit SHA'],
   ]);
 });
 

@@ -104,3 +104,24 @@ autoRollback: true`);
     ]);
   });
 });
+
+describe('conductor.yml: bisect and bisectParallel (behaviour.md §8)', () => {
+  it('defaults to on, two builds at once', async () => {
+    const c = await load('');
+    expect(c.lines[0]).toMatchObject({ bisect: true, bisectParallel: 2 });
+  });
+
+  it('reads them', async () => {
+    const c = await load('bisect: false\nbisectParallel: 4');
+    expect(c.lines[0]).toMatchObject({ bisect: false, bisectParallel: 4 });
+  });
+
+  it('rejects bad values', async () => {
+    expect(await problems('bisect: "yes"\nbisectParallel: 0')).toEqual([
+      'conductor.yml: lines[0].bisect: expected true or false, got "yes"',
+      'conductor.yml: lines[0].bisectParallel: expected a whole number from 1 to 8, got 0',
+    ]);
+    expect(await problems('bisectParallel: 9')).toEqual(['conductor.yml: lines[0].bisectParallel: expected a whole number from 1 to 8, got 9']);
+    expect(await problems('bisectParalel: 2')).toEqual(['conductor.yml: lines[0].bisectParalel: unknown key (did you mean "bisectParallel"?)']);
+  });
+});

@@ -46,6 +46,7 @@ import {
   jobStarted,
   type LineState,
   markJob,
+  maxBuilds,
   needsVerification,
   reopen,
   retry,
@@ -261,6 +262,19 @@ function checkState(s: LineState, m: Model): void {
   if (going.length > 1) fail('two going trains', s);
   if (live.filter((t) => t.state === 'deploying').length > 1) fail('two deploying trains', s);
 
+  // behaviour.md §8: a search's builds are its train's bisect jobs, within ⌈log₂ n⌉ + 2; an ended search runs none.
+  for (const t of s.trains) {
+    const searched = t.jobs.filter((j) => j.kind === 'bisect');
+    if (!t.bisect) {
+      if (searched.length) fail(`train #${t.number} has bisect jobs but no search`, s);
+      continue;
+    }
+    if (searched.length !== t.bisect.builds) fail(`train #${t.number}: ${t.bisect.builds} search builds counted, ${searched.length} jobs`, s);
+    if (t.bisect.builds > maxBuilds(t.bisect.commits)) fail(`train #${t.number}: ${t.bisect.builds} search builds for ${t.bisect.commits} commits`, s);
+    if (t.bisect.state !== 'running' && searched.some((j) => j.state === 'queued' || j.state === 'running')) fail(`train #${t.number}: a ${t.bisect.state} search still builds`, s);
+    if (t.bisect.state === 'found' && !t.commits.some((c) => c.sha === t.bisect?.culprit?.sha)) fail(`train #${t.number}: the culprit is not its commit`, s);
+  }
+
   // Exactly one place for every pushed commit.
   const where = new Map<string, string[]>();
   const put = (sha: string, place: string) => where.set(sha, [...(where.get(sha) ?? []), place]);
@@ -300,7 +314,10 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 function runScenario(sc: Scenario): void {
   stats.runs++;
-  let s = aLine({ settings: { autoTime: WINDOWS, maxCommits: sc.maxCommits, reminderMinutes: 30, timeouts: { build: 30, deploy: 45, rollback: 20 } } });
+  // The culprit search is on (behaviour.md §8): its builds race with everything else here.
+  let s = aLine({
+    settings: { autoTime: WINDOWS, maxCommits: sc.maxCommits, reminderMinutes: 30, timeouts: { build: 30, deploy: 45, rollback: 20 }, bisect: { enabled: true, parallel: 2 } },
+  });
   let now = later(new Date('2026-01-05T00:00:00Z'), sc.startMinute);
   let draws = 0;
   const random = () => sc.randoms[draws++ % sc.randoms.length]!;
@@ -357,7 +374,7 @@ function runScenario(sc: Scenario): void {
     if (d.ok) {
       stats.accepted++;
       // behaviour.md §9: production jobs start only because a person asked (deploy, retry, rollback), never by themselves.
-      if (actor === SYSTEM_ACTOR && d.effects.some((e) => e.kind === 'job.start' && e.jobKind !== 'build')) fail('a deploy or rollback started by itself', input);
+      if (actor === SYSTEM_ACTOR && d.effects.some((e) => e.kind === 'job.start' && e.jobKind !== 'build' && e.jobKind !== 'bisect')) fail('a deploy or rollback started by itself', input);
       checkTransition(input, d, m);
       s = reload(d.state);
     }

@@ -118,6 +118,28 @@ const TABLE: [string, HistoryEntry, string][] = [
   ],
   ['commit.revert-requested', entry('commit.revert-requested', { sha: S1 }, A, null), `${A} asked to revert a1b2c3d4.`],
   [
+    'bisect.started',
+    entry('bisect.started', { commits: 33, maxBuilds: 8, parallel: 2 }, 'conductor'),
+    'The build of train #3 failed: Conductor started looking for the first failing commit among 33 commits (at most 8 builds).',
+  ],
+  ['bisect.built', entry('bisect.built', { sha: S1, attempt: 2, passed: false }, 'conductor'), 'A culprit search build of train #3 at a1b2c3d4 failed.'],
+  [
+    'bisect.found',
+    entry('bisect.found', { sha: S1, authorEmail: B, builds: 7 }, 'conductor'),
+    `The culprit search of train #3 found that the build first fails at a1b2c3d4 (${B}), after 7 builds.`,
+  ],
+  [
+    'bisect.flaky',
+    entry('bisect.flaky', { fromSha: S1, toSha: S2, builds: 4 }, 'conductor'),
+    'The culprit search of train #3 could not split a1b2c3d4…e5f6a7b8: the build results disagree (a flaky build?).',
+  ],
+  ['bisect.cancelled', entry('bisect.cancelled', { why: 'new commits were pushed', builds: 2 }, 'conductor'), 'The culprit search of train #3 was cancelled: new commits were pushed.'],
+  [
+    'commit.revert-landed',
+    entry('commit.revert-landed', { sha: S1, revertSha: S2, extended: 4 }, 'conductor'),
+    'The revert of a1b2c3d4 (e5f6a7b8) landed; train #3 was extended into train #4 with it.',
+  ],
+  [
     'commit.revert-failed',
     entry('commit.revert-failed', { sha: S1, requestedBy: A, reason: 'Reverting a1b2c3d4 would change nothing: its changes are no longer on main.' }, 'conductor', null),
     `The revert of a1b2c3d4 that ${A} asked for was not made. Reverting a1b2c3d4 would change nothing: its changes are no longer on main.`,

@@ -31,6 +31,7 @@ interface TrainRow {
   derail_reason: string | null;
   replaces_train_id: number | null;
   created_by: string;
+  bisect: { state: string; builds: number; commits: number } | null;
 }
 interface CommitRow {
   id: number;
@@ -73,7 +74,7 @@ export async function snapshot(db: Queryable, line: string): Promise<LineSnapsho
   const p = [l.id];
   // One query after another: `db` may be a single client (a test's corrupted transaction).
   const trains = await db.query<TrainRow>(
-    `SELECT id, number, state, head_sha, deploy_started_at, deployed_at, derail_reason, replaces_train_id, created_by
+    `SELECT id, number, state, head_sha, deploy_started_at, deployed_at, derail_reason, replaces_train_id, created_by, bisect
      FROM train WHERE line_id = $1 ORDER BY number`,
     p,
   );
@@ -235,6 +236,20 @@ export function stateViolations(s: LineSnapshot, robots: string[]): string[] {
     if (t.replaces_train_id !== null && trainById.get(t.replaces_train_id)?.state !== 'derailed')
       bad.push(`train #${t.number} replaced train ${name(t.replaces_train_id)}, which is not derailed`);
   }
+
+  // behaviour.md §8: a culprit search's builds are its train's bisect jobs, never more than ⌈log₂ n⌉ + 2;
+  // a search that ended has no build left running, and a train without a search has no bisect job.
+  for (const t of s.trains) {
+    const searched = s.jobs.filter((j) => j.train_id === t.id && j.kind === 'bisect');
+    const b = t.bisect;
+    if (!b) {
+      if (searched.length > 0) bad.push(`train #${t.number} has ${searched.length} bisect jobs but no search`);
+      continue;
+    }
+    if (searched.length !== b.builds) bad.push(`train #${t.number}: the search counts ${b.builds} builds, ${searched.length} bisect jobs exist`);
+    if (b.builds > Math.ceil(Math.log2(b.commits)) + 2) bad.push(`train #${t.number}: ${b.builds} search builds for ${b.commits} commits, above the bound`);
+    if (b.state !== 'running' && searched.some((j) => j.state === 'queued' || j.state === 'running')) bad.push(`train #${t.number}: the search is ${b.state} but a build still runs`);
+  }
   return bad;
 }
 
@@ -259,7 +274,22 @@ export const AUDIT_OF_INPUT: Record<string, string[]> = {
 };
 
 /** Entries not tied one-to-one to an input kind; they are explained by other tables (see auditViolations). */
-const DERIVED = new Set(['commits.arrived', 'branch.rewritten', 'train.created', 'train.deployed', 'job.timed-out', 'ticket.reminded', 'job.unknown', 'line.rolled-back']);
+const DERIVED = new Set([
+  'commits.arrived',
+  'branch.rewritten',
+  'train.created',
+  'train.deployed',
+  'job.timed-out',
+  'ticket.reminded',
+  'job.unknown',
+  'line.rolled-back',
+  // behaviour.md §8: the culprit search follows a failed build, its builds' results, and what cancels it.
+  'bisect.started',
+  'bisect.built',
+  'bisect.found',
+  'bisect.flaky',
+  'bisect.cancelled',
+]);
 
 export interface Applied {
   /** Applied inputs per kind: calls with an ok reply, each idempotency key counted once. */
