@@ -246,7 +246,7 @@ export function bisectSummary(t: Train): string {
       return `looking for the commit that broke the build (${builds} so far).`;
     case 'found': {
       const c = t.commits.find((x) => x.sha === b.culprit?.sha);
-      return `${c ? culpritSentence(c) : `The build first fails at ${shortSha(b.culprit?.sha ?? '')}.`} (${builds}.)`;
+      return `${c ? culpritSentence(c) : `The build first fails at ${shortSha(b.culprit?.sha ?? '')}.`} ${builds.charAt(0).toUpperCase()}${builds.slice(1)}.`;
     }
     case 'flaky':
       return `the build results disagree between ${shortSha(b.range?.fromSha ?? '')} and ${shortSha(b.range?.toSha ?? '')} (a flaky build?): that range could not be split (${builds}).`;

@@ -101,7 +101,7 @@ function describeRevertExtend(s: LineState, arg: { sha?: string }): Confirmation
   const lines = [
     `${commitLine(c)}${culprit ? ' — the first commit whose build fails, found by the culprit search.' : ''}`,
     `A revert of it will be pushed to ${s.settings.branch}; it lands on the platform.`,
-    `Then ${trainPhrase(going)} will be derailed and replaced by train #${s.nextTrainNumber}: its own commits, the revert, and every commit on the platform by then (${plural(s.platform.length, 'commit')} now).`,
+    `Then train #${going.number} (${plural(going.commits.length, 'commit')}) will be derailed and replaced by train #${s.nextTrainNumber}: its own commits, the revert, and every commit on the platform by then (${plural(s.platform.length, 'commit')} now).`,
     'Verifications carry over; the engineer stays.',
   ];
   return { title: truncate(`Revert and extend #${going.number}`, TITLE_MAX), lines, danger: true };

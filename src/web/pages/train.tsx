@@ -149,9 +149,10 @@ export function TrainView({ p, live, actions }: { p: TrainPage; live: LiveOutput
         )}
       </dl>
       {actions?.panel}
-      <Timeline steps={p.timeline} />
-      <Jobs line={p.line} train={t.number} jobs={p.jobs} live={live} />
       {p.bisect && <CulpritSearch p={p} action={actions?.revertExtend ?? null} />}
+      <Timeline steps={p.timeline} />
+      {/* The culprit search's builds are listed in its own section. */}
+      <Jobs line={p.line} train={t.number} jobs={p.jobs.filter((j) => j.kind !== 'bisect')} live={live} />
       {p.health && <Health h={p.health} />}
       <Commits p={p} revert={actions?.revert} />
     </>
@@ -284,6 +285,7 @@ function CulpritSearch({ p, action }: { p: TrainPage; action: VNode | null }) {
                 <th scope="col">Commit</th>
                 <th scope="col">Result</th>
                 <th scope="col">Took</th>
+                <th scope="col">Output</th>
               </tr>
             </thead>
             <tbody>
@@ -297,6 +299,20 @@ function CulpritSearch({ p, action }: { p: TrainPage; action: VNode | null }) {
                     <StateBadge state={j.state} />
                   </td>
                   <td data-label="Took">{j.durationMs !== null ? formatDuration(j.durationMs) : '—'}</td>
+                  <td class="main">
+                    {j.tail ? (
+                      <details>
+                        <summary>Last lines</summary>
+                        <pre class="output">{j.tail}</pre>
+                      </details>
+                    ) : (
+                      safeHref(j.url) && (
+                        <a href={safeHref(j.url)!} rel="noreferrer">
+                          console
+                        </a>
+                      )
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
