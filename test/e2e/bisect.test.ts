@@ -117,6 +117,22 @@ ${extra}
     expect(await app.t.db.prisma.auditEntry.count({ where: { action: 'train.extended' } })).toBe(1);
   }, 120_000);
 
+  it('a failed train of 33 commits names its culprit after at most 8 builds', async () => {
+    const app = await start('test ! -f broken');
+    const shas = await pushTrain(app, 33, 20);
+    const t = await app.t.until(
+      'the culprit found',
+      async () => {
+        const j = await trainJson(app.base, 1);
+        return j.bisect && j.bisect.state !== 'running' ? j : null;
+      },
+      60_000,
+    );
+    expect(t.bisect).toMatchObject({ state: 'found', culprit: { sha: shas[20] }, maxBuilds: 8 });
+    expect(t.bisect!.builds).toBeLessThanOrEqual(8);
+    expect(t.jobs.filter((j) => j.kind === 'bisect')).toHaveLength(t.bisect!.builds);
+  }, 120_000);
+
   it('a build that fails once and then builds is named flaky, with the range it could not split', async () => {
     // At a commit with the file `flaky`, the first build fails and every later one builds.
     const seen = await mkdtemp(path.join(tmpdir(), 'conductor-bisect-flaky-'));
