@@ -83,7 +83,10 @@ export const HISTORY_SENTENCES: Record<string, Sentence> = {
   // The sentence has no time zone to hand (`/api/history` text too): the end of the soak is said in UTC, readably.
   'health.watching': (_w, d, t) => `The health check started watching ${t}${untilUtc(d.until)}.`,
   'health.healthy': (_w, _d, t) => `${capital(t)} passed its health checks: no trip during the soak.`,
-  'health.superseded': (_w, d, t) => `The health watch of ${t} ended early: train #${str(d.by) ?? '?'} was deployed after it.`,
+  'health.superseded': (_w, d, t) =>
+    d.rolledBack
+      ? `The health watch of ${t} ended early: production was rolled back to train #${str(d.by) ?? '?'}.`
+      : `The health watch of ${t} ended early: train #${str(d.by) ?? '?'} was deployed after it.`,
   'health.unknown': (_w, d, t) => `The health check of ${t} could not run${because(d.message)}.`,
   'health.tripped': (_w, d, t) =>
     `The health check tripped on ${t} after ${str(d.failures) ?? 'several'} failures in a row; the line is blocked${str(d.reason) ? ` (${str(d.reason)})` : ''}.`,

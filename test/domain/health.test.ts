@@ -12,6 +12,7 @@ import {
   nextCheckAt,
   notDeployableReason,
   parseCondition,
+  rollback,
   soakOver,
   startWatch,
   unblock,
@@ -141,6 +142,17 @@ describe('health: the watch after a deploy', () => {
     const sim = watched();
     sim.verifyAll(3);
     expect(notDeployableReason(sim.state, sim.train(3))).toBeNull();
+  });
+
+  it('a rollback away from a watched train ends its watch: its checks would judge the train rolled back to', () => {
+    const sim = watched();
+    expect(sim.train(2).health?.state).toBe('watching');
+    ok(sim.as(ADMIN, rollback, 1));
+    const d = sim.succeedJob(1, 'rollback');
+    expect(sim.train(2).health?.state).toBe('healthy');
+    expect(d.ok && d.audit).toContainEqual({ action: 'health.superseded', train: 2, details: { by: 1, failures: 0, rolledBack: true } });
+    expect(announcements(d)).toContain('The health watch of train #2 ended: production was rolled back to train #1.');
+    expect(refused(sim.as('conductor', healthChecked, 2, result('failed'), null))).toBe('Train #2 is not watched by a health check.');
   });
 });
 

@@ -110,6 +110,11 @@ const TABLE: [string, HistoryEntry, string][] = [
   ['health.watching', entry('health.watching', { until: '2026-11-23T10:15:00.000Z' }, 'conductor'), 'The health check started watching train #3 until 2026-11-23 10:15 UTC.'],
   ['health.healthy', entry('health.healthy', {}, 'conductor'), 'Train #3 passed its health checks: no trip during the soak.'],
   ['health.superseded', entry('health.superseded', { by: 4, failures: 0 }, 'conductor'), 'The health watch of train #3 ended early: train #4 was deployed after it.'],
+  [
+    'health.superseded',
+    entry('health.superseded', { by: 1, failures: 2, rolledBack: true }, 'conductor'),
+    'The health watch of train #3 ended early: production was rolled back to train #1.',
+  ],
   ['health.unknown', entry('health.unknown', { message: 'Prometheus did not answer' }, 'conductor'), 'The health check of train #3 could not run: Prometheus did not answer.'],
   [
     'health.tripped',

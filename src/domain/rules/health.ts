@@ -15,11 +15,7 @@ import { rollbackRefusal, startRollback } from './train-commands.js';
 export function watchHealth(d: Draft, t: Train): void {
   const policy = d.state.settings.health;
   if (!policy) return;
-  for (const o of d.state.trains) {
-    if (o.number === t.number || o.health?.state !== 'watching') continue;
-    o.health = { ...o.health, state: 'healthy' };
-    d.record('health.superseded', o.number, { by: t.number, failures: o.health.failures });
-  }
+  endOtherWatches(d, t.number, {});
   t.health = startWatch(d.ctx.now, policy);
   d.announce(`Train #${t.number} is watched by its health check for ${plural(policy.soakMinutes, 'minute')} (every ${plural(policy.intervalSeconds, 'second')}).`, t.number);
   d.record('health.watching', t.number, { until: t.health.until.toISOString() });
@@ -96,4 +92,18 @@ export function healthSoaked(s: LineState, ctx: Context, trainNumber: number): D
   d.announce(`:white_check_mark: Train #${t.number} passed its health checks: no trip in ${plural(s.settings.health?.soakMinutes ?? 0, 'minute')}.`, t.number);
   d.record('health.healthy', t.number, {});
   return d.finish(`Train #${t.number} is healthy.`);
+}
+
+/**
+ * Production no longer runs the other watched trains (a newer deploy, or a rollback to train
+ * `running`): their watches end early, as `healthy` (they never tripped), so no check of
+ * theirs judges what production runs now.
+ */
+export function endOtherWatches(d: Draft, running: number, how: { rolledBack?: true }): void {
+  for (const o of d.state.trains) {
+    if (o.number === running || o.health?.state !== 'watching') continue;
+    o.health = { ...o.health, state: 'healthy' };
+    d.record('health.superseded', o.number, { by: running, failures: o.health.failures, ...(how.rolledBack ? { rolledBack: true } : {}) });
+    if (how.rolledBack) d.announce(`The health watch of train #${o.number} ended: production was rolled back to train #${running}.`, o.number);
+  }
 }

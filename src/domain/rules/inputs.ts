@@ -6,7 +6,7 @@ import { type CommitRef, type Context, configuredKind, type Job, type JobKind, t
 import { codeBlock, outputTail } from '../output-tail.js';
 import { canDrive, isRobot, norm, refusals } from '../policy.js';
 import { ticketsFor } from '../tickets.js';
-import { watchHealth } from './health.js';
+import { endOtherWatches, watchHealth } from './health.js';
 
 /**
  * Rule 1: new commits seen on the branch (push webhook or fetch) wait on the
@@ -283,6 +283,8 @@ function rolledBack(d: Draft, t: Train, j: Job): void {
     true,
   );
   d.record('line.rolled-back', t.number, { headSha: t.headSha, from });
+  // behaviour.md §8: a watch judges what production runs; after a rollback that is no longer the watched train.
+  endOtherWatches(d, t.number, { rolledBack: true });
 }
 
 function setProduction(d: Draft, t: Train, by: string, rolledBackFrom: number | null): void {
