@@ -57,6 +57,8 @@ export interface LineStatusJson {
   manualReason: string | null;
   /** behaviour.md §8: who put the line in manual mode (null in schedule mode, or when the config file did). */
   manualSetBy: string | null;
+  /** behaviour.md §8: set after a tripped health check: every new train is blocked with it until `unblock`. */
+  healthBlock: string | null;
   /** The manual mode came from an emergency reset. */
   emergency: boolean;
   /** Today (in the line's time zone) is a freeze date. */
@@ -110,6 +112,7 @@ export function lineStatusJson(s: LineState, now: Date): LineStatusJson {
     production: s.production && { ...s.production, since: s.production.since.toISOString() },
     manualReason: s.settings.manualReason,
     manualSetBy: s.settings.mode === 'manual' ? s.settings.manualSetBy : null,
+    healthBlock: s.healthBlock,
     emergency: isEmergency(s),
     frozenToday: isFrozen(now, s.settings.freezes, s.settings.timezone),
     whyIdle: whyIdle(s, now),
@@ -135,6 +138,7 @@ export function statusText(s: LineState, now: Date): string {
   const mode = settings.mode === 'manual' ? `:warning: manual mode${settings.manualReason ? ` (${settings.manualReason})` : ''}` : 'schedule mode';
   const auto = settings.autoTime.length ? `auto-time ${describeWindows(settings.autoTime, settings.timezone)}` : 'auto-time off (no windows)';
   lines.push(`*${settings.name}* (${settings.branch}): ${mode}; ${auto}.`);
+  if (s.healthBlock) lines.push(`:no_entry: New trains are blocked: ${s.healthBlock}. \`unblock\` clears it.`);
   const live = s.trains.filter((t) => t.state === 'delivering' || t.state === 'verifying' || t.state === 'deploying');
   for (const t of live) lines.push(trainSummary(s, t));
   if (live.length === 0) lines.push('No train is running.');

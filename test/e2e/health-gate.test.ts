@@ -146,6 +146,9 @@ ${extra}
     const reason = `health check failed on train #${n}: value 0.2 (healthy if < 0.01)`;
     expect((await trainJson(n)).health).toEqual({ state: 'failed', failures: 3 });
     expect((await web()).train).toMatchObject({ number: n + 1, blocked: reason, deployable: false });
+    // The line itself carries the block (new trains get it), in the status JSON, `status` and on the line page.
+    expect((await web()).healthBlock).toBe(reason);
+    expect((await x.t.api(DAVE, 'status')).text).toContain(`New trains are blocked: ${reason}.`);
     expect((await x.t.api(DAVE, 'verify')).ok).toBe(true);
     expect((await x.t.api(DAVE, 'deploy')).text).toContain(reason);
     await saysSoon(`${reason}. 3 failures in a row. The line is blocked`);
@@ -163,8 +166,12 @@ ${extra}
     expect((await x.t.api(ADMIN, 'derail')).ok).toBe(true);
     await x.t.until('train 3 created', async () => (await web()).train?.number === n + 2);
     expect((await web()).train.blocked).toBe(reason);
+    const linePage = await (await signIn(x.base, 'watcher@example.com')).html('/lines/web');
+    expect(linePage).toContain('data-testid="health-block"');
+    expect(linePage).toContain('value 0.2 (healthy if &lt; 0.01)');
     expect((await x.t.api(ADMIN, 'unblock')).ok).toBe(true);
     expect((await web()).train.blocked).toBeNull();
+    expect((await web()).healthBlock).toBeNull();
     expect((await x.t.api(ADMIN, 'derail')).ok).toBe(true);
     await x.t.until('train 4 created', async () => (await web()).train?.number === n + 3);
     expect((await web()).train.blocked).toBeNull();

@@ -46,6 +46,8 @@ export interface LinePage {
   manualReason: string | null;
   /** Who put the line in manual mode; null in schedule mode or when the config file did. */
   manualSetBy: string | null;
+  /** behaviour.md §8: a tripped health check blocks every new train until `unblock`. */
+  healthBlock: string | null;
   inAutoTime: boolean;
   whyIdle: string | null;
   current: CurrentTrain | null;
@@ -91,6 +93,7 @@ export function shapeLinePage(s: LineState, x: LineExtras, now: Date): LinePage 
     mode: settings.mode,
     manualReason: settings.manualReason,
     manualSetBy: settings.mode === 'manual' ? settings.manualSetBy : null,
+    healthBlock: s.healthBlock,
     inAutoTime: inAutoTime(s, now),
     whyIdle: whyIdle(s, now),
     current: t

@@ -49,6 +49,12 @@ export function LineView({ p, now, actions }: { p: LinePage; now: Date; actions?
         )}{' '}
         <span class="badge">{p.inAutoTime ? 'in auto-time' : 'outside auto-time'}</span>
       </p>
+      {p.healthBlock !== null && (
+        <p class="why" data-testid="health-block">
+          <span class="badge warn">new trains are blocked</span> {`${p.healthBlock}. An admin clears it with `}
+          <code>unblock</code>.
+        </p>
+      )}
       <p class="production" data-testid="production">
         {p.production ? (
           <>
