@@ -1,6 +1,7 @@
 import { type App, startApp } from './app.js';
 import { ConfigError } from './config/errors.js';
 import { type AppConfig, loadConfig } from './config/index.js';
+import { isInterrupted } from './engine/ports/code-host.js';
 import { createLogger, logFormatFor } from './log.js';
 import { installProcessGuards } from './process-guards.js';
 import { handleStopSignals } from './shutdown.js';
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
       process.stderr.write(`Conductor cannot start: ${err.message}\n`);
       process.exit(1);
     }
+    // A git killed by the same signal (the terminal's process group) may fail start-up before Node
+    // has run our handler for that signal: give it a moment to arrive.
+    if (isInterrupted(err)) await signalArrives(signals, 2_000);
     if (signals.stopping()) {
       // Ctrl-C during start-up also reaches what runs in the terminal's process group then (initdb on
       // the first start): its failure is the stop that was asked for, not a crash to report.
@@ -65,6 +69,11 @@ async function main(): Promise<void> {
   // The demo's repository sits in the data directory: the clone command works from any folder.
   // The one message built from values on purpose: it is an instruction a person copies from the terminal.
   for (const line of config.source === 'demo' ? config.file.lines : []) log.info(`try the demo: git clone ${shellQuote(line.repo)} /tmp/demo`);
+}
+
+async function signalArrives(signals: { stopping: () => string | null }, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!signals.stopping() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
 function shellQuote(s: string): string {

@@ -2,7 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import { recordCommits, tick } from '../engine/inputs.js';
-import type { CodeHost } from '../engine/ports/code-host.js';
+import { type CodeHost, isInterrupted } from '../engine/ports/code-host.js';
 import { pruneOld } from '../store/retention.js';
 import type { Leader } from './leader.js';
 
@@ -158,7 +158,10 @@ export class Scheduler {
       const r = await recordCommits(this.opts.engine, name, row.knownHeadSha, found, { lostTrains, removedFromBranch });
       log.info({ commits: found.commits.length, head: found.headSha, recorded: r.text }, 'fetched new commits');
     } catch (err) {
-      log.warn({ err }, 'fetch failed; will retry at the next poll');
+      // Git killed by the signal that is stopping Conductor too (its process group): nothing failed,
+      // nothing was recorded; the next start or poll fetches again. One quiet line, no stack.
+      if (isInterrupted(err)) log.info({ reason: (err as Error).message }, 'fetch interrupted (git was stopped); will fetch again at the next poll');
+      else log.warn({ err }, 'fetch failed; will retry at the next poll');
     }
   }
 }

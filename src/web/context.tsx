@@ -54,6 +54,7 @@ export function page(web: WebContext, handler: PageHandler): Handler {
 
 function errorPage(web: WebContext, ctx: RouteContext, err: unknown): PageResult {
   if (err instanceof HttpError && err.status < 500) {
+    ctx.log.warn({ status: err.status, url: ctx.req.url?.slice(0, 200), reason: err.message }, 'request refused');
     return { status: err.status, title: 'Cannot show this page', body: <ErrorBody title="Cannot show this page" text={err.message} /> };
   }
   web.log.error({ err, url: ctx.req.url?.slice(0, 500) }, 'a page failed');

@@ -48,8 +48,17 @@ export function sendHtml(res: ServerResponse, status: number, page: VNode): void
 /** 303: after a POST the browser follows with a GET. */
 export function redirect(res: ServerResponse, location: string, status = 303): void {
   securityHeaders(res);
-  res.writeHead(status, { location, 'cache-control': 'no-store', 'content-length': 0 });
+  res.writeHead(status, { location: headerSafeLocation(location), 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
+}
+
+/**
+ * A Location header value: every character but printable ASCII percent-encoded as UTF-8 (a
+ * lone surrogate as U+FFFD). Node throws on a header character above U+00FF (a form's `back`
+ * of `/\u202e` was a 500) and would send U+0080–U+00FF as single Latin-1 bytes.
+ */
+export function headerSafeLocation(location: string): string {
+  return location.replace(/[\ud800-\udbff][\udc00-\udfff]|[^\x21-\x7e]/g, (c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '%EF%BF%BD' : encodeURIComponent(c)));
 }
 
 /** Where to go after signing in: only a path of this site (`/x`, never `//host` or `/\host`). */

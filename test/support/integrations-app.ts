@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { simpleGit } from 'simple-git';
+import type { AppOptions } from '../../src/app.js';
 import { ensureDemoRepository } from '../../src/integrations/git/demo-repo.js';
 import { type RunningApp, startTestApp } from './app-harness.js';
 import { type FakeGithub, pushPayload, signedPush, startFakeGithub } from './fake-github.js';
@@ -49,7 +50,8 @@ export interface IntegrationsApp {
 }
 
 /** ONE app with every integration on: Slack, GitHub webhook + statuses, Jenkins build and deploy, Jira tickets. */
-export async function startIntegrationsApp(tmpPrefix: string): Promise<IntegrationsApp> {
+/** `app`: extra app options (e.g. a capturing `log`). */
+export async function startIntegrationsApp(tmpPrefix: string, app: Partial<AppOptions> = {}): Promise<IntegrationsApp> {
   const slack = await startFakeSlack({ users: Object.values(PEOPLE).map((p) => ({ id: p.id, email: p.email })) });
   const gh = await startFakeGithub({ token: 'ghp-test' });
   const jenkins = await FakeJenkins.start({ jobs: ['web-build', 'web-deploy'] });
@@ -92,6 +94,7 @@ lines:
     tickets: { jira: WEB }
 `,
     },
+    app,
   });
   const base = `http://127.0.0.1:${t.app.port}`;
   const git = simpleGit(repo);

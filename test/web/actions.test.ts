@@ -99,6 +99,22 @@ describe('actions', () => {
     expect(page.headers.getSetCookie().some((c) => /^conductor_flash=;.*Max-Age=0/.test(c))).toBe(true);
   });
 
+  it('a `back` a header cannot carry (a bidi override, a lone surrogate, CR LF) is sent back percent-encoded, not a 500', async () => {
+    const before = await ticketOf(EVE);
+    for (const [back, location] of [
+      ['/lines/web\u202e', '/lines/web%E2%80%AE'],
+      ['/lines/web/\ud800x', '/lines/web/%EF%BF%BDx'],
+      ['/lines/w\u00e9b?q=a b', '/lines/w%C3%A9b?q=a%20b'],
+      ['/lines/web\r\nSet-Cookie: x=1', '/lines/web'],
+    ] as const) {
+      const res = await eve.post('/lines/web/actions', { command: 'verify 1', nonce: nonce(), back });
+      expect(res.status, back).toBe(303);
+      expect(res.headers.get('location'), back).toBe(location);
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('x='))).toBe(false);
+    }
+    expect(await ticketOf(EVE)).toBe(before);
+  });
+
   it('a replayed form (same nonce) changes nothing and gets the first answer', async () => {
     const form = { command: 'reopen 1', args: 'found a bug', nonce: nonce(), back: '/lines/web' };
     const headers = { accept: 'application/json', 'x-csrf-token': alice.csrf };

@@ -64,3 +64,12 @@ export interface CodeHost {
    */
   resetBranch(targetSha: string, backupRef: string): Promise<{ oldHeadSha: string }>;
 }
+
+/**
+ * A code host operation cut short because its process was stopped by a signal (the terminal
+ * closing or Ctrl-C reaches git too, in Conductor's process group): Conductor is stopping, the
+ * remote is not at fault, and the operation is simply done again at the next start or poll.
+ */
+export function isInterrupted(err: unknown): boolean {
+  return err instanceof Error && (err as { interrupted?: unknown }).interrupted === true;
+}

@@ -24,6 +24,21 @@ export class GitExitError extends GitError {
   }
 }
 
+/**
+ * A git process was killed by a signal before it exited: the terminal closing or Ctrl-C reaches
+ * every process of its group, git included, while Conductor is still running it. simple-git
+ * reports such a death as a success (no exit code); what the command should have done did not
+ * happen (a clone half written, a fetch that fetched nothing), so it is an error, marked
+ * `interrupted` (isInterrupted in ports/code-host.ts): the caller is stopping, the remote is fine.
+ */
+export class GitInterruptedError extends GitError {
+  readonly interrupted = true;
+  constructor(stderr: string) {
+    super(undefined, `git was stopped by a signal before it finished${stderr.trim() ? `: ${stderr.trim().slice(0, 300)}` : ''}`);
+    this.name = 'GitInterruptedError';
+  }
+}
+
 /** Ambient variables git may need that simple-git would otherwise strip. */
 const PASSED_THROUGH = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
 /** Non-`GIT_` names simple-git refuses in an explicit environment. */
@@ -71,6 +86,8 @@ export function createGit(baseDir: string, opts: GitOptions = {}): SimpleGit {
     ...(opts.httpToken ? { unsafe: { allowUnsafeConfigEnvCount: true } } : {}),
     errors(error, result) {
       if (error instanceof GitPluginError) return error; // timeout, abort, unsafe
+      // Node gives no exit code (null) to a process a signal killed.
+      if ((result.exitCode as number | null) === null) return new GitInterruptedError(Buffer.concat(result.stdErr).toString('utf8'));
       if (result.exitCode) {
         return new GitExitError(result.exitCode, Buffer.concat(result.stdErr).toString('utf8'), Buffer.concat(result.stdOut).toString('utf8'));
       }

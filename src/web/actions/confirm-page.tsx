@@ -25,7 +25,11 @@ export async function confirmPage(web: WebContext, ctx: RouteContext & { me: Sig
   const args = (q.get('args') ?? '').replace(/\s+/g, ' ').trim();
   const text = args ? `${command} ${args}` : command;
   const back = safeNext(q.get('back') ?? `/lines/${encodeURIComponent(line)}`);
-  const refused = (why: string, status = 200): PageResult => ({ status, title: 'Nothing to confirm', body: <Refused text={why} back={back} /> });
+  const refused = (why: string, status = 200): PageResult => {
+    // A 400 says why in the log too, as the router's refusals do (the page says it to the person).
+    if (status === 400) ctx.log.warn({ status, route: '/lines/:line/confirm', reason: why.slice(0, 300) }, 'request refused');
+    return { status, title: 'Nothing to confirm', body: <Refused text={why} back={back} /> };
+  };
 
   const p = prepareCommand(web.engine, { user: ctx.me.email, line, text });
   if (!p.ok) return refused(p.reply.text, 400);

@@ -1,8 +1,45 @@
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createGit, GitExitError, isHexSha, isRejectedPush, Mutex, normalizeRemote } from '../../../src/integrations/git/git.js';
+import { isInterrupted } from '../../../src/engine/ports/code-host.js';
+import { createGit, GitExitError, GitInterruptedError, isHexSha, isRejectedPush, Mutex, normalizeRemote } from '../../../src/integrations/git/git.js';
 import { tempDir } from './git-fixtures.js';
+
+/** The git and the sleep of our alias, by their command lines. */
+function processesWith(marker: string, seconds: string): { git?: number; sleep?: number } {
+  const found: { git?: number; sleep?: number } = {};
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone
+    }
+    if (argv[1] === marker && path.basename(argv[0] ?? '') === 'git') found.git = Number(entry);
+    else if (argv[0] === 'sleep' && argv[1] === seconds) found.sleep = Number(entry);
+  }
+  return found;
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function until<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('git helpers', () => {
   it('normalizeRemote keeps URLs and scp-like remotes and makes paths absolute', () => {
@@ -29,6 +66,33 @@ describe('git helpers', () => {
     expect(fatal).toBeInstanceOf(GitExitError);
     expect((fatal as GitExitError).exitCode).toBe(128);
     expect((fatal as Error).message).toMatch(/no-such-rev/);
+  });
+
+  it('a git killed by a signal (the terminal closing on its process group) is an error, not a success', async () => {
+    const dir = tempDir();
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const git = createGit(dir);
+    await git.raw(['init', '--quiet']);
+    // An alias that holds git open (git waits for its shell); the marker and the odd duration find them among others.
+    const marker = `hold-${process.pid}-${Date.now()}`;
+    const seconds = `29.${String(Date.now() % 1e6).padStart(6, '0')}`;
+    execFileSync('git', ['config', `alias.${marker}`, `!sleep ${seconds}`], { cwd: dir }); // simple-git refuses to write an alias
+    const running = git.raw([marker]).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    const pids = await until(() => {
+      const found = processesWith(marker, seconds);
+      return found.git && found.sleep ? found : undefined;
+    });
+    onTestFinished(() => void (pids.sleep && kill(pids.sleep, 'SIGKILL')));
+    kill(pids.git!, 'SIGHUP');
+    const err = await running;
+    expect(err).not.toBe('resolved');
+    expect(err).toBeInstanceOf(GitInterruptedError);
+    expect(isInterrupted(err)).toBe(true);
+    expect((err as Error).message).toMatch(/stopped by a signal/);
+    expect(isInterrupted(new GitExitError(128, 'fatal: x', ''))).toBe(false);
   });
 
   it('isHexSha and isRejectedPush', () => {
